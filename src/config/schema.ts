@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import { platformFilterSchema } from '../oci/platform.js';
+import { isRepositoryName } from '../oci/reference.js';
+
+// Version 1 of the YAML config. Every key is documented in docs/configuration.md; unknown keys
+// are errors (a typo must not silently select nothing).
+
+const regexSchema = z.string().superRefine((value, ctx) => {
+  try {
+    new RegExp(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(error as Error).message}` });
+  }
+});
+
+// Repository patterns: an exact name, or a glob where `*` matches within one path component and
+// `**` across components (`stable/**`).
+const repoPatternSchema = z.string().superRefine((value, ctx) => {
+  const probe = value.replace(/\*\*/g, 'x').replace(/\*/g, 'x');
+  if (!isRepositoryName(probe)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${value}" is not a repository name or glob (lowercase [a-z0-9._-] components joined by "/", with * or **)`,
+    });
+  }
+});
+
+const tlsSchema = z
+  .object({
+    caFile: z.string().min(1).optional(),
+    certFile: z.string().min(1).optional(),
+    keyFile: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((tls) => Boolean(tls.certFile) === Boolean(tls.keyFile), 'certFile and keyFile go together');
+
+const authSchema = z
+  .object({
+    username: z.string().min(1).optional(),
+    password: z.string().optional(),
+    passwordEnv: z.string().min(1).optional(),
+    passwordFile: z.string().min(1).optional(),
+    dockerConfig: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((a) => [a.password, a.passwordEnv, a.passwordFile].filter((p) => p !== undefined).length <= 1, 'give only one of password, passwordEnv, passwordFile')
+  .refine((a) => !(a.password ?? a.passwordEnv ?? a.passwordFile) || a.username, 'a password needs a username');
+
+const registrySourceSchema = z
+  .object({
+    type: z.literal('registry'),
+    url: z.string().regex(/^https?:\/\/[^/\s]+\/?$/, 'expected http(s)://host[:port] with no path'),
+    /** Plain HTTP is refused unless set; it is for test rigs and registries on localhost. */
+    insecure: z.boolean().default(false),
+    tls: tlsSchema.optional(),
+    auth: authSchema.optional(),
+    concurrency: z.number().int().min(1).max(64).default(8),
+    timeoutSeconds: z.number().positive().max(3600).default(60),
+    retries: z.number().int().min(0).max(20).default(5),
+    catalogPageSize: z.number().int().min(1).max(10_000).default(1000),
+  })
+  .strict()
+  .refine((s) => s.insecure || s.url.startsWith('https://'), { message: 'plain http:// needs insecure: true', path: ['url'] });
+
+const layoutSourceSchema = z
+  .object({
+    type: z.literal('oci-layout'),
+    path: z.string().min(1),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    version: z.literal(1, { error: 'expected version: 1' }),
+    source: z.discriminatedUnion('type', [registrySourceSchema, layoutSourceSchema]),
+    repositories: z
+      .object({
+        include: z.array(repoPatternSchema).min(1, 'select at least one repository or pattern'),
+        exclude: z.array(repoPatternSchema).default([]),
+      })
+      .strict(),
+    tags: z
+      .object({
+        include: z.array(regexSchema).default([]),
+        exclude: z.array(regexSchema).default([]),
+        keepNewest: z.number().int().positive().optional(),
+      })
+      .strict()
+      .default({ include: [], exclude: [] }),
+    platforms: z.array(platformFilterSchema).default([]),
+    storage: z
+      .object({
+        root: z.string().min(1).optional(),
+        tree: z.string().min(1).optional(),
+        metadata: z.string().min(1).optional(),
+        state: z.string().min(1).optional(),
+      })
+      .strict()
+      .refine((s) => s.root || (s.tree && s.metadata && s.state), 'give root, or all of tree, metadata and state'),
+    metadata: z
+      .object({
+        keepGenerations: z.number().int().min(1).max(1000).default(5),
+        maxManifestBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+      })
+      .strict()
+      .default({ keepGenerations: 5, maxManifestBytes: 4 * 1024 * 1024 }),
+  })
+  .strict();
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;
+export type SourceConfig = ParsedConfig['source'];
+export type RegistrySourceConfig = Extract<SourceConfig, { type: 'registry' }>;

@@ -1,0 +1,54 @@
+import type { Readable } from 'node:stream';
+import type { Digest } from '../oci/digest.js';
+import type { Manifest } from '../oci/manifest.js';
+
+/** What a HEAD of a tag tells: enough to decide whether the tag moved. */
+export interface ManifestHead {
+  digest: Digest;
+  mediaType: string;
+}
+
+/** A manifest whose bytes were verified against `digest`. */
+export interface FetchedManifest {
+  digest: Digest;
+  mediaType: string;
+  bytes: Buffer;
+  manifest: Manifest;
+}
+
+export interface BlobStream {
+  stream: Readable;
+  /** Offset of the first byte of `stream`: the asked offset, or 0 when the source ignored Range. */
+  start: number;
+}
+
+/** Request counters, reported in the summary and used by tests. */
+export interface SourceStats {
+  manifestHeads: number;
+  manifestGets: number;
+  blobGets: number;
+  tagLists: number;
+  catalogPages: number;
+}
+
+/**
+ * One set of verbs for every backend (registry, OCI layout), so sync never cares where images
+ * come from. Every method validates what it returns; blob bytes are verified by the store.
+ */
+export interface Source {
+  /** Human description without credentials, e.g. `https://registry.example.org`. */
+  readonly description: string;
+  readonly stats: SourceStats;
+  listRepositories(): Promise<string[]>;
+  listTags(repository: string): Promise<string[]>;
+  headManifest(repository: string, tag: string): Promise<ManifestHead>;
+  /** `reference` is a tag or a digest; with a digest the bytes must hash to it. */
+  getManifest(repository: string, reference: string): Promise<FetchedManifest>;
+  /** Bytes of a blob from `offset`; sources honour Range where they can. */
+  openBlob(repository: string, digest: Digest, offset: number): Promise<BlobStream>;
+  close(): Promise<void>;
+}
+
+export function emptyStats(): SourceStats {
+  return { manifestHeads: 0, manifestGets: 0, blobGets: 0, tagLists: 0, catalogPages: 0 };
+}
