@@ -1,9 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { LineCounter, parseDocument, isNode } from 'yaml';
-import { z } from 'zod';
-import { ConfigError } from '../errors.js';
+import type { z } from 'zod';
 import { configSchema, type ParsedConfig } from './schema.js';
+import { parseYamlWith, readConfigText } from './yaml.js';
 
 export interface StoragePaths {
   /** What mirrors rsync: `<repo>/_blobs/<alg>/<hex>` hardlinks. */
@@ -32,50 +30,18 @@ function resolvePaths(parsed: ParsedConfig, baseDir: string): Config {
   return { ...parsed, source, storage: resolveStorage(parsed.storage, baseDir), file: '' };
 }
 
-function issueLocation(doc: ReturnType<typeof parseDocument>, counter: LineCounter, issuePath: PropertyKey[]): string {
-  // Walk up until a node exists (a missing key is reported at its parent).
-  for (let depth = issuePath.length; depth >= 0; depth--) {
-    const node = doc.getIn(issuePath.slice(0, depth) as (string | number)[], true);
-    if (isNode(node) && node.range) {
-      const { line, col } = counter.linePos(node.range[0]);
-      return `line ${line}, column ${col}`;
-    }
-  }
-  return 'top level';
-}
-
-function formatIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+// The one config-specific wording; everything else is the shared YAML/zod reporting.
+function describeIssue(issue: z.core.$ZodIssue): string | undefined {
   if (issue.code === 'invalid_union' && issue.path.at(-1) === 'type') return 'expected type: registry or type: oci-layout';
-  return issue.message;
+  return undefined;
 }
 
 /** Parse and validate config text; `file` is only used in messages and for relative paths. */
 export function parseConfig(text: string, file: string): Config {
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
-  const yamlError = doc.errors[0];
-  if (yamlError) {
-    const { line, col } = counter.linePos(yamlError.pos[0]);
-    throw new ConfigError(`${file}: line ${line}, column ${col}: YAML syntax error: ${yamlError.message.split('\n')[0]}`);
-  }
-  const result = configSchema.safeParse(doc.toJS());
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const keyPath = issue.path.length ? issue.path.join('.') : '(root)';
-    const where = issueLocation(doc, counter, issue.path);
-    const more = result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more problem${result.error.issues.length > 2 ? 's' : ''})` : '';
-    throw new ConfigError(`${file}: ${keyPath} (${where}): ${formatIssue(issue)}${more}`);
-  }
-  return { ...resolvePaths(result.data, path.dirname(path.resolve(file))), file };
+  const parsed = parseYamlWith(text, file, configSchema, describeIssue);
+  return { ...resolvePaths(parsed, path.dirname(path.resolve(file))), file };
 }
 
 export async function loadConfig(file: string): Promise<Config> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new ConfigError(`cannot read config ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
-  }
-  return parseConfig(text, file);
+  return parseConfig(await readConfigText(file, 'config'), file);
 }

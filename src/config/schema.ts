@@ -15,7 +15,7 @@ const regexSchema = z.string().superRefine((value, ctx) => {
 
 // Repository patterns: an exact name, or a glob where `*` matches within one path component and
 // `**` across components (`stable/**`).
-const repoPatternSchema = z.string().superRefine((value, ctx) => {
+export const repoPatternSchema = z.string().superRefine((value, ctx) => {
   const probe = value.replace(/\*\*/g, 'x').replace(/\*/g, 'x');
   if (!isRepositoryName(probe)) {
     ctx.addIssue({
