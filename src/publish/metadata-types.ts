@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { isDigest, type Digest } from '../oci/digest.js';
+import type { Platform } from '../oci/platform.js';
+import { isRepositoryName, isTag } from '../oci/reference.js';
+
+// Types and readers' schema of metadata format version 1 (docs/formats.md).
+
+export const FORMAT_VERSION = 1;
+
+export interface ManifestEntry {
+  mediaType: string;
+  size: number;
+  /** Relative to the metadata directory. */
+  path: string;
+  platform?: Platform;
+  manifests: Digest[];
+  blobs: Digest[];
+}
+
+export interface BlobEntry {
+  size: number;
+  mediaType?: string;
+  /** Relative to the tree root. */
+  path: string;
+}
+
+export interface RepositoryMetadata {
+  formatVersion: 1;
+  name: string;
+  syncedAt: string;
+  tags: Record<string, { digest: Digest }>;
+  manifests: Record<string, ManifestEntry>;
+  blobs: Record<string, BlobEntry>;
+}
+
+export interface IndexEntry {
+  path: string;
+  tags: number;
+  syncedAt: string;
+}
+
+export interface GenerationIndex {
+  formatVersion: 1;
+  generation: string;
+  createdAt: string;
+  generator: string;
+  source: string;
+  blobPathTemplate: string;
+  repositories: Record<string, IndexEntry>;
+}
+
+const digest = z.string().refine(isDigest, 'invalid digest');
+const digestKeyed = <T extends z.ZodTypeAny>(value: T) => z.record(z.string().refine(isDigest, 'invalid digest key'), value);
+
+// Metadata on disk is ours, but it is read back after crashes and by other tools: validate it.
+export const repositorySchema = z.object({
+  formatVersion: z.literal(FORMAT_VERSION),
+  name: z.string().refine(isRepositoryName, 'invalid repository name'),
+  syncedAt: z.string(),
+  tags: z.record(z.string().refine(isTag, 'invalid tag'), z.object({ digest })),
+  manifests: digestKeyed(
+    z.object({
+      mediaType: z.string(),
+      size: z.number().int().nonnegative(),
+      path: z.string(),
+      platform: z.object({ architecture: z.string(), os: z.string(), variant: z.string().optional(), 'os.version': z.string().optional() }).optional(),
+      manifests: z.array(digest),
+      blobs: z.array(digest),
+    }),
+  ),
+  blobs: digestKeyed(z.object({ size: z.number().int().nonnegative(), mediaType: z.string().optional(), path: z.string() })),
+});
+
+export const indexSchema = z.object({
+  formatVersion: z.literal(FORMAT_VERSION),
+  generation: z.string().regex(/^\d{10}$/),
+  createdAt: z.string(),
+  generator: z.string(),
+  source: z.string(),
+  blobPathTemplate: z.string(),
+  repositories: z.record(z.string().refine(isRepositoryName, 'invalid repository name'), z.object({ path: z.string(), tags: z.number(), syncedAt: z.string() })),
+});

@@ -1,0 +1,178 @@
+import { readFile } from 'node:fs/promises';
+import { finished } from 'node:stream/promises';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { ConfigError, IntegrityError, RegistryError } from '../errors.js';
+import type { RegistrySourceConfig } from '../config/schema.js';
+import { isDigest, type Digest } from '../oci/digest.js';
+import { DEFAULT_MAX_MANIFEST_BYTES, manifestDigest, parseManifest } from '../oci/manifest.js';
+import { MANIFEST_TYPES, bareMediaType, isManifestType } from '../oci/media-types.js';
+import { assertRepositoryName, assertTag } from '../oci/reference.js';
+import { emptyStats, type BlobStream, type FetchedManifest, type ManifestHead, type Source } from '../source/source.js';
+import { resolveCredentials } from './credentials.js';
+import { drain, parseJsonObject, readBounded } from './http-body.js';
+import { nextPageUrl } from './link-header.js';
+import { DEFAULT_RETRY } from './retry.js';
+import { RegistryTransport, errorText, header, type Response } from './transport.js';
+
+const ACCEPT = MANIFEST_TYPES.join(', ');
+const MAX_LIST_BODY = 16 * 1024 * 1024;
+/** A tags list or catalog longer than this is treated as hostile. */
+export const MAX_LIST_ENTRIES = 100_000;
+
+export interface RegistrySourceOptions {
+  maxManifestBytes?: number;
+  onRetry?: (what: string, error: unknown, delayMs: number, attempt: number) => void;
+}
+
+async function readTls(tls: RegistrySourceConfig['tls']) {
+  const read = async (file: string | undefined, what: string) => {
+    if (!file) return undefined;
+    try {
+      return await readFile(file);
+    } catch (error) {
+      throw new ConfigError(`cannot read source.tls.${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+  };
+  return { ca: await read(tls?.caFile, 'caFile'), cert: await read(tls?.certFile, 'certFile'), key: await read(tls?.keyFile, 'keyFile') };
+}
+
+const pullScope = (repository: string) => `repository:${repository}:pull`;
+
+/** A Docker Registry V2 / OCI distribution registry as a `Source`. */
+export class RegistrySource implements Source {
+  readonly description: string;
+  readonly stats = emptyStats();
+  readonly #transport: RegistryTransport;
+  readonly #limit: LimitFunction;
+  readonly #maxManifestBytes: number;
+  readonly #pageSize: number;
+
+  private constructor(config: RegistrySourceConfig, transport: RegistryTransport, options: RegistrySourceOptions) {
+    this.description = transport.origin;
+    this.#transport = transport;
+    this.#limit = pLimit(config.concurrency);
+    this.#maxManifestBytes = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
+    this.#pageSize = config.catalogPageSize;
+  }
+
+  static async create(config: RegistrySourceConfig, options: RegistrySourceOptions = {}): Promise<RegistrySource> {
+    const transport = new RegistryTransport({
+      baseUrl: config.url,
+      credentials: await resolveCredentials(config),
+      timeoutMs: config.timeoutSeconds * 1000,
+      retry: { ...DEFAULT_RETRY, retries: config.retries },
+      tls: await readTls(config.tls),
+      ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+    });
+    return new RegistrySource(config, transport, options);
+  }
+
+  async listRepositories(): Promise<string[]> {
+    return this.#list(`/v2/_catalog?n=${this.#pageSize}`, 'registry:catalog:*', 'repositories', 'catalog', () => this.stats.catalogPages++).then((names) =>
+      names.map((name) => assertRepositoryName(name, 'repository name in the catalog')),
+    );
+  }
+
+  async listTags(repository: string): Promise<string[]> {
+    const tags = await this.#list(`/v2/${repository}/tags/list?n=${this.#pageSize}`, pullScope(repository), 'tags', `tags of ${repository}`, () => this.stats.tagLists++);
+    return tags.map((tag) => assertTag(tag, `tag of ${repository}`));
+  }
+
+  async headManifest(repository: string, tag: string): Promise<ManifestHead> {
+    this.stats.manifestHeads++;
+    const response = await this.#request('HEAD', `/v2/${repository}/manifests/${tag}`, pullScope(repository), { accept: ACCEPT });
+    await this.#expectOk(response, `manifest ${repository}:${tag}`, 'NOT_FOUND');
+    drain(response.body);
+    const digest = header(response.headers['docker-content-digest']);
+    const mediaType = bareMediaType(header(response.headers['content-type']));
+    if (!isDigest(digest) || !mediaType || !isManifestType(mediaType)) {
+      // Some registries omit the digest on HEAD; a GET tells the truth.
+      const fetched = await this.getManifest(repository, tag);
+      return { digest: fetched.digest, mediaType: fetched.mediaType };
+    }
+    return { digest, mediaType };
+  }
+
+  async getManifest(repository: string, reference: string): Promise<FetchedManifest> {
+    this.stats.manifestGets++;
+    const what = `manifest ${repository}${isDigest(reference) ? '@' : ':'}${reference}`;
+    const response = await this.#request('GET', `/v2/${repository}/manifests/${reference}`, pullScope(repository), { accept: ACCEPT });
+    await this.#expectOk(response, what, 'NOT_FOUND');
+    const bytes = await readBounded(response.body, this.#maxManifestBytes, what);
+    const contentType = bareMediaType(header(response.headers['content-type']));
+    const manifest = parseManifest(bytes, contentType, what, this.#maxManifestBytes);
+    const digest = manifestDigest(bytes, manifest.mediaType);
+    const claimed = header(response.headers['docker-content-digest']);
+    const expected = isDigest(reference) ? reference : claimed;
+    if (expected !== undefined && expected !== digest) {
+      throw new IntegrityError('DIGEST_MISMATCH', `${what}: bytes hash to ${digest}, but ${isDigest(reference) ? 'the reference' : 'Docker-Content-Digest'} says ${expected}`);
+    }
+    return { digest, mediaType: manifest.mediaType, bytes, manifest };
+  }
+
+  openBlob(repository: string, digest: Digest, offset: number): Promise<BlobStream> {
+    // The concurrency slot is held until the body has been read (or abandoned).
+    return new Promise((resolve, reject) => {
+      void this.#limit(async () => {
+        let response: Response;
+        try {
+          this.stats.blobGets++;
+          const range: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
+          response = await this.#transport.request('GET', `/v2/${repository}/blobs/${digest}`, pullScope(repository), range);
+          await this.#expectOk(response, `blob ${digest} of ${repository}`, 'NOT_FOUND');
+        } catch (error) {
+          reject(error);
+          return;
+        }
+        const start = response.status === 206 ? parseRangeStart(header(response.headers['content-range'])) : 0;
+        if (start === undefined || (start !== 0 && start !== offset)) {
+          drain(response.body);
+          reject(new RegistryError('REGISTRY_ERROR', `blob ${digest} of ${repository}: unusable Content-Range in a 206 answer`, { retryable: true }));
+          return;
+        }
+        resolve({ stream: response.body, start });
+        await finished(response.body).catch(() => {});
+      });
+    });
+  }
+
+  async close(): Promise<void> {}
+
+  #request(method: 'GET' | 'HEAD', path: string, scope: string, headers: Record<string, string> = {}): Promise<Response> {
+    return this.#limit(() => this.#transport.request(method, path, scope, headers));
+  }
+
+  async #expectOk(response: Response, what: string, notFound: 'NOT_FOUND'): Promise<void> {
+    if (response.status === 200 || response.status === 206) return;
+    const text = await errorText(response);
+    throw new RegistryError(response.status === 404 ? notFound : 'REGISTRY_ERROR', `${what}: registry ${this.description} answered ${response.status}${text}`, { status: response.status });
+  }
+
+  async #list(first: string, scope: string, key: 'repositories' | 'tags', what: string, count: () => void): Promise<string[]> {
+    const seen = new Set<string>();
+    let next: string | undefined = new URL(first, this.description).href;
+    while (next) {
+      count();
+      const response = await this.#request('GET', next, scope);
+      await this.#expectOk(response, what, 'NOT_FOUND');
+      const body = parseJsonObject(await readBounded(response.body, MAX_LIST_BODY, what), what);
+      const page = body[key];
+      if (page !== null && page !== undefined && !Array.isArray(page)) throw new RegistryError('REGISTRY_ERROR', `${what}: "${key}" is not a list`);
+      const before = seen.size;
+      for (const entry of page ?? []) {
+        if (typeof entry !== 'string') throw new RegistryError('REGISTRY_ERROR', `${what}: "${key}" holds a non-string entry`);
+        seen.add(entry);
+      }
+      if (seen.size > MAX_LIST_ENTRIES) throw new RegistryError('TOO_LARGE', `${what}: more than ${MAX_LIST_ENTRIES} entries; refusing the listing`);
+      const following = nextPageUrl(header(response.headers.link), next);
+      // A registry that repeats a page would loop forever: stop when a page adds nothing new.
+      next = following && seen.size > before ? following : undefined;
+    }
+    return [...seen];
+  }
+}
+
+function parseRangeStart(contentRange: string | undefined): number | undefined {
+  const match = /^bytes (\d+)-\d+\/(?:\d+|\*)$/.exec(contentRange?.trim() ?? '');
+  return match ? Number(match[1]) : undefined;
+}

@@ -1,0 +1,51 @@
+import { open, rename, mkdir, link, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { StoreError } from '../errors.js';
+
+/** fsync a file or directory by path (directories: so a rename or link survives a crash). */
+export async function fsyncPath(target: string): Promise<void> {
+  const handle = await open(target, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Write bytes so the final path only ever holds complete content: temp, fsync, rename. */
+export async function writeFileAtomic(target: string, data: string | Buffer): Promise<void> {
+  await mkdir(path.dirname(target), { recursive: true });
+  const temp = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const handle = await open(temp, 'wx');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } catch (error) {
+    await handle.close().catch(() => {});
+    await unlink(temp).catch(() => {});
+    throw asStoreError(error, `writing ${target}`);
+  }
+  await handle.close();
+  await rename(temp, target);
+}
+
+/** Replace `target` with a hardlink to `source` atomically (link to a temp name, rename over). */
+export async function replaceWithLink(source: string, target: string): Promise<void> {
+  const temp = `${target}.link-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  await link(source, temp);
+  try {
+    await rename(temp, target);
+  } catch (error) {
+    await unlink(temp).catch(() => {});
+    throw error;
+  }
+}
+
+/** ENOSPC and friends get a message an operator can act on. */
+export function asStoreError(error: unknown, what: string): Error {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new StoreError('DISK_FULL', `no space left on device while ${what}`, { cause: error });
+  if (code === 'EROFS') return new StoreError('STORE_ERROR', `read-only filesystem while ${what}`, { cause: error });
+  if (code === 'EACCES' || code === 'EPERM') return new StoreError('STORE_ERROR', `permission denied while ${what}`, { cause: error });
+  return error instanceof Error ? error : new StoreError('STORE_ERROR', `${what}: ${String(error)}`);
+}

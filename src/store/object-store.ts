@@ -1,0 +1,173 @@
+import type { Hash } from 'node:crypto';
+import { link, mkdir, rename, stat, truncate, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { IntegrityError, StoreError } from '../errors.js';
+import { parseDigest, type Digest } from '../oci/digest.js';
+import { isRetryable } from '../registry/retry.js';
+import type { BlobStream } from '../source/source.js';
+import { asStoreError, fsyncPath, replaceWithLink } from './fs-durable.js';
+import { objectPath, partialPath, stateLayout, treeBlobPath, type StateLayout } from './paths.js';
+import { HashingLimiter, appendThrough, finalHex, hashExisting, newHash } from './verified-writer.js';
+
+export interface IngestResult {
+  /** Bytes received from the source in this call. */
+  fetched: number;
+  /** Bytes of an earlier interrupted download that were reused. */
+  resumedFrom: number;
+}
+
+export type LinkOutcome = 'created' | 'present' | 'replaced';
+
+/** Times a broken stream is resumed with Range before the blob counts as failed. */
+const STREAM_ATTEMPTS = 6;
+
+/**
+ * The content-addressed store plus the tree it links into. Objects appear only verified
+ * (size and digest checked while streaming, fsync, rename); tree paths are hardlinks to them.
+ */
+export class ObjectStore {
+  readonly layout: StateLayout;
+  readonly #madeDirs = new Set<string>();
+  readonly #touchedDirs = new Set<string>();
+
+  constructor(
+    stateDir: string,
+    readonly treeDir: string,
+  ) {
+    this.layout = stateLayout(stateDir);
+  }
+
+  async init(): Promise<void> {
+    for (const dir of [this.layout.objects, this.layout.partial, this.layout.tmp, this.treeDir]) await this.#mkdir(dir);
+  }
+
+  objectPath(digest: Digest): string {
+    return objectPath(this.layout, digest);
+  }
+
+  /** Present and of the expected size (a cheap check; `verify --full` re-hashes). */
+  async has(digest: Digest, size: number | undefined): Promise<boolean> {
+    try {
+      const info = await stat(this.objectPath(digest));
+      return size === undefined || info.size === size;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Download a blob into the store. A partial file left by an earlier attempt or a killed run is
+   * re-hashed and continued with Range; a source that ignores Range restarts it from zero.
+   */
+  async ingest(digest: Digest, size: number | undefined, what: string, open: (offset: number) => Promise<BlobStream>, onBytes: (n: number) => void): Promise<IngestResult> {
+    const partial = partialPath(this.layout, digest);
+    let { hash, length } = await this.#resumeState(partial, digest, size);
+    const resumedFrom = length;
+    let fetched = 0;
+    // A run killed after the last byte but before the rename left a complete partial file.
+    let done = size !== undefined && length === size;
+    for (let attempt = 1; !done; attempt++) {
+      let limiter: HashingLimiter | undefined;
+      try {
+        const { stream, start } = await open(length);
+        if (start === 0 && length > 0) {
+          stream.destroy();
+          await truncate(partial, 0);
+          return this.#restart(digest, size, what, open, onBytes);
+        }
+        limiter = new HashingLimiter(hash, length, size, what, (n) => {
+          fetched += n;
+          onBytes(n);
+        });
+        await appendThrough(stream, limiter, partial);
+        length = limiter.length;
+        // Without a size (schema1) one complete body is the blob; otherwise resume a short one.
+        done = size === undefined || length === size;
+        if (!done && attempt >= STREAM_ATTEMPTS) throw new IntegrityError('SIZE_MISMATCH', `${what}: body ended at ${length} of ${size} bytes`);
+      } catch (error) {
+        if (error instanceof IntegrityError) {
+          await unlink(partial).catch(() => {});
+          throw error;
+        }
+        if (!isRetryable(error) || attempt >= STREAM_ATTEMPTS) throw asStoreError(error, `writing ${what}`);
+        // Bytes hashed but still buffered for the file were lost with the stream: start again
+        // from what the file really holds.
+        ({ hash, length } = await this.#resumeState(partial, digest, size));
+      }
+    }
+    const actual = finalHex(hash);
+    if (actual !== parseDigest(digest).hex) {
+      await unlink(partial).catch(() => {});
+      throw new IntegrityError('DIGEST_MISMATCH', `${what}: content hashes to ${parseDigest(digest).algorithm}:${actual}, not ${digest}`);
+    }
+    await this.#commit(partial, digest, what);
+    return { fetched, resumedFrom };
+  }
+
+  async #resumeState(partial: string, digest: Digest, size: number | undefined): Promise<{ hash: Hash; length: number }> {
+    const hash = newHash(digest);
+    let length = await stat(partial).then((s) => s.size, () => 0);
+    if (size !== undefined && length > size) {
+      await truncate(partial, 0);
+      length = 0;
+    }
+    if (length > 0) await hashExisting(partial, hash);
+    return { hash, length };
+  }
+
+  async #restart(digest: Digest, size: number | undefined, what: string, open: (offset: number) => Promise<BlobStream>, onBytes: (n: number) => void): Promise<IngestResult> {
+    const result = await this.ingest(digest, size, what, open, onBytes);
+    return { ...result, resumedFrom: 0 };
+  }
+
+  async #commit(partial: string, digest: Digest, what: string): Promise<void> {
+    const target = this.objectPath(digest);
+    try {
+      await fsyncPath(partial);
+      await this.#mkdir(path.dirname(target));
+      await rename(partial, target);
+      this.#touchedDirs.add(path.dirname(target));
+    } catch (error) {
+      throw asStoreError(error, `storing ${what}`);
+    }
+  }
+
+  /** Make `<tree>/<repo>/_blobs/<alg>/<hex>` a hardlink of the stored object. */
+  async linkIntoTree(repository: string, digest: Digest): Promise<LinkOutcome> {
+    const source = this.objectPath(digest);
+    const target = path.join(this.treeDir, treeBlobPath(repository, digest));
+    const dir = path.dirname(target);
+    try {
+      await this.#mkdir(dir);
+      this.#touchedDirs.add(dir);
+      try {
+        await link(source, target);
+        return 'created';
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const [a, b] = await Promise.all([stat(source), stat(target)]);
+      if (a.ino === b.ino && a.dev === b.dev) return 'present';
+      // A copy (restored without -H) or a stray file: replace it by the verified object.
+      await replaceWithLink(source, target);
+      return 'replaced';
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new StoreError('STORE_ERROR', `object ${digest} vanished from the store while linking it into ${repository}`);
+      throw asStoreError(error, `linking ${digest} into ${repository}`);
+    }
+  }
+
+  /** Make every new object and tree link durable before metadata points at them. */
+  async syncDirectories(): Promise<void> {
+    for (const dir of this.#touchedDirs) await fsyncPath(dir);
+    this.#touchedDirs.clear();
+  }
+
+  async #mkdir(dir: string): Promise<void> {
+    if (this.#madeDirs.has(dir)) return;
+    await mkdir(dir, { recursive: true }).catch((error: unknown) => {
+      throw asStoreError(error, `creating ${dir}`);
+    });
+    this.#madeDirs.add(dir);
+  }
+}

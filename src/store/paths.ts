@@ -1,0 +1,44 @@
+import path from 'node:path';
+import { parseDigest, type Digest } from '../oci/digest.js';
+
+// PURE: where things live. Paths are built only from validated digests and repository names,
+// so no input can climb out of the directories below.
+
+export const TREE_BLOBS_DIR = '_blobs';
+
+/** `<repository>/_blobs/<alg>/<hex>`, relative to the tree root. */
+export function treeBlobPath(repository: string, digest: Digest): string {
+  const { algorithm, hex } = parseDigest(digest);
+  return `${repository}/${TREE_BLOBS_DIR}/${algorithm}/${hex}`;
+}
+
+/** `<alg>/<hh>/<hex>`: sharded so no directory holds more than ~1/256 of the objects. */
+export function shardedPath(digest: Digest): string {
+  const { algorithm, hex } = parseDigest(digest);
+  return `${algorithm}/${hex.slice(0, 2)}/${hex}`;
+}
+
+export interface StateLayout {
+  lock: string;
+  objects: string;
+  partial: string;
+  tmp: string;
+}
+
+export function stateLayout(stateDir: string): StateLayout {
+  return {
+    lock: path.join(stateDir, 'lock'),
+    objects: path.join(stateDir, 'objects'),
+    partial: path.join(stateDir, 'partial'),
+    tmp: path.join(stateDir, 'tmp'),
+  };
+}
+
+export function objectPath(layout: StateLayout, digest: Digest): string {
+  return path.join(layout.objects, shardedPath(digest));
+}
+
+export function partialPath(layout: StateLayout, digest: Digest): string {
+  const { algorithm, hex } = parseDigest(digest);
+  return path.join(layout.partial, `${algorithm}-${hex}`);
+}

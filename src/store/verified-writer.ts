@@ -1,0 +1,55 @@
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { IntegrityError } from '../errors.js';
+import { parseDigest, type Digest } from '../oci/digest.js';
+
+/**
+ * Hashes bytes as they pass and refuses to pass more than the descriptor's size: a registry that
+ * sends more is cut off at once, never written past the promised length.
+ */
+export class HashingLimiter extends Transform {
+  length: number;
+
+  constructor(
+    readonly hash: Hash,
+    start: number,
+    private readonly limit: number | undefined,
+    private readonly what: string,
+    private readonly onBytes: (n: number) => void,
+  ) {
+    super();
+    this.length = start;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.limit !== undefined && this.length + chunk.length > this.limit) {
+      callback(new IntegrityError('SIZE_MISMATCH', `${this.what}: more bytes than the descriptor's size ${this.limit}`));
+      return;
+    }
+    this.length += chunk.length;
+    this.hash.update(chunk);
+    this.onBytes(chunk.length);
+    callback(null, chunk);
+  }
+}
+
+export function newHash(digest: Digest): Hash {
+  return createHash(parseDigest(digest).algorithm);
+}
+
+/** Hash what a partial file already holds, so a resumed download continues the same digest. */
+export async function hashExisting(file: string, hash: Hash): Promise<void> {
+  await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), async function* (source) {
+    for await (const chunk of source) hash.update(chunk as Buffer);
+  });
+}
+
+export async function appendThrough(source: NodeJS.ReadableStream, limiter: HashingLimiter, file: string): Promise<void> {
+  await pipeline(source, limiter, createWriteStream(file, { flags: 'a', highWaterMark: 1 << 20 }));
+}
+
+export function finalHex(hash: Hash): string {
+  return hash.digest('hex');
+}

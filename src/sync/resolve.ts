@@ -1,0 +1,71 @@
+import { IntegrityError, InvalidInputError } from '../errors.js';
+import type { Digest } from '../oci/digest.js';
+import { manifestBlobs, type BlobRef, type Descriptor } from '../oci/manifest.js';
+import { selectedByPlatforms, type Platform } from '../oci/platform.js';
+import type { ManifestEntry } from '../publish/metadata-types.js';
+import { manifestRelPath } from '../publish/generations.js';
+import type { FetchedManifest, Source } from '../source/source.js';
+
+/** Indexes of indexes exist; deeper nesting than this is hostile. */
+const MAX_DEPTH = 4;
+
+/** A tag's manifests as fetched now: entries for metadata, bytes to store, blobs to ensure. */
+export interface ResolvedTag {
+  manifests: Map<Digest, ManifestEntry>;
+  bytes: Map<Digest, Buffer>;
+  blobs: Map<Digest, BlobRef>;
+}
+
+/** Shares manifest GETs across repositories and tags within one run (content-addressed). */
+export class ManifestCache {
+  readonly #entries = new Map<Digest, Promise<FetchedManifest>>();
+
+  get(source: Source, repository: string, digest: Digest): Promise<FetchedManifest> {
+    let entry = this.#entries.get(digest);
+    if (!entry) {
+      entry = source.getManifest(repository, digest);
+      entry.catch(() => this.#entries.delete(digest));
+      this.#entries.set(digest, entry);
+    }
+    return entry;
+  }
+}
+
+/**
+ * Fetch the manifest a tag points at and, for an index, the children the platform filter keeps
+ * (non-image entries such as attestations are always kept). Every manifest is fetched by digest,
+ * so a tag that moves mid-run cannot mix two images.
+ */
+export async function resolveTag(source: Source, cache: ManifestCache, repository: string, root: Digest, platforms: readonly string[]): Promise<ResolvedTag> {
+  const resolved: ResolvedTag = { manifests: new Map(), bytes: new Map(), blobs: new Map() };
+  const visit = async (digest: Digest, depth: number, parent: Descriptor | undefined): Promise<void> => {
+    if (resolved.manifests.has(digest)) return;
+    if (depth > MAX_DEPTH) throw new InvalidInputError('MANIFEST_INVALID', `manifest ${repository}@${root}: indexes nested deeper than ${MAX_DEPTH}`);
+    const fetched = await cache.get(source, repository, digest);
+    if (parent && parent.size !== fetched.bytes.length) {
+      throw new IntegrityError('SIZE_MISMATCH', `manifest ${repository}@${digest}: ${fetched.bytes.length} bytes, but its index entry says ${parent.size}`);
+    }
+    const { manifest } = fetched;
+    const children = manifest.kind === 'index' ? manifest.manifests.filter((d) => selectedByPlatforms(platforms, d.platform)) : [];
+    const blobs = manifestBlobs(manifest);
+    resolved.manifests.set(digest, {
+      mediaType: fetched.mediaType,
+      size: fetched.bytes.length,
+      path: manifestRelPath(digest),
+      ...(parent?.platform ? { platform: pickPlatform(parent.platform) } : {}),
+      manifests: [...new Set(children.map((d) => d.digest))],
+      blobs: blobs.map((b) => b.digest),
+    });
+    resolved.bytes.set(digest, fetched.bytes);
+    for (const blob of blobs) resolved.blobs.set(blob.digest, blob);
+    for (const child of children) await visit(child.digest, depth + 1, child);
+  };
+  await visit(root, 0, undefined);
+  return resolved;
+}
+
+function pickPlatform(platform: Platform): Platform {
+  const { architecture, os, variant } = platform;
+  const version = platform['os.version'];
+  return { architecture, os, ...(variant ? { variant } : {}), ...(version ? { 'os.version': version } : {}) };
+}

@@ -1,0 +1,196 @@
+import pLimit from 'p-limit';
+import { matchesAnyRepoPattern } from '../config/repo-pattern.js';
+import type { Config } from '../config/load.js';
+import { UsageError } from '../errors.js';
+import type { Digest } from '../oci/digest.js';
+import type { BlobRef } from '../oci/manifest.js';
+import { publishGeneration, readCurrentGeneration, writeManifest, type Generation } from '../publish/generations.js';
+import type { BlobEntry, RepositoryMetadata } from '../publish/metadata-types.js';
+import type { Source } from '../source/source.js';
+import { checkHardlinks } from '../store/link-check.js';
+import { acquireLock } from '../store/lock.js';
+import { ObjectStore } from '../store/object-store.js';
+import { treeBlobPath } from '../store/paths.js';
+import { GENERATOR } from '../version.js';
+import { BlobFetcher } from './blob-fetcher.js';
+import type { SyncEvents } from './events.js';
+import { buildRepositoryMetadata, planBlobs, type BlobPlan, type Closure } from './plan.js';
+import { keptTag, resolveRepository, type RepositoryResolution } from './resolve-repository.js';
+import { ManifestCache } from './resolve.js';
+import { needsCatalog, selectRepositories } from './select.js';
+import { byteTotals, failure, type Failure, type SyncSummary } from './summary.js';
+
+export interface SyncOptions {
+  /** Only these repositories (each must be selected by the config); the rest are carried over. */
+  repositories?: readonly string[];
+  dryRun?: boolean;
+  /** Wait this long for another run's lock instead of failing with exit 3. */
+  lockWaitMs?: number;
+  now?: () => Date;
+}
+
+const REPOSITORY_CONCURRENCY = 4;
+
+async function selectNames(config: Config, source: Source, only: readonly string[] | undefined): Promise<string[]> {
+  if (only?.length) {
+    for (const name of only) {
+      if (!matchesAnyRepoPattern(config.repositories.include, name) || matchesAnyRepoPattern(config.repositories.exclude, name)) {
+        throw new UsageError(`repository ${JSON.stringify(name)} is not selected by repositories.include/exclude in ${config.file}`);
+      }
+    }
+    return [...new Set(only)].sort();
+  }
+  const catalog = needsCatalog(config.repositories) ? await source.listRepositories() : [];
+  return selectRepositories(config.repositories, catalog);
+}
+
+/** read -> pure plan -> apply: the whole sync, composed. */
+export async function runSync(config: Config, source: Source, events: SyncEvents = {}, options: SyncOptions = {}): Promise<SyncSummary> {
+  const started = Date.now();
+  const now = options.now ?? (() => new Date());
+  const dryRun = options.dryRun ?? false;
+  const store = new ObjectStore(config.storage.state, config.storage.tree);
+  const lock = dryRun ? undefined : await acquireLock(store.layout.lock, { command: 'sync', waitMs: options.lockWaitMs ?? 0 });
+  try {
+    if (!dryRun) {
+      await checkHardlinks(store.layout.objects, config.storage.tree);
+      await store.init();
+    }
+    const previous = await readCurrentGeneration(config.storage.metadata);
+    const names = await selectNames(config, source, options.repositories);
+    events.repositoriesSelected?.(names);
+
+    // Phase 1: tags and manifests (reads only).
+    const cache = new ManifestCache();
+    const limit = pLimit(REPOSITORY_CONCURRENCY);
+    const resolutions = await Promise.all(names.map((name) => limit(() => resolveRepository(config, source, cache, name, previous?.repositories.get(name)))));
+
+    // Plan: distinct blobs of new tags, minus what the store has.
+    const needs = new Map<Digest, { blob: BlobRef; repository: string }>();
+    for (const r of resolutions) for (const state of r.tags.values()) if (state.kind === 'new') for (const blob of state.resolved.blobs.values()) if (!needs.has(blob.digest)) needs.set(blob.digest, { blob, repository: r.name });
+    const present = new Set<Digest>();
+    await Promise.all([...needs.values()].map(async ({ blob }) => (await store.has(blob.digest, blob.size)) && present.add(blob.digest)));
+    const blobPlan = planBlobs([...needs.values()].map(({ blob }) => blob), (need) => present.has(need.digest));
+    events.blobsPlanned?.(blobPlan.fetch.length, blobPlan.bytesToFetch);
+    if (dryRun) return summarize({ started, dryRun, resolutions, blobPlan, source, repositories: [], published: undefined, fetcher: undefined });
+
+    // Phase 2: fetch each missing blob once, link every new tag's blobs, store its manifests.
+    const fetcher = new BlobFetcher(source, store, events);
+    const repositories = await Promise.all(resolutions.map((r) => limit(() => applyRepository(r, fetcher, store, config, now().toISOString(), events))));
+    await store.syncDirectories();
+    const published = await publish(config, source, previous, repositories, options.repositories !== undefined && options.repositories.length > 0, now());
+    return summarize({ started, dryRun, resolutions, blobPlan, source, repositories, published, fetcher });
+  } finally {
+    await lock?.release();
+  }
+}
+
+/** Ensure and link a repository's new tags; a tag whose blobs fail falls back to what was published. */
+async function applyRepository(r: RepositoryResolution, fetcher: BlobFetcher, store: ObjectStore, config: Config, syncedAt: string, events: SyncEvents): Promise<RepositoryMetadata> {
+  const closure: Closure = { manifests: new Map(), blobs: new Map() };
+  const tags = new Map<string, Digest>();
+  for (const [tag, state] of [...r.tags].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (state.kind === 'kept') {
+      merge(closure, state.closure);
+      tags.set(tag, state.digest);
+      continue;
+    }
+    const blobs = new Map<Digest, BlobEntry>();
+    const results = await Promise.allSettled(
+      [...state.resolved.blobs.values()].map(async (blob) => {
+        const size = await fetcher.ensure(r.name, blob);
+        await store.linkIntoTree(r.name, blob.digest);
+        blobs.set(blob.digest, { size, ...(blob.mediaType ? { mediaType: blob.mediaType } : {}), path: treeBlobPath(r.name, blob.digest) });
+      }),
+    );
+    const failed = results.flatMap((result, i) => (result.status === 'rejected' ? [{ error: result.reason, blob: [...state.resolved.blobs.values()][i]! }] : []));
+    if (failed.length) {
+      for (const { error, blob } of failed) r.failures.push(failure(error, { repository: r.name, tag, digest: blob.digest }));
+      const kept = keptTag(r.previous, tag);
+      if (kept) {
+        merge(closure, kept.closure);
+        tags.set(tag, kept.digest);
+      }
+      continue;
+    }
+    for (const [digest, bytes] of state.resolved.bytes) await writeManifest(config.storage.metadata, digest, bytes);
+    merge(closure, { manifests: state.resolved.manifests, blobs });
+    tags.set(tag, state.digest);
+  }
+  events.repositoryDone?.(r.name, r.failures.length);
+  const built = buildRepositoryMetadata(r.name, syncedAt, tags, closure);
+  // Unchanged content keeps its timestamp, so a no-op run writes no new generation.
+  return r.previous && sameContent(r.previous, built) ? r.previous : built;
+}
+
+function merge(into: Closure, from: Closure): void {
+  for (const [digest, entry] of from.manifests) into.manifests.set(digest, entry);
+  for (const [digest, entry] of from.blobs) into.blobs.set(digest, entry);
+}
+
+function sameContent(a: RepositoryMetadata, b: RepositoryMetadata): boolean {
+  return JSON.stringify({ ...a, syncedAt: '' }) === JSON.stringify({ ...b, syncedAt: '' });
+}
+
+async function publish(config: Config, source: Source, previous: Generation | undefined, repositories: RepositoryMetadata[], targeted: boolean, at: Date) {
+  const next = new Map(targeted ? previous?.repositories : []);
+  for (const repo of repositories) {
+    if (Object.keys(repo.tags).length) next.set(repo.name, repo);
+    else next.delete(repo.name);
+  }
+  const unchanged = previous && next.size === previous.repositories.size && [...next].every(([name, repo]) => previous.repositories.get(name) === repo);
+  if (unchanged) return { id: previous.id, published: false, repositories: [...next.values()] };
+  const id = await publishGeneration(config.storage.metadata, {
+    source: source.description,
+    generator: GENERATOR,
+    createdAt: at.toISOString(),
+    repositories: [...next.values()],
+    keepGenerations: config.metadata.keepGenerations,
+  });
+  return { id, published: true, repositories: [...next.values()] };
+}
+
+function summarize(input: {
+  started: number;
+  dryRun: boolean;
+  resolutions: RepositoryResolution[];
+  blobPlan: BlobPlan;
+  source: Source;
+  repositories: RepositoryMetadata[];
+  published: { id: string; published: boolean; repositories: RepositoryMetadata[] } | undefined;
+  fetcher: BlobFetcher | undefined;
+}): SyncSummary {
+  const failures: Failure[] = input.resolutions.flatMap((r) => r.failures);
+  const failedRepos = input.resolutions.filter((r) => r.failures.length > 0).length;
+  const totals = byteTotals(input.published?.repositories ?? []);
+  const plan = input.resolutions.map((r) => ({
+    name: r.name,
+    added: r.plan.added,
+    changed: r.plan.changed,
+    removed: r.plan.removed.filter((tag) => !r.tags.has(tag)),
+    unchanged: r.plan.unchanged.length,
+  }));
+  const sum = (pick: (p: (typeof plan)[number]) => number) => plan.reduce((acc, p) => acc + pick(p), 0);
+  const counters = input.fetcher?.counters;
+  return {
+    result: failures.length === 0 ? 'ok' : failedRepos === input.resolutions.length ? 'failed' : 'partial',
+    dryRun: input.dryRun,
+    generation: input.published?.id,
+    published: input.published?.published ?? false,
+    repositories: { selected: input.resolutions.length, synced: input.resolutions.length - failedRepos, failed: failedRepos },
+    tags: { total: sum((p) => p.added.length + p.changed.length + p.unchanged), added: sum((p) => p.added.length), changed: sum((p) => p.changed.length), unchanged: sum((p) => p.unchanged), removed: sum((p) => p.removed.length) },
+    blobs: { referenced: totals.blobs, toFetch: input.blobPlan.fetch.length, fetched: counters?.fetched ?? 0, reused: input.blobPlan.reuse.length },
+    bytes: {
+      toFetch: input.blobPlan.bytesToFetch,
+      fetched: counters?.bytesFetched ?? 0,
+      resumed: counters?.bytesResumed ?? 0,
+      unique: totals.unique,
+      referenced: totals.referenced,
+      dedupeRatio: totals.unique ? Math.round((totals.referenced / totals.unique) * 100) / 100 : 1,
+    },
+    requests: { ...input.source.stats },
+    durationMs: Date.now() - input.started,
+    plan,
+    failures,
+  };
+}
