@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto';
+import { matchesAnyRepoPattern } from '../config/repo-pattern.js';
+
+// Pure mirror selection. Weighted rendezvous (highest random weight) hashing: every mirror gets a
+// score from hash(key, mirror) scaled by its weight and the best score wins. That makes the choice
+// stable for a key (a client keeps its mirror, and its HTTP caches stay warm), proportional to the
+// weights, and disturbs only the clients of a mirror that is added or removed.
+
+export interface Mirror {
+  url: string;
+  weight: number;
+  country?: string;
+  /** Globs of the repositories the mirror carries. */
+  repositories: string[];
+}
+
+export interface MirrorSet {
+  /** Fallback base URL: the master tree, used when no mirror carries a repository. */
+  master: string;
+  mirrors: Mirror[];
+}
+
+/** A number in (0, 1) from the key and the mirror, uniform enough for weighting. */
+function unitHash(key: string, mirrorUrl: string): number {
+  const hash = createHash('sha256').update(key).update('\0').update(mirrorUrl).digest();
+  // 52 random bits, shifted off zero so the logarithm below is finite.
+  const bits = hash.readUIntBE(0, 6) * 16 + (hash[6]! >> 4);
+  return (bits + 0.5) / 2 ** 52;
+}
+
+function score(key: string, mirror: Mirror): number {
+  // -w / ln(u): the probability that a mirror wins is its share of the total weight.
+  return -mirror.weight / Math.log(unitHash(key, mirror.url));
+}
+
+export function mirrorsCarrying(set: MirrorSet, repository: string): Mirror[] {
+  return set.mirrors.filter((mirror) => matchesAnyRepoPattern(mirror.repositories, repository));
+}
+
+/**
+ * Mirrors that carry `repository`, best first for `key`. When the client's country is known,
+ * mirrors in it come first (then the rest, so a country with one mirror still has fallbacks).
+ */
+export function rankMirrors(set: MirrorSet, repository: string, key: string, country?: string): Mirror[] {
+  const scored = mirrorsCarrying(set, repository).map((mirror) => ({ mirror, score: score(key, mirror) }));
+  const local = country?.toUpperCase();
+  const rank = (m: Mirror) => (local !== undefined && m.country === local ? 0 : 1);
+  scored.sort((a, b) => rank(a.mirror) - rank(b.mirror) || b.score - a.score);
+  return scored.map((s) => s.mirror);
+}
+
+/** The base URL a client is redirected to: its best mirror, or the master when none carries it. */
+export function chooseBaseUrl(set: MirrorSet, repository: string, clientKey: string, country?: string): string {
+  return rankMirrors(set, repository, clientKey, country)[0]?.url ?? set.master;
+}
+
+/**
+ * The `urls` of a blob descriptor in urls mode: the best `count` mirrors for this blob, then the
+ * master. Keyed by the blob, not the client, so every client sees the same manifest bytes (and so
+ * the same digest) while the blobs of one image still spread over the mirrors by weight.
+ */
+export function blobUrlsFor(set: MirrorSet, repository: string, blobDigest: string, treePath: string, count: number): string[] {
+  const bases = rankMirrors(set, repository, blobDigest)
+    .slice(0, count)
+    .map((m) => m.url);
+  return [...bases, set.master].map((base) => joinUrl(base, treePath));
+}
+
+/** `<base>/<tree path>`, each path segment percent-encoded (tree paths are plain, but be exact). */
+export function joinUrl(base: string, treePath: string): string {
+  return `${base}/${treePath.split('/').map(encodeURIComponent).join('/')}`;
+}
