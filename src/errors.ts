@@ -102,8 +102,9 @@ export function isBlobmirrorError(error: unknown): error is BlobmirrorError {
 export function describeError(error: unknown): string {
   if (error instanceof BlobmirrorError) return error.message;
   if (error instanceof Error) {
+    // Node's system errors already start with their code ("ENOENT: no such file…").
     const code = (error as NodeJS.ErrnoException).code;
-    return code ? `${code}: ${error.message}` : error.message;
+    return code && error.message.startsWith(`${code}: `) ? error.message.slice(code.length + 2) : error.message;
   }
   return String(error);
 }

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
-import { link, readFile, rename, unlink, writeFile, stat } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, unlink, writeFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockedError } from '../errors.js';
 
@@ -60,6 +61,7 @@ export async function readLock(file: string): Promise<LockInfo | undefined> {
 export async function acquireLock(file: string, options: AcquireOptions): Promise<Lock> {
   const info: LockInfo = { pid: process.pid, host: hostname(), command: options.command, since: new Date().toISOString() };
   const candidate = `${file}.${process.pid}`;
+  await mkdir(path.dirname(file), { recursive: true });
   await writeFile(candidate, JSON.stringify(info));
   const deadline = Date.now() + (options.waitMs ?? 0);
   try {

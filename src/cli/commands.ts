@@ -1,0 +1,9 @@
+import type { Command } from 'commander';
+import { registerDemo } from './demo.js';
+import { registerSync } from './sync.js';
+
+/** Every subcommand, in the order `--help` lists them. One register function per file. */
+export function registerCommands(program: Command): void {
+  registerSync(program);
+  registerDemo(program);
+}

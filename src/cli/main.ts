@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { ExitCode, describeError, errorCode, isBlobmirrorError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { registerCommands } from './commands.js';
+
+const program = new Command('blobmirror')
+  .description(
+    'Mirror a distribution\'s container images through its rsync mirror network.\n\n' +
+      'sync pulls the selected repositories from a registry (or an OCI layout), verifies every ' +
+      'digest, writes each distinct blob once into a hardlinked tree for `rsync -aH`, and ' +
+      'publishes metadata for the mirror-list service. Start with `blobmirror demo`.',
+  )
+  .version(VERSION)
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+registerCommands(program);
+
+// `blobmirror sync --json | head` closes stdout early; that is not a failure worth a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.exitCode = exitCodeFor(error);
+}
+
+function exitCodeFor(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // --help and --version end with "errors" that are successes.
+    return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  }
+  // One line, the error's code, never a stack trace for known errors.
+  process.stderr.write(`blobmirror: error ${errorCode(error)}: ${describeError(error)}\n`);
+  if (!isBlobmirrorError(error) && process.env.BLOBMIRROR_DEBUG) process.stderr.write(`${(error as Error)?.stack}\n`);
+  return isBlobmirrorError(error) ? error.exitCode : ExitCode.partial;
+}

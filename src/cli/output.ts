@@ -1,0 +1,34 @@
+import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
+
+export interface OutputOptions {
+  /** Print the final summary as JSON on stdout. */
+  json: boolean;
+  /** JSON log lines on stderr (the default when stderr is not a terminal, i.e. cron). */
+  jsonLogs: boolean;
+  level: 'debug' | 'info' | 'warn' | 'error';
+  interactive: boolean;
+}
+
+export interface Output extends OutputOptions {
+  log: Logger;
+}
+
+// Credentials can reach a log line only through a mistake; redact the usual fields anyway.
+const REDACT = ['password', 'token', 'authorization', '*.password', '*.token', '*.authorization', 'headers.authorization'];
+
+export function createOutput(options: { json?: boolean; logFormat?: string; verbose?: boolean; quiet?: boolean }): Output {
+  const interactive = Boolean(process.stderr.isTTY);
+  const jsonLogs = options.logFormat ? options.logFormat === 'json' : !interactive;
+  const level = options.verbose ? 'debug' : options.quiet ? 'warn' : 'info';
+  const base = { level, redact: { paths: REDACT, censor: '[redacted]' } };
+  const log = jsonLogs
+    ? pino({ ...base, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }))
+    : pino(base, pretty({ destination: 2, sync: true, colorize: interactive, ignore: 'pid,hostname', translateTime: 'HH:MM:ss', hideObject: level !== 'debug' }));
+  return { json: Boolean(options.json), jsonLogs, level, interactive: interactive && !jsonLogs, log };
+}
+
+/** Write a machine-readable result on stdout, one JSON document. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

@@ -1,0 +1,51 @@
+import cliProgress from 'cli-progress';
+import type { SyncEvents } from '../sync/events.js';
+import { formatBytes } from './format.js';
+import type { Output } from './output.js';
+
+/**
+ * Progress as sync events: a bar of bytes and blobs on a terminal, log lines otherwise (cron
+ * gets one line per repository, not a line per chunk).
+ */
+export function syncProgress(output: Output): SyncEvents & { stop(): void } {
+  const { log } = output;
+  let bar: cliProgress.SingleBar | undefined;
+  let blobsDone = 0;
+  let blobsTotal = 0;
+  let bytesDone = 0;
+  let startedAt = Date.now();
+  return {
+    repositoriesSelected: (names) => log.info({ repositories: names.length }, `selected ${names.length} repositories`),
+    blobsPlanned(count, bytes) {
+      blobsTotal = count;
+      log.info({ blobs: count, bytes }, `${count} blobs to fetch (${formatBytes(bytes)})`);
+      if (output.interactive && count > 0) {
+        bar = new cliProgress.SingleBar(
+          {
+            format: ' {bar} {percentage}% | {done}/{count} blobs | {value_h}/{total_h} | {speed}/s',
+            hideCursor: true,
+            stream: process.stderr,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        startedAt = Date.now();
+        bar.start(bytes, 0, { done: 0, count, value_h: formatBytes(0), total_h: formatBytes(bytes), speed: '0 B' });
+      }
+    },
+    bytes(n) {
+      bytesDone += n;
+      const elapsed = Math.max(0.001, (Date.now() - startedAt) / 1000);
+      bar?.update(bytesDone, { value_h: formatBytes(bytesDone), speed: formatBytes(bytesDone / elapsed) });
+    },
+    blobDone() {
+      blobsDone++;
+      bar?.update({ done: blobsDone, count: blobsTotal });
+    },
+    repositoryDone(name, failures) {
+      if (failures > 0) log.warn({ repository: name, failures }, `${name}: ${failures} failure(s)`);
+      else log.debug({ repository: name }, `${name}: done`);
+    },
+    warn: (message, fields) => log.warn(fields ?? {}, message),
+    stop: () => bar?.stop(),
+  };
+}

@@ -1,0 +1,79 @@
+import type { Command } from 'commander';
+import { ExitCode, UsageError } from '../errors.js';
+import { openSource } from '../source/open-source.js';
+import { runSync } from '../sync/run.js';
+import type { SyncSummary } from '../sync/summary.js';
+import { configFor, outputFor, withConfigOption, withOutputOptions, type CommonFlags } from './common-options.js';
+import { printJson, type Output } from './output.js';
+import { renderSyncSummary } from './render-sync.js';
+import { syncProgress } from './sync-progress.js';
+
+interface SyncFlags extends CommonFlags {
+  repo?: string[];
+  dryRun?: boolean;
+  waitLock?: string;
+}
+
+export function registerSync(program: Command): void {
+  const command = program
+    .command('sync')
+    .summary('pull the selected repositories into the tree and publish metadata')
+    .description(
+      'Pull the repositories the config selects: list tags, HEAD each (unchanged tags cost no ' +
+        'manifest GET), fetch new manifests and only the blobs the store lacks, verify every ' +
+        'digest while streaming, hardlink blobs into <tree>/<repo>/_blobs/sha256/<hex>, then ' +
+        'publish a new metadata generation atomically.',
+    )
+    .option('-r, --repo <name...>', 'sync only these repositories (they must be selected by the config); others keep their published state')
+    .option('-n, --dry-run', 'print the plan (tags new/changed/removed, blobs and bytes to fetch) and write nothing')
+    .option('--wait-lock <seconds>', 'wait up to this long for another run holding the lock (default: fail at once with exit 3)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  blobmirror sync -c /etc/blobmirror/config.yaml              # cron: everything selected\n' +
+        '  blobmirror sync -c config.yaml --repo fedora/toolbox --dry-run\n' +
+        '  blobmirror sync -c config.yaml --json > last-sync.json      # machine-readable summary\n' +
+        '\nExit codes: 0 all selected repositories synced; 1 some failed (the others were still\n' +
+        'published); 2 usage or config error; 3 another run holds the lock.',
+    );
+  withOutputOptions(withConfigOption(command)).action(async (flags: SyncFlags) => {
+    process.exitCode = await syncAction(flags);
+  });
+}
+
+function parseWait(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError(`--wait-lock expects seconds, got ${JSON.stringify(value)}`);
+  return seconds * 1000;
+}
+
+async function syncAction(flags: SyncFlags): Promise<number> {
+  const output = outputFor(flags);
+  const config = await configFor(flags);
+  const lockWaitMs = parseWait(flags.waitLock);
+  const source = await openSource(config, {
+    onRetry: (what, error, delayMs, attempt) => output.log.warn({ attempt, delayMs }, `retrying ${what} in ${delayMs} ms: ${(error as Error).message}`),
+  });
+  const progress = syncProgress(output);
+  let summary: SyncSummary;
+  try {
+    summary = await runSync(config, source, progress, { repositories: flags.repo, dryRun: flags.dryRun, lockWaitMs });
+  } finally {
+    progress.stop();
+    await source.close();
+  }
+  report(output, summary);
+  return summary.result === 'ok' ? ExitCode.ok : ExitCode.partial;
+}
+
+export function report(output: Output, summary: SyncSummary): void {
+  if (output.json) printJson(summary);
+  else process.stdout.write(renderSyncSummary(summary));
+  for (const f of summary.failures) output.log.error(f, `sync failed for ${f.repository}${f.tag ? `:${f.tag}` : ''}: ${f.message}`);
+  // cron's log gets the whole summary as one JSON line; a terminal already saw it on stdout.
+  if (output.jsonLogs) {
+    const { plan: _plan, ...fields } = summary;
+    output.log.info({ summary: fields }, `sync ${summary.result}`);
+  }
+}
