@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerCheckConfig } from './check-config.js';
 import { registerDemo } from './demo.js';
 import { registerSync } from './sync.js';
 
@@ -6,4 +7,5 @@ import { registerSync } from './sync.js';
 export function registerCommands(program: Command): void {
   registerSync(program);
   registerDemo(program);
+  registerCheckConfig(program);
 }
