@@ -1,0 +1,199 @@
+import { constants } from 'node:fs';
+import { open, readlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { z } from 'zod';
+import { BlobmirrorError, describeError } from '../errors.js';
+import { manifestDigest } from '../oci/manifest.js';
+import { compareNames, indexSchema, repositorySchema, toServedRepository, type ManifestEntry, type ServedRepository } from './metadata-schema.js';
+
+// Reads the metadata directory that sync publishes (docs/formats.md). A request takes one
+// Generation and reads only through it, so a response never mixes two generations even when
+// `current` moves mid-request. Paths come from our own metadata, never from URLs, and are still
+// checked to stay inside the metadata directory.
+
+const CURRENT_TARGET = /^generations\/(\d{1,20})\/?$/;
+const MAX_METADATA_FILE_BYTES = 256 * 1024 * 1024;
+
+function invalid(message: string, cause?: unknown): BlobmirrorError {
+  return new BlobmirrorError('METADATA_INVALID', message, cause === undefined ? {} : { cause });
+}
+
+/** Read a whole regular file without following a symlink in its last component. */
+async function readFileNoFollow(file: string, maxBytes: number): Promise<Buffer> {
+  const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const { size } = await handle.stat();
+    if (size > maxBytes) throw invalid(`${file} is ${size} bytes, over the ${maxBytes}-byte limit`);
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readJson<S extends z.ZodType>(file: string, schema: S): Promise<z.output<S>> {
+  let json: unknown;
+  try {
+    json = JSON.parse((await readFileNoFollow(file, MAX_METADATA_FILE_BYTES)).toString('utf8'));
+  } catch (error) {
+    if (error instanceof BlobmirrorError) throw error;
+    throw invalid(`cannot read ${file}: ${describeError(error)}`, error);
+  }
+  const result = schema.safeParse(json);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw invalid(`${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return result.data;
+}
+
+/** One published generation: the repository list now, each repository's file on first use. */
+export class Generation {
+  readonly repositoryNames: string[];
+  private readonly repositoryFiles: Map<string, string>;
+  private readonly loaded = new Map<string, Promise<ServedRepository>>();
+
+  constructor(
+    readonly id: string,
+    readonly dir: string,
+    repositoryFiles: Map<string, string>,
+  ) {
+    this.repositoryFiles = repositoryFiles;
+    this.repositoryNames = [...repositoryFiles.keys()].sort(compareNames);
+  }
+
+  hasRepository(name: string): boolean {
+    return this.repositoryFiles.has(name);
+  }
+
+  /** The repository's metadata, or undefined when this generation does not have it. */
+  repository(name: string): Promise<ServedRepository> | undefined {
+    const relative = this.repositoryFiles.get(name);
+    if (relative === undefined) return undefined;
+    let pending = this.loaded.get(name);
+    if (!pending) {
+      pending = readJson(path.join(this.dir, relative), repositorySchema).then((parsed) => {
+        if (parsed.name !== name) throw invalid(`${relative} describes ${parsed.name}, not ${name}`);
+        return toServedRepository(parsed);
+      });
+      // A failed read is retried by the next request rather than cached for the generation's life.
+      pending.catch(() => this.loaded.delete(name));
+      this.loaded.set(name, pending);
+    }
+    return pending;
+  }
+}
+
+export interface MetadataReaderOptions {
+  /** How long a resolved `current` is trusted before the link is read again. 0: every request. */
+  recheckMs?: number;
+  /** Bytes of manifests kept in memory (they are immutable, shared by generations). */
+  manifestCacheBytes?: number;
+  now?: () => number;
+  /** Told when a new generation could not be loaded (the previous one keeps being served). */
+  onReloadError?: (error: unknown) => void;
+}
+
+export class MetadataReader {
+  private generation: Generation | undefined;
+  private checkedAt = -Infinity;
+  private pending: Promise<Generation> | undefined;
+  private readonly manifestCache = new Map<string, Buffer>();
+  private manifestCacheSize = 0;
+  private readonly recheckMs: number;
+  private readonly manifestCacheBytes: number;
+  private readonly now: () => number;
+
+  constructor(
+    readonly metadataDir: string,
+    private readonly options: MetadataReaderOptions = {},
+  ) {
+    this.recheckMs = options.recheckMs ?? 1000;
+    this.manifestCacheBytes = options.manifestCacheBytes ?? 64 * 1024 * 1024;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The current generation; `current` is re-read at most every `recheckMs`. */
+  current(): Promise<Generation> {
+    if (this.generation && this.now() - this.checkedAt < this.recheckMs) return Promise.resolve(this.generation);
+    // Concurrent requests share one readlink (and one index load when the link moved).
+    this.pending ??= this.refresh().finally(() => (this.pending = undefined));
+    return this.pending;
+  }
+
+  private async refresh(): Promise<Generation> {
+    const link = path.join(this.metadataDir, 'current');
+    let target: string;
+    try {
+      target = await readlink(link);
+    } catch (error) {
+      if (this.generation) return this.keepAfter(error);
+      throw invalid(`no published generation: cannot read the link ${link}: ${describeError(error)}`, error);
+    }
+    const id = CURRENT_TARGET.exec(target)?.[1];
+    if (id === undefined) {
+      const error = invalid(`${link} points at ${JSON.stringify(target)}, expected generations/<id>`);
+      if (this.generation) return this.keepAfter(error);
+      throw error;
+    }
+    if (this.generation?.id !== id) {
+      try {
+        this.generation = await this.load(id);
+      } catch (error) {
+        if (this.generation) return this.keepAfter(error);
+        throw error;
+      }
+    }
+    this.checkedAt = this.now();
+    return this.generation;
+  }
+
+  // A broken new generation must not take the service down: keep answering from the last good one.
+  private keepAfter(error: unknown): Generation {
+    this.options.onReloadError?.(error);
+    this.checkedAt = this.now();
+    return this.generation!;
+  }
+
+  private async load(id: string): Promise<Generation> {
+    const dir = path.join(this.metadataDir, 'generations', id);
+    const index = await readJson(path.join(dir, 'index.json'), indexSchema);
+    if (index.generation !== id) throw invalid(`${dir}/index.json says generation ${index.generation}`);
+    const files = new Map(Object.entries(index.repositories).map(([name, entry]) => [name, entry.path] as const));
+    return new Generation(id, dir, files);
+  }
+
+  /** The exact stored bytes of a manifest, checked against its size and digest once. */
+  async manifestBytes(entry: ManifestEntry): Promise<Buffer> {
+    const cached = this.manifestCache.get(entry.digest);
+    if (cached) {
+      // Re-insert: Map order is the LRU order.
+      this.manifestCache.delete(entry.digest);
+      this.manifestCache.set(entry.digest, cached);
+      return cached;
+    }
+    const file = path.join(this.metadataDir, entry.path);
+    let bytes: Buffer;
+    try {
+      bytes = await readFileNoFollow(file, Math.max(entry.size, 1));
+    } catch (error) {
+      if (error instanceof BlobmirrorError) throw error;
+      throw invalid(`cannot read manifest ${entry.digest} at ${file}: ${describeError(error)}`, error);
+    }
+    if (bytes.length !== entry.size) throw invalid(`manifest ${file} is ${bytes.length} bytes, metadata says ${entry.size}`);
+    if (manifestDigest(bytes, entry.mediaType) !== entry.digest) throw invalid(`manifest ${file} does not hash to ${entry.digest}`);
+    this.remember(entry.digest, bytes);
+    return bytes;
+  }
+
+  private remember(digest: string, bytes: Buffer): void {
+    // Two requests may have read the same manifest at once; count it once.
+    if (bytes.length > this.manifestCacheBytes || this.manifestCache.has(digest)) return;
+    this.manifestCache.set(digest, bytes);
+    this.manifestCacheSize += bytes.length;
+    for (const [oldest, old] of this.manifestCache) {
+      if (this.manifestCacheSize <= this.manifestCacheBytes) break;
+      this.manifestCache.delete(oldest);
+      this.manifestCacheSize -= old.length;
+    }
+  }
+}

@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import { mkdir, rename, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Digest } from '../../src/oci/digest.js';
+import { MediaType } from '../../src/oci/media-types.js';
+import type { Platform } from '../../src/oci/platform.js';
+
+// Writes a metadata directory by hand, following docs/formats.md to the letter, so serve's
+// handler tests do not depend on sync. Blob bytes are not written: serve never reads the tree.
+
+export interface Described {
+  mediaType: string;
+  digest: Digest;
+  size: number;
+}
+
+interface RepoDraft {
+  tags: Record<string, { digest: Digest }>;
+  manifests: Record<string, unknown>;
+  blobs: Record<string, { size: number; mediaType?: string; path: string }>;
+}
+
+const sha256 = (bytes: Buffer | string) => `sha256:${createHash('sha256').update(bytes).digest('hex')}` as Digest;
+
+export class MetadataFixture {
+  private readonly repos = new Map<string, RepoDraft>();
+  private readonly files = new Map<string, Buffer>();
+
+  constructor(readonly dir: string) {}
+
+  private repo(name: string): RepoDraft {
+    let draft = this.repos.get(name);
+    if (!draft) {
+      draft = { tags: {}, manifests: {}, blobs: {} };
+      this.repos.set(name, draft);
+    }
+    return draft;
+  }
+
+  private addManifest(repo: string, bytes: Buffer, mediaType: string, extra: { platform?: Platform; manifests: Digest[]; blobs: Digest[] }): Described {
+    const digest = sha256(bytes);
+    const hex = digest.slice('sha256:'.length);
+    const manifestPath = `manifests/sha256/${hex.slice(0, 2)}/${hex}`;
+    this.files.set(manifestPath, bytes);
+    this.repo(repo).manifests[digest] = { mediaType, size: bytes.length, path: manifestPath, ...extra };
+    return { mediaType, digest, size: bytes.length };
+  }
+
+  /** An image manifest whose config and layers are made from `seed`; blobs are recorded only. */
+  image(repo: string, seed: string, options: { platform?: Platform; docker?: boolean; layers?: number } = {}): Described {
+    const types = options.docker
+      ? { manifest: MediaType.dockerManifest, config: MediaType.dockerConfig, layer: MediaType.dockerLayerGzip }
+      : { manifest: MediaType.ociManifest, config: MediaType.ociConfig, layer: MediaType.ociLayerGzip };
+    const blob = (content: string, mediaType: string) => {
+      const digest = sha256(content);
+      this.repo(repo).blobs[digest] = { size: content.length, mediaType, path: `${repo}/_blobs/sha256/${digest.slice(7)}` };
+      return { mediaType, digest, size: content.length };
+    };
+    const config = blob(`config ${seed}`, types.config);
+    const layers = Array.from({ length: options.layers ?? 2 }, (_, i) => blob(`layer ${seed} ${i}`, types.layer));
+    const body = { schemaVersion: 2, mediaType: types.manifest, config, layers };
+    const bytes = Buffer.from(JSON.stringify(body, null, 3));
+    return this.addManifest(repo, bytes, types.manifest, {
+      ...(options.platform ? { platform: options.platform } : {}),
+      manifests: [],
+      blobs: [config.digest, ...layers.map((l) => l.digest)],
+    });
+  }
+
+  /** An index over `children` (each with its platform); `present` limits what the generation keeps. */
+  index(repo: string, children: Array<Described & { platform: Platform }>, options: { docker?: boolean; present?: Digest[] } = {}): Described {
+    const mediaType = options.docker ? MediaType.dockerList : MediaType.ociIndex;
+    const body = { schemaVersion: 2, mediaType, manifests: children.map((c) => ({ mediaType: c.mediaType, digest: c.digest, size: c.size, platform: c.platform })) };
+    const present = options.present ?? children.map((c) => c.digest);
+    for (const child of children) if (!present.includes(child.digest)) delete this.repo(repo).manifests[child.digest];
+    return this.addManifest(repo, Buffer.from(JSON.stringify(body, null, 2)), mediaType, { manifests: present, blobs: [] });
+  }
+
+  tag(repo: string, tag: string, digest: Digest): void {
+    this.repo(repo).tags[tag] = { digest };
+  }
+
+  /** Write generation `id` and point `current` at it (atomically, as sync does). */
+  async publish(id: string): Promise<void> {
+    for (const [relative, bytes] of this.files) {
+      await mkdir(path.dirname(path.join(this.dir, relative)), { recursive: true });
+      await writeFile(path.join(this.dir, relative), bytes);
+    }
+    const genDir = path.join(this.dir, 'generations', id);
+    const repositories: Record<string, unknown> = {};
+    for (const [name, draft] of [...this.repos].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const relative = `repositories/${name}/_repository.json`;
+      const tags = Object.fromEntries(Object.entries(draft.tags).sort(([a], [b]) => (a < b ? -1 : 1)));
+      const file = { formatVersion: 1, name, syncedAt: '2026-11-22T16:29:58.120Z', tags, manifests: draft.manifests, blobs: draft.blobs };
+      await mkdir(path.dirname(path.join(genDir, relative)), { recursive: true });
+      await writeFile(path.join(genDir, relative), JSON.stringify(file, null, 2));
+      repositories[name] = { path: relative, tags: Object.keys(tags).length, syncedAt: file.syncedAt };
+    }
+    const index = {
+      formatVersion: 1,
+      generation: id,
+      createdAt: '2026-11-22T16:30:00.000Z',
+      generator: 'hand-written test fixture',
+      source: 'https://registry.example.org',
+      blobPathTemplate: '{repository}/_blobs/{algorithm}/{hex}',
+      repositories,
+    };
+    await writeFile(path.join(genDir, 'index.json'), JSON.stringify(index, null, 2));
+    const temp = path.join(this.dir, `current.tmp-${id}`);
+    await symlink(`generations/${id}`, temp);
+    await rename(temp, path.join(this.dir, 'current'));
+  }
+}
