@@ -1,0 +1,70 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { stringify } from 'yaml';
+
+export const CLI = path.resolve(import.meta.dirname, '../../dist/cli/main.js');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the built CLI as a user would (a child process, no TTY), collecting its output. */
+export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** `--json` output of a command, with a readable failure when it is not JSON. */
+export function jsonOf<T = Record<string, any>>(result: CliResult): T {
+  try {
+    return JSON.parse(result.stdout) as T;
+  } catch {
+    throw new Error(`not JSON (exit ${result.code}):\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
+  }
+}
+
+export interface TestConfig {
+  registryUrl: string;
+  include: string[];
+  exclude?: string[];
+  auth?: Record<string, unknown>;
+  platforms?: string[];
+  tags?: Record<string, unknown>;
+  extraSource?: Record<string, unknown>;
+}
+
+/** A config file for a registry source with storage under a fresh temp root. */
+export async function writeTestConfig(config: TestConfig, root?: string): Promise<{ file: string; root: string }> {
+  const dir = root ?? (await mkdtemp(path.join(tmpdir(), 'blobmirror-sync-')));
+  const file = path.join(dir, 'config.yaml');
+  const body = {
+    version: 1,
+    source: { type: 'registry', url: config.registryUrl, insecure: true, retries: 2, ...(config.auth ? { auth: config.auth } : {}), ...config.extraSource },
+    repositories: { include: config.include, ...(config.exclude ? { exclude: config.exclude } : {}) },
+    ...(config.tags ? { tags: config.tags } : {}),
+    ...(config.platforms ? { platforms: config.platforms } : {}),
+    storage: { root: path.join(dir, 'mirror') },
+  };
+  await writeFile(file, stringify(body));
+  return { file, root: path.join(dir, 'mirror') };
+}
