@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
 import { registerCheckConfig } from './check-config.js';
 import { registerDemo } from './demo.js';
+import { registerServe } from './serve.js';
 import { registerSync } from './sync.js';
 
 /** Every subcommand, in the order `--help` lists them. One register function per file. */
 export function registerCommands(program: Command): void {
   registerSync(program);
+  registerServe(program);
   registerDemo(program);
   registerCheckConfig(program);
 }
