@@ -49,10 +49,6 @@ export class OciLayoutWriter {
     return layoutBlobPath(this.dir, digest);
   }
 
-  hasBlob(digest: Digest): Promise<boolean> {
-    return exists(this.blobPath(digest));
-  }
-
   /** Streams `content` to a blob, hashing as it writes; the digest names the file at the end. */
   async writeBlob(content: Readable | Buffer): Promise<WrittenBlob> {
     const tmpDir = join(this.dir, 'blobs', 'sha256');
