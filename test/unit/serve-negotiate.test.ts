@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Digest } from '../../src/oci/digest.js';
 import { MediaType } from '../../src/oci/media-types.js';
-import type { ManifestEntry, RepositoryMetadata } from '../../src/serve/metadata-schema.js';
+import type { ManifestEntry, ServedRepository } from '../../src/serve/metadata-schema.js';
 import { acceptedTypes, negotiateManifest } from '../../src/serve/negotiate.js';
 
 const d = (c: string) => `sha256:${c.repeat(64)}` as Digest;
@@ -10,7 +10,7 @@ function entry(digest: Digest, mediaType: string, extra: Partial<ManifestEntry> 
   return { digest, mediaType, size: 1, path: 'manifests/x', manifests: [], blobs: [], ...extra };
 }
 
-function repo(...entries: ManifestEntry[]): RepositoryMetadata {
+function repo(...entries: ManifestEntry[]): ServedRepository {
   return { name: 'r', tagNames: [], tags: new Map(), manifests: new Map(entries.map((e) => [e.digest, e])), blobs: new Map() };
 }
 
