@@ -24,7 +24,7 @@ export function parseDigest(value: unknown, what = 'digest'): ParsedDigest {
   const colon = value.indexOf(':');
   const algorithm = value.slice(0, colon);
   const hex = value.slice(colon + 1);
-  if (colon < 0 || !(algorithm in HEX_LENGTH)) {
+  if (colon < 0 || !Object.hasOwn(HEX_LENGTH, algorithm)) {
     throw new InvalidInputError('DIGEST_INVALID', `invalid ${what} ${shown(value)}: algorithm must be sha256 or sha512`);
   }
   const length = HEX_LENGTH[algorithm as DigestAlgorithm];
