@@ -43,6 +43,8 @@ export class RegistryTransport {
   readonly #got: Got;
   readonly #options: TransportOptions;
   readonly #tokens = new TokenCache();
+  /** One token request per scope at a time: concurrent requests wait for the same answer. */
+  readonly #pendingTokens = new Map<string, Promise<string>>();
   #challenge: Promise<Challenge | undefined> | undefined;
 
   constructor(options: TransportOptions) {
@@ -111,7 +113,16 @@ export class RegistryTransport {
     const challenge = await this.ping();
     if (challenge?.scheme === 'basic' && this.#options.credentials) return { authorization: basic(this.#options.credentials) };
     if (challenge?.scheme === 'bearer') {
-      const token = this.#tokens.get(tokenKey(challenge, scope)) ?? (await this.#fetchToken(challenge, scope));
+      const key = tokenKey(challenge, scope);
+      let token = this.#tokens.get(key);
+      if (!token) {
+        let pending = this.#pendingTokens.get(key);
+        if (!pending) {
+          pending = this.#fetchToken(challenge, scope).finally(() => this.#pendingTokens.delete(key));
+          this.#pendingTokens.set(key, pending);
+        }
+        token = await pending;
+      }
       return { authorization: `Bearer ${token}` };
     }
     return {};
@@ -134,8 +145,10 @@ export class RegistryTransport {
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
     url.searchParams.append('scope', scope);
     const credentials = this.#options.credentials;
+    // The realm is where the registry tells us to authenticate, so it gets the credentials
+    // (as docker and containers/image do), but nothing it redirects to does.
     const response = await withRetry(this.#options.retry, () =>
-      this.#follow('GET', url.href, credentials ? { authorization: basic(credentials) } : {}),
+      this.#follow('GET', url.href, credentials ? { authorization: basic(credentials) } : {}, url.origin),
     );
     const what = `token endpoint ${url.origin}${url.pathname} for scope ${scope}`;
     if (response.status !== 200) throw authFailed(`${what} answered ${response.status}${await errorText(response)}`);
@@ -147,11 +160,11 @@ export class RegistryTransport {
     return token;
   }
 
-  async #follow(method: 'GET' | 'HEAD', url: string, headers: Record<string, string>): Promise<Response> {
+  async #follow(method: 'GET' | 'HEAD', url: string, headers: Record<string, string>, authOrigin = this.origin): Promise<Response> {
     let current = url;
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       // Credentials belong to the registry: a storage or CDN host never sees them.
-      const sameOrigin = new URL(current).origin === this.origin;
+      const sameOrigin = new URL(current).origin === authOrigin;
       const sent = sameOrigin ? headers : withoutAuthorization(headers);
       const response = await this.#open(method, current, sent);
       const location = header(response.headers.location);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -56,6 +56,7 @@ export interface TestConfig {
 /** A config file for a registry source with storage under a fresh temp root. */
 export async function writeTestConfig(config: TestConfig, root?: string): Promise<{ file: string; root: string }> {
   const dir = root ?? (await mkdtemp(path.join(tmpdir(), 'blobmirror-sync-')));
+  await mkdir(dir, { recursive: true });
   const file = path.join(dir, 'config.yaml');
   const body = {
     version: 1,
