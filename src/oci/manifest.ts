@@ -117,7 +117,7 @@ function schema1Payload(bytes: Buffer): Buffer {
   } catch {
     fail('(schema1)', 'not JSON');
   }
-  const protectedHeader = json.signatures?.[0]?.protected;
+  const protectedHeader = json?.signatures?.[0]?.protected;
   if (typeof protectedHeader !== 'string') fail('(schema1)', 'signed schema1 without signatures[0].protected');
   let header: { formatLength?: unknown; formatTail?: unknown };
   try {
@@ -125,7 +125,7 @@ function schema1Payload(bytes: Buffer): Buffer {
   } catch {
     fail('(schema1)', 'signature protected header is not base64url JSON');
   }
-  const { formatLength, formatTail } = header;
+  const { formatLength, formatTail } = header ?? {};
   if (typeof formatLength !== 'number' || !Number.isInteger(formatLength) || formatLength < 0 || formatLength > bytes.length || typeof formatTail !== 'string') {
     fail('(schema1)', 'signature protected header has no valid formatLength/formatTail');
   }
