@@ -41,6 +41,9 @@ export function compareVersions(a: string, b: string): number {
       if (PRERELEASE.test(xNum ? y : x)) return xNum ? 1 : -1;
       return xNum ? 1 : -1;
     } else if (x !== y) {
+      // A pre-release word is older than any other word (`1.0-rc1` < `1.0` < `1.0-alpine`).
+      const xPre = PRERELEASE.test(x);
+      if (xPre !== PRERELEASE.test(y)) return xPre ? -1 : 1;
       return x < y ? -1 : 1;
     }
   }
