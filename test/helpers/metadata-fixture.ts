@@ -47,7 +47,7 @@ export class MetadataFixture {
   }
 
   /** An image manifest whose config and layers are made from `seed`; blobs are recorded only. */
-  image(repo: string, seed: string, options: { platform?: Platform; docker?: boolean; layers?: number } = {}): Described {
+  image(repo: string, seed: string, options: { platform?: Platform; docker?: boolean; layers?: number } = {}): Described & { blobs: Digest[] } {
     const types = options.docker
       ? { manifest: MediaType.dockerManifest, config: MediaType.dockerConfig, layer: MediaType.dockerLayerGzip }
       : { manifest: MediaType.ociManifest, config: MediaType.ociConfig, layer: MediaType.ociLayerGzip };
@@ -60,11 +60,9 @@ export class MetadataFixture {
     const layers = Array.from({ length: options.layers ?? 2 }, (_, i) => blob(`layer ${seed} ${i}`, types.layer));
     const body = { schemaVersion: 2, mediaType: types.manifest, config, layers };
     const bytes = Buffer.from(JSON.stringify(body, null, 3));
-    return this.addManifest(repo, bytes, types.manifest, {
-      ...(options.platform ? { platform: options.platform } : {}),
-      manifests: [],
-      blobs: [config.digest, ...layers.map((l) => l.digest)],
-    });
+    const blobs = [config.digest, ...layers.map((l) => l.digest)];
+    const described = this.addManifest(repo, bytes, types.manifest, { ...(options.platform ? { platform: options.platform } : {}), manifests: [], blobs });
+    return { ...described, blobs };
   }
 
   /** An index over `children` (each with its platform); `present` limits what the generation keeps. */
