@@ -8,6 +8,7 @@ import { CLI } from './cli.js';
 export interface ServeProcess {
   url: string;
   port: number;
+  pid: number;
   /** The JSON log lines written on stderr so far. */
   logLines(): string[];
   /** SIGTERM, then the exit code (0 after a graceful stop). */
@@ -39,6 +40,7 @@ export async function startServe(args: readonly string[]): Promise<ServeProcess>
   });
   return {
     ...ready,
+    pid: child.pid!,
     logLines: () => [...stderr],
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
