@@ -22,3 +22,32 @@ describe('repository globs', () => {
     expect(matchesAnyRepoPattern([], 'b/c')).toBe(false);
   });
 });
+
+describe('repository globs: edges', () => {
+  it('anchors patterns at both ends', () => {
+    expect(repoPatternMatches('toolbox', 'fedora/toolbox')).toBe(false);
+    expect(repoPatternMatches('fedora', 'fedora/toolbox')).toBe(false);
+    expect(repoPatternMatches('fedora/*', 'xfedora/a')).toBe(false);
+  });
+
+  it('treats . literally and * as possibly empty', () => {
+    expect(repoPatternMatches('a.*', 'a.b')).toBe(true);
+    expect(repoPatternMatches('a.*', 'axb')).toBe(false);
+    expect(repoPatternMatches('ubi*', 'ubi')).toBe(true);
+  });
+
+  it('lets ** in the middle cross any number of components, but not zero', () => {
+    expect(repoPatternMatches('a/**/z', 'a/b/z')).toBe(true);
+    expect(repoPatternMatches('a/**/z', 'a/b/c/z')).toBe(true);
+    expect(repoPatternMatches('a/**/z', 'a/z')).toBe(false);
+    expect(repoPatternMatches('**/toolbox', 'x/y/toolbox')).toBe(true);
+    expect(repoPatternMatches('**/toolbox', 'toolbox')).toBe(false);
+  });
+
+  it('gives the same answer for a pattern asked about repeatedly (compiled patterns are cached)', () => {
+    for (let i = 0; i < 3; i++) {
+      expect(repoPatternMatches('c/*', 'c/d')).toBe(true);
+      expect(repoPatternMatches('c/*', 'c/d/e')).toBe(false);
+    }
+  });
+});
