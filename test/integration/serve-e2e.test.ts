@@ -199,6 +199,15 @@ describe('docker-registry -> sync -> rsync -> nginx mirror -> serve -> skopeo', 
     expect(urlsLog).not.toContain('/blobs/');
   });
 
+  it('urls mode caveat (docs/serving.md): skopeo copying to oci: keeps url layers as foreign, unfetched', async () => {
+    const dest = path.join(work, 'urls-oci');
+    await skopeo.ok(['copy', '--src-tls-verify=false', at(serveUrls, 'stable/app-2:1.0'), `oci:${dest}:1.0`]);
+    const layout = await ociLayout(dest);
+    // Only the manifest and the config are in the layout; the layers stay behind their urls.
+    expect(layout.blobs.sort()).toEqual([layout.manifestDigest, layout.manifest.config.digest].sort());
+    expect(layout.manifest.layers.every((l) => l.urls?.length === 2)).toBe(true);
+  });
+
   it('skopeo inspect and list-tags answer from the metadata', async () => {
     const inspected = JSON.parse(await skopeo.ok(['inspect', '--tls-verify=false', at(serve, 'stable/app-1:1.0')])) as { Digest: string; Name: string };
     expect(inspected.Digest).toBe(generated.repositories['stable/app-1']!.tags['1.0']);
