@@ -7,7 +7,12 @@ export function nextPageUrl(link: string | undefined, requestUrl: string): strin
   for (const part of link.split(/,(?=\s*<)/)) {
     const match = /^\s*<([^>]*)>\s*;(.*)$/.exec(part);
     if (!match || !/(?:^|;)\s*rel="?next"?\s*(?:;|$)/i.test(match[2]!)) continue;
-    const next = new URL(match[1]!, requestUrl);
+    let next: URL;
+    try {
+      next = new URL(match[1]!, requestUrl);
+    } catch {
+      throw new RegistryError('REGISTRY_ERROR', `registry pagination Link has an invalid URL ${JSON.stringify(match[1]!.slice(0, 200))}`);
+    }
     if (next.origin !== new URL(requestUrl).origin) {
       throw new RegistryError('REGISTRY_ERROR', `registry pagination Link points to another host (${next.origin}); refusing to follow it`);
     }
