@@ -101,7 +101,7 @@ describe('planTags', () => {
   });
 
   it('property: every head is in exactly one of added/changed/unchanged; removed are exactly the previous tags not listed', () => {
-    const tag = fc.constantFrom('multi', 'single', 'gone', 'x', 'y', 'z');
+    const tag: fc.Arbitrary<string> = fc.constantFrom('multi', 'single', 'gone', 'x', 'y', 'z');
     const digest = fc.constantFrom(d('9'), d('c'), d('a'), d('0'));
     fc.assert(
       fc.property(fc.uniqueArray(fc.tuple(tag, digest), { selector: ([t]) => t }), (entries) => {

@@ -41,8 +41,8 @@ describe('selectRepositories', () => {
   });
 
   it('property: sorted, unique, nothing excluded, every explicit include kept unless excluded', () => {
-    const name = fc.constantFrom('a', 'b', 'a/x', 'a/y', 'a/x/z', 'b/x', 'c-d');
-    const pattern = fc.oneof(name, fc.constantFrom('*', '**', 'a/*', 'a/**', '*/x', 'b*'));
+    const name: fc.Arbitrary<string> = fc.constantFrom('a', 'b', 'a/x', 'a/y', 'a/x/z', 'b/x', 'c-d');
+    const pattern: fc.Arbitrary<string> = fc.oneof(name, fc.constantFrom('*', '**', 'a/*', 'a/**', '*/x', 'b*'));
     fc.assert(
       fc.property(fc.array(pattern, { maxLength: 4 }), fc.array(pattern, { maxLength: 3 }), fc.array(name), (include, exclude, list) => {
         const selected = selectRepositories({ include, exclude }, list);
