@@ -1,7 +1,7 @@
 import type { Digest } from '../oci/digest.js';
 import { INDEX_TYPES } from '../oci/media-types.js';
 import { platformMatches } from '../oci/platform.js';
-import type { RepositoryMetadata } from './metadata-schema.js';
+import type { ServedRepository } from './metadata-schema.js';
 
 // Content negotiation as docker-distribution does it: an index / manifest list is served only to
 // a client that names its exact media type in Accept; any other client gets the linux/amd64 image
@@ -30,7 +30,7 @@ export function acceptedTypes(accept: string | string[] | undefined): Set<string
  * The digest to answer with for `digest`: itself, or for an index the client does not accept its
  * linux/amd64 child (the first one in index order). Undefined when there is no such child here.
  */
-export function negotiateManifest(repository: RepositoryMetadata, digest: Digest, accepted: ReadonlySet<string>): Digest | undefined {
+export function negotiateManifest(repository: ServedRepository, digest: Digest, accepted: ReadonlySet<string>): Digest | undefined {
   const entry = repository.manifests.get(digest);
   if (!entry) return undefined;
   if (!INDEX_TYPES.includes(entry.mediaType) || accepted.has(entry.mediaType)) return digest;
