@@ -91,8 +91,9 @@ export class ObjectStore {
         }
         if (!isRetryable(error) || attempt >= STREAM_ATTEMPTS) throw asStoreError(error, `writing ${what}`);
         // Bytes hashed but still buffered for the file were lost with the stream: start again
-        // from what the file really holds.
+        // from what the file really holds (all of it when the connection dropped after the last byte).
         ({ hash, length } = await this.#resumeState(partial, digest, size));
+        done = size !== undefined && length === size;
       }
     }
     const actual = finalHex(hash);
