@@ -89,7 +89,8 @@ export class ObjectStore {
           await unlink(partial).catch(() => {});
           throw error;
         }
-        if (!isRetryable(error) || attempt >= STREAM_ATTEMPTS) throw asStoreError(error, `writing ${what}`);
+        // The transport already retried opening: only a body that broke mid-way is resumed here.
+        if (!limiter || !isRetryable(error) || attempt >= STREAM_ATTEMPTS) throw asStoreError(error, `writing ${what}`);
         // Bytes hashed but still buffered for the file were lost with the stream: start again
         // from what the file really holds (all of it when the connection dropped after the last byte).
         ({ hash, length } = await this.#resumeState(partial, digest, size));
