@@ -37,7 +37,14 @@ export function parseYamlWith<S extends z.ZodType>(text: string, file: string, s
     const { line, col } = counter.linePos(yamlError.pos[0]);
     throw new ConfigError(`${file}: line ${line}, column ${col}: YAML syntax error: ${yamlError.message.split('\n')[0]}`);
   }
-  const result = schema.safeParse(doc.toJS());
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (error) {
+    // Aliases are only resolved here: an undefined anchor, or too many aliases (a YAML bomb).
+    throw new ConfigError(`${file}: YAML error: ${(error as Error).message}`, { cause: error });
+  }
+  const result = schema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const keyPath = issue.path.length ? issue.path.join('.') : '(root)';
