@@ -27,7 +27,7 @@ export interface ClientInfo {
   country: string | undefined;
 }
 
-export const DEFAULT_PAGE_SIZE = 100;
+const DEFAULT_PAGE_SIZE = 100;
 const BLOB_REDIRECT_STATUS = 307;
 
 /** One page of sorted `names` after `last`, and the Link header when more follow. */
