@@ -80,14 +80,7 @@ export class RegistryTransport {
             throw authFailed(`registry ${this.origin} refused ${this.#options.credentials ? 'the configured credentials' : 'anonymous access'} for ${what}${text}`);
           }
         }
-        if (response.status === 429 || response.status >= 500) {
-          const text = await errorText(response);
-          throw new RegistryError('REGISTRY_ERROR', `registry ${this.origin} answered ${response.status} for ${what}${text}`, {
-            status: response.status,
-            retryable: true,
-            retryAfterMs: parseRetryAfter(header(response.headers['retry-after'])),
-          });
-        }
+        if (response.status === 429 || response.status >= 500) throw await transientError(response, what, this.origin);
         return response;
       },
       (error, delay, attempt) => this.#options.onRetry?.(what, error, delay, attempt),
@@ -97,7 +90,11 @@ export class RegistryTransport {
   /** Learn the auth scheme from `GET /v2/` once; later requests authenticate up front. */
   ping(): Promise<Challenge | undefined> {
     this.#challenge ??= (async () => {
-      const response = await withRetry(this.#options.retry, () => this.#follow('GET', `${this.origin}/v2/`, {}));
+      const response = await withRetry(this.#options.retry, async () => {
+        const answer = await this.#follow('GET', `${this.origin}/v2/`, {});
+        if (answer.status === 429 || answer.status >= 500) throw await transientError(answer, `GET /v2/`, this.origin);
+        return answer;
+      });
       const challenge = response.status === 401 ? parseChallenge(header(response.headers['www-authenticate'])) : undefined;
       const text = response.status === 200 || response.status === 401 ? (drain(response.body), '') : await errorText(response);
       if (response.status !== 200 && response.status !== 401) {
@@ -186,6 +183,16 @@ export class RegistryTransport {
       body.once('error', reject);
     });
   }
+}
+
+/** 429 and 5xx: retried, after the registry's Retry-After when it gives one. */
+async function transientError(response: Response, what: string, origin: string): Promise<RegistryError> {
+  const text = await errorText(response);
+  return new RegistryError('REGISTRY_ERROR', `registry ${origin} answered ${response.status} for ${what}${text}`, {
+    status: response.status,
+    retryable: true,
+    retryAfterMs: parseRetryAfter(header(response.headers['retry-after'])),
+  });
 }
 
 function basic(credentials: Credentials): string {
