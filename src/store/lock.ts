@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { link, mkdir, readFile, rename, unlink, writeFile, stat } from 'node:fs/promises';
+import { link, mkdir, readFile, unlink, writeFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockedError } from '../errors.js';
@@ -98,7 +98,7 @@ async function takeOverStale(file: string, stale: LockInfo): Promise<void> {
   }
   try {
     const again = await readInfo(file);
-    if (again && again.pid === stale.pid && again.since === stale.since) await rename(file, `${file}.stale`).catch(() => {});
+    if (again && again.pid === stale.pid && again.since === stale.since) await unlink(file).catch(() => {});
   } finally {
     await unlink(guard).catch(() => {});
   }
