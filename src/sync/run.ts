@@ -1,5 +1,4 @@
 import pLimit from 'p-limit';
-import { matchesAnyRepoPattern } from '../config/repo-pattern.js';
 import type { Config } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
@@ -17,7 +16,7 @@ import type { SyncEvents } from './events.js';
 import { buildRepositoryMetadata, planBlobs, type BlobPlan, type Closure } from './plan.js';
 import { keptTag, resolveRepository, type RepositoryResolution } from './resolve-repository.js';
 import { ManifestCache } from './resolve.js';
-import { needsCatalog, selectRepositories } from './select.js';
+import { isRepositorySelected, needsCatalog, selectRepositories } from './select.js';
 import { byteTotals, failure, type Failure, type SyncSummary } from './summary.js';
 
 export interface SyncOptions {
@@ -34,7 +33,7 @@ const REPOSITORY_CONCURRENCY = 4;
 async function selectNames(config: Config, source: Source, only: readonly string[] | undefined): Promise<string[]> {
   if (only?.length) {
     for (const name of only) {
-      if (!matchesAnyRepoPattern(config.repositories.include, name) || matchesAnyRepoPattern(config.repositories.exclude, name)) {
+      if (!isRepositorySelected(config.repositories, name)) {
         throw new UsageError(`repository ${JSON.stringify(name)} is not selected by repositories.include/exclude in ${config.file}`);
       }
     }

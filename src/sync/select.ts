@@ -9,6 +9,11 @@ export interface RepositorySelection {
   exclude: readonly string[];
 }
 
+/** Whether one repository is selected: matched by an include, by no exclude. */
+export function isRepositorySelected(selection: RepositorySelection, name: string): boolean {
+  return matchesAnyRepoPattern(selection.include, name) && !matchesAnyRepoPattern(selection.exclude, name);
+}
+
 /** Whether the catalog must be listed: only when an include is a glob. */
 export function needsCatalog(selection: RepositorySelection): boolean {
   return selection.include.some(isGlob);
