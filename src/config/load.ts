@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { z } from 'zod';
-import { configSchema, type ParsedConfig } from './schema.js';
+import { configSchema, type ParsedConfig, type ParsedListenConfig } from './schema.js';
 import { parseYamlWith, readConfigText } from './yaml.js';
 
 export interface StoragePaths {
@@ -12,7 +12,10 @@ export interface StoragePaths {
   state: string;
 }
 
-export type Config = Omit<ParsedConfig, 'storage'> & { storage: StoragePaths; file: string };
+/** `listen:` with its files resolved and the state directory defaulted. */
+export type ListenConfig = ParsedListenConfig & { stateDir: string };
+
+export type Config = Omit<ParsedConfig, 'storage' | 'listen'> & { storage: StoragePaths; listen?: ListenConfig; file: string };
 
 function resolveStorage(storage: ParsedConfig['storage'], baseDir: string): StoragePaths {
   const at = (p: string) => path.resolve(baseDir, p);
@@ -24,10 +27,23 @@ function resolveStorage(storage: ParsedConfig['storage'], baseDir: string): Stor
   };
 }
 
+function resolveListen(listen: ParsedListenConfig, baseDir: string, stateDir: string): ListenConfig {
+  const at = (p: string | undefined) => (p === undefined ? undefined : path.resolve(baseDir, p));
+  const tls = listen.amqp?.tls && { caFile: at(listen.amqp.tls.caFile), certFile: at(listen.amqp.tls.certFile), keyFile: at(listen.amqp.tls.keyFile) };
+  return {
+    ...listen,
+    ...(listen.amqp ? { amqp: { ...listen.amqp, ...(tls ? { tls } : {}) } } : {}),
+    ...(listen.webhook ? { webhook: { ...listen.webhook, secretFile: at(listen.webhook.secretFile) } } : {}),
+    stateDir: at(listen.stateDir) ?? path.join(stateDir, 'listen'),
+  };
+}
+
 /** Relative paths in the config are relative to the config file, as operators expect. */
 function resolvePaths(parsed: ParsedConfig, baseDir: string): Config {
   const source = parsed.source.type === 'oci-layout' ? { ...parsed.source, path: path.resolve(baseDir, parsed.source.path) } : parsed.source;
-  return { ...parsed, source, storage: resolveStorage(parsed.storage, baseDir), file: '' };
+  const storage = resolveStorage(parsed.storage, baseDir);
+  const { listen, ...rest } = parsed;
+  return { ...rest, source, storage, ...(listen ? { listen: resolveListen(listen, baseDir, storage.state) } : {}), file: '' };
 }
 
 // The one config-specific wording; everything else is the shared YAML/zod reporting.

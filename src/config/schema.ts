@@ -69,6 +69,69 @@ const layoutSourceSchema = z
   })
   .strict();
 
+// `listen:` is read only by `blobmirror listen` (triggered syncs, docs/operations.md). Secrets are
+// named by file or environment variable, never written in the config itself.
+const amqpSchema = z
+  .object({
+    url: z.string().regex(/^amqps?:\/\/\S+$/, 'expected amqp://user:password@host[:port][/vhost] or amqps://…'),
+    tls: tlsSchema.optional(),
+    exchange: z.string().min(1).max(255).default('amq.topic'),
+    queue: z
+      .string()
+      .min(1)
+      .max(255)
+      .refine((q) => !q.startsWith('amq.'), 'queue names starting with "amq." are reserved by the broker'),
+    routingKeys: z.array(z.string().min(1).max(255)).min(1, 'bind at least one routing key'),
+    prefetch: z.number().int().min(1).max(100).default(5),
+    /** Malformed and unknown messages are rejected to this exchange instead of being acked. */
+    deadLetterExchange: z.string().min(1).max(255).optional(),
+  })
+  .strict()
+  .refine((a) => !a.tls || a.url.startsWith('amqps://'), { message: 'tls needs an amqps:// url', path: ['tls'] });
+
+const webhookSchema = z
+  .object({
+    address: z.string().min(1).default('127.0.0.1'),
+    /** 0 picks a free port (tests); the bound URL is in the status file. */
+    port: z.number().int().min(0).max(65535),
+    header: z.string().regex(/^[A-Za-z0-9-]+$/, 'expected an HTTP header name').default('Authorization'),
+    secretFile: z.string().min(1).optional(),
+    secretEnv: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((w) => Boolean(w.secretFile) !== Boolean(w.secretEnv), 'give exactly one of secretFile or secretEnv: the webhook never runs without a shared secret');
+
+const listenSchema = z
+  .object({
+    amqp: amqpSchema.optional(),
+    webhook: webhookSchema.optional(),
+    coalesceSeconds: z.number().min(0).max(300).default(3),
+    /** Bodhi names builds by NVR; the name part maps to a repository here, or through `template`. */
+    bodhi: z
+      .object({
+        repositories: z.record(z.string().regex(/^[A-Za-z0-9._+-]+$/, 'expected an NVR name'), z.string().refine(isRepositoryName, 'not a repository name')).default({}),
+        template: z.string().includes('{name}', { message: 'template must contain {name}' }).optional(),
+      })
+      .strict()
+      .default({ repositories: {} }),
+    retry: z
+      .object({
+        initialSeconds: z.number().positive().max(3600).default(5),
+        maxSeconds: z.number().positive().max(86_400).default(300),
+      })
+      .strict()
+      .refine((r) => r.maxSeconds >= r.initialSeconds, 'maxSeconds must be at least initialSeconds')
+      .default({ initialSeconds: 5, maxSeconds: 300 }),
+    /** How long a triggered sync waits for the tree lock (a cron sync) before counting as failed. */
+    lockWaitSeconds: z.number().min(0).max(86_400).default(3600),
+    /** On SIGTERM, how long the sync in progress may take to finish before it is abandoned. */
+    shutdownGraceSeconds: z.number().min(0).max(3600).default(60),
+    /** Pending set, status file, listener lock; default <storage.state>/listen. */
+    stateDir: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((l) => l.amqp || l.webhook, 'configure amqp, webhook, or both');
+
 export const configSchema = z
   .object({
     version: z.literal(1, { error: 'expected version: 1' }),
@@ -104,6 +167,7 @@ export const configSchema = z
       })
       .strict()
       .default({ keepGenerations: 5, maxManifestBytes: 4 * 1024 * 1024 }),
+    listen: listenSchema.optional(),
   })
   .strict();
 
@@ -111,3 +175,4 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;
 export type SourceConfig = ParsedConfig['source'];
 export type RegistrySourceConfig = Extract<SourceConfig, { type: 'registry' }>;
+export type ParsedListenConfig = NonNullable<ParsedConfig['listen']>;
