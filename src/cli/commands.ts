@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerCheckConfig } from './check-config.js';
 import { registerDemo } from './demo.js';
+import { registerListen } from './listen.js';
 import { registerServe } from './serve.js';
 import { registerSync } from './sync.js';
 
@@ -8,6 +9,7 @@ import { registerSync } from './sync.js';
 export function registerCommands(program: Command): void {
   registerSync(program);
   registerServe(program);
+  registerListen(program);
   registerDemo(program);
   registerCheckConfig(program);
 }
