@@ -12,6 +12,7 @@ declare -A PACKAGES=(
   [nginx-light]=/usr/sbin/nginx
   [rsync]=/usr/bin/rsync
   [openssl]=/usr/bin/openssl
+  [time]=/usr/bin/time
   [ansible-core]=/usr/bin/ansible-playbook
   [ansible-lint]=/usr/bin/ansible-lint
   [rabbitmq-server]=/usr/sbin/rabbitmq-server
