@@ -1,10 +1,23 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 
-export const CLI = path.resolve(import.meta.dirname, '../../dist/cli/main.js');
+/**
+ * The directory with package.json above this file. Found by walking up, not as a fixed `../..`,
+ * because the helpers also run compiled into bench/build/ (`npm run bench`).
+ */
+export const PACKAGE_ROOT = packageRoot(import.meta.dirname);
+export const CLI = path.join(PACKAGE_ROOT, 'dist/cli/main.js');
+
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (dir === path.dirname(dir)) throw new Error(`no package.json above ${from}`);
+  }
+}
 
 export interface CliResult {
   code: number | null;

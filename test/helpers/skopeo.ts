@@ -15,7 +15,15 @@ export interface SkopeoResult {
   stderr: string;
 }
 
+export interface SkopeoCommand {
+  file: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+}
+
 export interface Skopeo {
+  /** The command line and environment `run` uses, for callers that spawn it themselves (under /usr/bin/time). */
+  command(args: readonly string[], global?: readonly string[]): SkopeoCommand;
   /** Run skopeo with the policy in place; `global` flags go before the subcommand. */
   run(args: readonly string[], global?: readonly string[]): Promise<SkopeoResult>;
   /** Like run, but a non-zero exit throws with skopeo's stderr. */
@@ -29,15 +37,18 @@ export async function createSkopeo(): Promise<Skopeo> {
   await writeFile(policy, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] }));
   const env = { ...process.env, HOME: dir, TMPDIR: dir, XDG_RUNTIME_DIR: dir };
 
+  const command = (args: readonly string[], global: readonly string[] = []): SkopeoCommand => ({ file: SKOPEO_BIN, args: ['--policy', policy, ...global, ...args], env });
   const run = (args: readonly string[], global: readonly string[] = []) =>
     new Promise<SkopeoResult>((resolve, reject) => {
-      execFile(SKOPEO_BIN, ['--policy', policy, ...global, ...args], { env, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const { file, args: argv } = command(args, global);
+      execFile(file, argv, { env, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') reject(error);
         else resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
       });
     });
 
   return {
+    command,
     run,
     ok: async (args, global) => {
       const result = await run(args, global);
