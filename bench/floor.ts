@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import { Agent, get } from 'node:http';
+import { mkdir, open, rm } from 'node:fs/promises';
+import path from 'node:path';
+import pLimit from 'p-limit';
+import type { Digest } from '../src/oci/digest.js';
+import { layoutBlobPath } from '../src/oci-layout/layout-format.js';
+import { timed, wall } from './measure.js';
+
+// The machine's floor for a sync of the unique blobs: nothing that downloads, verifies and stores
+// them can beat the slowest of these three, each done the cheapest way.
+
+/** Parallel requests or writes at once: the registry source's default concurrency. */
+export const FLOOR_CONCURRENCY = 8;
+const CHUNK = 1024 * 1024;
+
+export interface FloorBlob {
+  /** A repository holding it: the scope of its GET URL. */
+  repository: string;
+  digest: Digest;
+  size: number;
+}
+
+/** GET every blob with a keep-alive plain HTTP client, bytes counted and discarded. */
+export async function floorGet(registryUrl: string, blobs: readonly FloorBlob[]): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: FLOOR_CONCURRENCY });
+  const limit = pLimit(FLOOR_CONCURRENCY);
+  const expected = blobs.reduce((sum, blob) => sum + blob.size, 0);
+  try {
+    const { wallMs, value: received } = await wall(async () => {
+      const sizes = await Promise.all(blobs.map((blob) => limit(() => getBytes(`${registryUrl}/v2/${blob.repository}/blobs/${blob.digest}`, agent))));
+      return sizes.reduce((a, b) => a + b, 0);
+    });
+    if (received !== expected) throw new Error(`floor GET received ${received} bytes, expected ${expected}`);
+    return wallMs;
+  } finally {
+    agent.destroy();
+  }
+}
+
+function getBytes(url: string, agent: Agent): Promise<number> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent }, (response) => {
+      if (response.statusCode !== 200) {
+        response.resume();
+        reject(new Error(`GET ${url} answered ${response.statusCode}`));
+        return;
+      }
+      let bytes = 0;
+      response.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      response.once('end', () => resolve(bytes));
+      response.once('error', reject);
+    }).once('error', reject);
+  });
+}
+
+/** sha256 of the blob files (warm in the page cache) by one `openssl dgst` process. */
+export async function floorHash(layoutDir: string, blobs: readonly FloorBlob[], scratchDir: string): Promise<number> {
+  const files = blobs.map((blob) => layoutBlobPath(layoutDir, blob.digest));
+  const run = await timed({ file: 'openssl', args: ['dgst', '-sha256', ...files] }, scratchDir);
+  if (run.stdout.trim().split('\n').length !== files.length) throw new Error('openssl dgst did not hash every blob');
+  return run.wallMs;
+}
+
+/** Write files of the blobs' sizes (random bytes, so no filesystem can compress them), each fsynced. */
+export async function floorWrite(dir: string, blobs: readonly FloorBlob[]): Promise<number> {
+  const chunk = randomBytes(CHUNK);
+  const limit = pLimit(FLOOR_CONCURRENCY);
+  await mkdir(dir, { recursive: true });
+  try {
+    const { wallMs } = await wall(() =>
+      Promise.all(
+        blobs.map((blob, i) =>
+          limit(async () => {
+            const handle = await open(path.join(dir, String(i)), 'w');
+            try {
+              for (let left = blob.size; left > 0; left -= CHUNK) await handle.write(chunk, 0, Math.min(CHUNK, left));
+              await handle.sync();
+            } finally {
+              await handle.close();
+            }
+          }),
+        ),
+      ),
+    );
+    return wallMs;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

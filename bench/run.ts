@@ -1,0 +1,189 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { generateImages, type GeneratedImages, type ImageSetSpec } from '../src/demo/image-generator.js';
+import type { Digest } from '../src/oci/digest.js';
+import { writeTestConfig } from '../test/helpers/cli.js';
+import { pushLayout } from '../test/helpers/push.js';
+import { startRegistry, type RegistryHandle } from '../test/helpers/registry.js';
+import { createSkopeo } from '../test/helpers/skopeo.js';
+import { blobmirrorSync, type SyncRun } from './blobmirror.js';
+import { diskBytes, rsyncInto } from './disk.js';
+import { baseRebuild, blobSizes, fixture, incrementalTag, isStable, SINGLE_PLATFORM_REPO, STABLE_PATTERN, totalBytes, type BenchSize, type BlobSizes } from './fixture.js';
+import { FLOOR_CONCURRENCY, floorGet, floorHash, floorWrite, type FloorBlob } from './floor.js';
+import { describeMachine } from './machine.js';
+import { repeat, stat } from './measure.js';
+import { changeStats, judgeTargets, RESULT_VERSION, syncStats, type BenchResult } from './results.js';
+import { SERVE_CONNECTIONS, serveRates, startBenchServe } from './serve-rate.js';
+import { skopeoSync } from './skopeo-sync.js';
+
+export interface BenchOptions {
+  size: BenchSize;
+  /** Times each figure is measured (at least 3 for recorded figures). */
+  runs: number;
+  /** The built CLI, dist/cli/main.js. */
+  cli: string;
+  /** Progress lines (stderr in `npm run bench`). */
+  log: (line: string) => void;
+}
+
+const SERVE_SECONDS: Record<BenchSize, number> = { small: 2, large: 10 };
+
+/**
+ * One benchmark run: the fixture in a fresh docker-registry, then the floor, blobmirror, skopeo
+ * and serve measured on it, one measurement at a time. Everything lives in a temp directory that
+ * is removed at the end.
+ */
+export async function runBench(options: BenchOptions): Promise<BenchResult> {
+  const { size, runs, cli, log } = options;
+  const startedAt = new Date();
+  const loadAtStart = loadavg()[0]!;
+  const work = await mkdtemp(path.join(tmpdir(), 'blobmirror-bench-'));
+  const registry = await startRegistry();
+  const skopeo = await createSkopeo();
+  try {
+    log(`fixture (${size}): generating and pushing to ${registry.url}`);
+    const generated = await generateImages(fixture(size), path.join(work, 'layout'));
+    await pushLayout(registry, generated.dir);
+    const unique = await blobSizes(generated, isStable);
+    const uniqueBytes = totalBytes(unique);
+    const stableRepos = Object.keys(generated.repositories).filter(isStable).sort();
+    const blobs = floorBlobs(generated, unique);
+
+    log(`floor: GET, sha256 and fsync'd writes of ${blobs.length} blobs, ${uniqueBytes} bytes`);
+    const getMs = stat(await repeat(runs, () => floorGet(registry.url, blobs)));
+    const hashMs = stat(await repeat(runs, () => floorHash(generated.dir, blobs, work)));
+    const writeMs = stat(await repeat(runs, () => floorWrite(path.join(work, 'floor-write'), blobs)));
+    const floorParts = { get: getMs, hash: hashMs, write: writeMs };
+    const slowest = (['get', 'hash', 'write'] as const).reduce((a, b) => (floorParts[a].median >= floorParts[b].median ? a : b));
+    const floorMs = floorParts[slowest].median;
+
+    log('blobmirror: full syncs into empty stores');
+    let config: { file: string; root: string } | undefined;
+    const full = await repeat(runs, async (run) => {
+      if (config) await rm(path.dirname(config.root), { recursive: true, force: true });
+      config = await writeTestConfig({ registryUrl: registry.url, include: [STABLE_PATTERN] }, path.join(work, `blobmirror-${run}`));
+      return blobmirrorSync(cli, config.file, registry, work);
+    });
+    const { file: configFile, root } = config!;
+    const sync = () => blobmirrorSync(cli, configFile, registry, work);
+    log('blobmirror: no-op re-syncs');
+    const noop = await repeat(runs, sync);
+    const tree = path.join(root, 'tree');
+    log('blobmirror: du and rsync -aH of the tree');
+    const treeDiskBytes = await diskBytes(tree);
+    const rootDiskBytes = await diskBytes(root);
+    const treeRsync = await rsyncInto(tree, work);
+
+    log(`skopeo sync of ${stableRepos.length} repositories to dir`);
+    const dest = (run: number) => path.join(work, `skopeo-${run}`);
+    const skopeoRuns = await repeat(runs, async (run) => {
+      if (run > 1) await rm(dest(run - 1), { recursive: true, force: true });
+      return skopeoSync(skopeo, registry.host, stableRepos, dest(run), work);
+    });
+    const skopeoDiskBytes = await diskBytes(dest(runs));
+    const skopeoRsync = await rsyncInto(dest(runs), work);
+    await rm(dest(runs), { recursive: true, force: true });
+
+    log(`serve: ${SERVE_SECONDS[size]} s of autocannon per figure`);
+    const server = await startBenchServe(path.join(root, 'metadata'), work);
+    const rates = await repeat(runs, () =>
+      serveRates(
+        server.url,
+        {
+          manifestPath: `/v2/${SINGLE_PLATFORM_REPO}/manifests/1.0`,
+          blobPath: `/v2/${SINGLE_PLATFORM_REPO}/blobs/${generated.repositories[SINGLE_PLATFORM_REPO]!.blobs[0]!}`,
+        },
+        SERVE_SECONDS[size],
+      ),
+    ).finally(() => server.stop());
+
+    const known = new Set(unique.keys());
+    const change = (label: string, spec: (size: BenchSize, run: number) => ImageSetSpec) =>
+      repeat(runs, async (run) => {
+        const layout = path.join(work, `${label}-${run}`);
+        const added = newBlobs(await blobSizes(await generateImages(spec(size, run), layout), isStable), known);
+        await pushLayout(registry, layout);
+        await rm(layout, { recursive: true, force: true });
+        const result: SyncRun & { newBytes: number } = { ...(await sync()), newBytes: totalBytes(added) };
+        for (const digest of added.keys()) known.add(digest);
+        return result;
+      });
+    log('blobmirror: incremental syncs (one new tag each)');
+    const incremental = await change('incremental', incrementalTag);
+    log('blobmirror: base rebuilds (every repository gets a tag on a new base)');
+    const rebuild = await change('rebuild', baseRebuild);
+
+    const fullStats = syncStats(full);
+    const skopeoWall = stat(skopeoRuns.map((r) => r.wallMs));
+    const partial: Omit<BenchResult, 'targets'> = {
+      version: RESULT_VERSION,
+      size,
+      runs,
+      startedAt: startedAt.toISOString(),
+      durationMs: Date.now() - startedAt.getTime(),
+      machine: await describeMachine(work, loadAtStart),
+      fixture: {
+        stableRepositories: stableRepos.length,
+        stableTags: stableRepos.reduce((n, repo) => n + Object.keys(generated.repositories[repo]!.tags).length, 0),
+        candidateRepositories: Object.keys(generated.repositories).length - stableRepos.length,
+        indexes: countIndexes(fixture(size)),
+        uniqueBlobs: unique.size,
+        uniqueBytes,
+        registryBytes: generated.blobBytes,
+      },
+      floor: { getMs, hashMs, writeMs, concurrency: FLOOR_CONCURRENCY, floorMs, slowest },
+      blobmirror: {
+        full: fullStats,
+        noop: syncStats(noop),
+        incremental: changeStats(incremental),
+        baseRebuild: changeStats(rebuild),
+        treeDiskBytes,
+        rootDiskBytes,
+        rsyncBytesSent: treeRsync.bytesSent,
+      },
+      skopeo: {
+        wallMs: skopeoWall,
+        cpuMs: stat(skopeoRuns.map((r) => r.cpuMs)),
+        peakRssBytes: stat(skopeoRuns.map((r) => r.peakRssBytes)),
+        diskBytes: skopeoDiskBytes,
+        rsyncBytesSent: skopeoRsync.bytesSent,
+      },
+      serve: {
+        seconds: SERVE_SECONDS[size],
+        connections: SERVE_CONNECTIONS,
+        manifestRps: stat(rates.map((r) => r.manifestRps)),
+        blobRedirectRps: stat(rates.map((r) => r.blobRedirectRps)),
+      },
+      ratios: {
+        fullOverFloor: fullStats.wallMs.median / floorMs,
+        skopeoOverFull: skopeoWall.median / fullStats.wallMs.median,
+        treeDiskOverUnique: treeDiskBytes / uniqueBytes,
+        rsyncOverUnique: treeRsync.bytesSent / uniqueBytes,
+        skopeoDiskOverUnique: skopeoDiskBytes / uniqueBytes,
+      },
+    };
+    return { ...partial, targets: judgeTargets(partial) };
+  } finally {
+    await registry.stop();
+    await skopeo.dispose();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Each unique blob with a stable repository that holds it (a blob GET is scoped to one). */
+function floorBlobs(generated: GeneratedImages, unique: BlobSizes): FloorBlob[] {
+  const holder = new Map<Digest, string>();
+  for (const [repository, { blobs }] of Object.entries(generated.repositories)) {
+    if (isStable(repository)) for (const digest of blobs) if (!holder.has(digest)) holder.set(digest, repository);
+  }
+  return [...unique].map(([digest, size]) => ({ repository: holder.get(digest)!, digest, size }));
+}
+
+function newBlobs(sizes: BlobSizes, known: ReadonlySet<Digest>): BlobSizes {
+  return new Map([...sizes].filter(([digest]) => !known.has(digest)));
+}
+
+function countIndexes(spec: ImageSetSpec): number {
+  return spec.repositories.filter((repo) => isStable(repo.name)).flatMap((repo) => repo.tags).filter((tag) => tag.multiPlatform).length;
+}

@@ -1,0 +1,65 @@
+// Issue 7: `npm run bench` runs. The small fixture once, through the same compile and entry point
+// as `npm run bench -- --size small` (dist/ is built by `npm test` already); the figures are not
+// judged here, only that the harness measured everything and reported it in the documented form.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Stat } from '../../bench/measure.js';
+import type { BenchResult } from '../../bench/results.js';
+import { PACKAGE_ROOT } from '../helpers/cli.js';
+
+const run = promisify(execFile);
+
+function expectStat(value: Stat, runs: number, what: string): void {
+  expect(value.runs, what).toHaveLength(runs);
+  for (const n of [value.median, value.min, value.max, ...value.runs]) expect(Number.isFinite(n) && n >= 0, `${what}: ${n}`).toBe(true);
+  expect(value.min <= value.median && value.median <= value.max, what).toBe(true);
+}
+
+describe('npm run bench -- --size small', () => {
+  let out: string;
+  let stdout: string;
+  let result: BenchResult;
+
+  beforeAll(async () => {
+    out = await mkdtemp(path.join(tmpdir(), 'blobmirror-bench-smoke-'));
+    await run(process.execPath, [path.join(PACKAGE_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'bench/tsconfig.json'], { cwd: PACKAGE_ROOT });
+    ({ stdout } = await run(process.execPath, ['bench/build/bench/main.js', '--size', 'small', '--out', out], { cwd: PACKAGE_ROOT, maxBuffer: 1 << 24 }));
+    const files = await readdir(out);
+    expect(files).toHaveLength(1);
+    result = JSON.parse(await readFile(path.join(out, files[0]!), 'utf8')) as BenchResult;
+  }, 240_000);
+
+  afterAll(async () => {
+    await rm(out, { recursive: true, force: true });
+  });
+
+  it('writes JSON with every figure measured 3 times', () => {
+    expect(result).toMatchObject({ version: 1, size: 'small', runs: 3 });
+    expect(result.fixture).toMatchObject({ stableRepositories: 16, stableTags: 96, candidateRepositories: 3, indexes: 2 });
+    for (const [what, value] of Object.entries({ ...result.floor, ...result.skopeo, ...result.serve })) {
+      if (typeof value === 'object') expectStat(value, 3, what);
+    }
+    for (const phase of ['full', 'noop', 'incremental', 'baseRebuild'] as const) {
+      for (const [what, value] of Object.entries(result.blobmirror[phase])) if (typeof value === 'object') expectStat(value, 3, `${phase}.${what}`);
+    }
+    // Figures that are counts, not timings: the fixture fixes them.
+    expect(result.blobmirror.full.bytesFetched.median).toBe(result.fixture.uniqueBytes);
+    expect(result.blobmirror.noop.bytesFetched.max).toBe(0);
+    for (const ratio of Object.values(result.ratios)) expect(ratio).toBeGreaterThan(0);
+    expect(result.targets).toHaveLength(9);
+  });
+
+  it('prints the markdown table with the ratios and the targets', () => {
+    const lines = stdout.split('\n');
+    expect(lines[0]).toMatch(/^### small fixture, 3 runs per figure/);
+    expect(lines).toContain('| Measure | Median | Min – max | Ratio |');
+    expect(stdout).toMatch(/^\| blobmirror full sync: wall \| [\d.]+ s \| .* \| [\d.]+x floor \|$/m);
+    expect(stdout).toMatch(/^\| skopeo sync .*: wall \| [\d.]+ s \| .* \| [\d.]+x blobmirror full sync \|$/m);
+    expect(stdout).toMatch(/^\| Disk: blobmirror tree \(du -sb\) \| [\d.]+ [kMG]B \| {2}\| [\d.]+x unique \|$/m);
+    for (const target of result.targets) expect(stdout).toContain(`| ${target.what} | ${target.target} | ${target.value} |`);
+  });
+});
