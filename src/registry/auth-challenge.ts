@@ -5,23 +5,30 @@ export interface Challenge {
   params: Record<string, string>;
 }
 
-const PARAM = /\s*([A-Za-z0-9_.-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))\s*,?/y;
+const SCHEME = /[\s,]*([A-Za-z][A-Za-z0-9_.-]*)(?=\s|,|$)/y;
+const PARAM = /\s*([A-Za-z0-9_.-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]*))\s*,?/y;
 
-/** The first challenge we support, or undefined. Unknown schemes are ignored. */
+/**
+ * The first challenge we support, or undefined. A header may list several challenges
+ * (`Negotiate, Bearer realm="…"`, or repeated headers joined with ", "); unknown schemes are skipped.
+ */
 export function parseChallenge(header: string | undefined): Challenge | undefined {
   if (!header) return undefined;
-  const match = /^\s*([A-Za-z]+)\s*(.*)$/s.exec(header);
-  if (!match) return undefined;
-  const scheme = match[1]!.toLowerCase();
-  if (scheme !== 'basic' && scheme !== 'bearer') return undefined;
-  const params: Record<string, string> = {};
-  const rest = match[2] ?? '';
-  PARAM.lastIndex = 0;
-  while (PARAM.lastIndex < rest.length) {
-    const start = PARAM.lastIndex;
-    const param = PARAM.exec(rest);
-    if (!param || PARAM.lastIndex === start) break;
-    params[param[1]!.toLowerCase()] = param[2] !== undefined ? param[2].replace(/\\(.)/g, '$1') : (param[3] ?? '');
+  let at = 0;
+  for (;;) {
+    SCHEME.lastIndex = at;
+    const scheme = SCHEME.exec(header);
+    if (!scheme) return undefined;
+    at = SCHEME.lastIndex;
+    const params: Record<string, string> = {};
+    for (;;) {
+      PARAM.lastIndex = at;
+      const param = PARAM.exec(header);
+      if (!param || PARAM.lastIndex === at) break;
+      at = PARAM.lastIndex;
+      params[param[1]!.toLowerCase()] = param[2] !== undefined ? param[2].replace(/\\(.)/g, '$1') : (param[3] ?? '');
+    }
+    const name = scheme[1]!.toLowerCase();
+    if (name === 'basic' || name === 'bearer') return { scheme: name, params };
   }
-  return { scheme, params };
 }

@@ -6,7 +6,7 @@ export function nextPageUrl(link: string | undefined, requestUrl: string): strin
   if (!link) return undefined;
   for (const part of link.split(/,(?=\s*<)/)) {
     const match = /^\s*<([^>]*)>\s*;(.*)$/.exec(part);
-    if (!match || !/(?:^|;)\s*rel="?next"?\s*(?:;|$)/i.test(match[2]!)) continue;
+    if (!match || !/(?:^|;)\s*rel=(?:"[^"]*\bnext\b[^"]*"|next)\s*(?:;|$)/i.test(match[2]!)) continue;
     let next: URL;
     try {
       next = new URL(match[1]!, requestUrl);

@@ -15,7 +15,8 @@ export const DEFAULT_RETRY: RetryPolicy = { retries: 5, baseDelayMs: 200, maxDel
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
   if (!value) return undefined;
   if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
-  const date = Date.parse(value);
+  // RFC 9110: anything else must be an HTTP-date (it names a weekday or month); "-1" is invalid.
+  const date = /[A-Za-z]{3}/.test(value) ? Date.parse(value) : Number.NaN;
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 

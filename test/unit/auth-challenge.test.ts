@@ -83,3 +83,16 @@ describe('parseChallenge', () => {
     );
   });
 });
+
+describe('parseChallenge with several challenges', () => {
+  it('skips an unsupported scheme listed first (repeated headers joined by Node)', () => {
+    expect(parseChallenge('Negotiate, Bearer realm="https://auth.example/token",service="registry"')).toEqual({
+      scheme: 'bearer',
+      params: { realm: 'https://auth.example/token', service: 'registry' },
+    });
+    expect(parseChallenge('Negotiate abc==, Basic realm="r"')).toEqual({ scheme: 'basic', params: { realm: 'r' } });
+  });
+  it('returns the first supported one when two are', () => {
+    expect(parseChallenge('Basic realm="a", Bearer realm="https://b/token"')?.scheme).toBe('basic');
+  });
+});

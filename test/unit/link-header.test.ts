@@ -84,3 +84,12 @@ describe('nextPageUrl', () => {
     );
   });
 });
+
+describe('nextPageUrl with several rel values', () => {
+  it('finds next in rel="prev next"', () => {
+    expect(nextPageUrl('</v2/_catalog?last=b&n=2>; rel="prev next"', 'https://r.example/v2/_catalog?n=2')).toBe('https://r.example/v2/_catalog?last=b&n=2');
+  });
+  it('does not take rel="nextish"', () => {
+    expect(nextPageUrl('</v2/x>; rel="nextish"', 'https://r.example/v2/_catalog')).toBeUndefined();
+  });
+});

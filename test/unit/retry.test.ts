@@ -137,3 +137,9 @@ describe('withRetry', () => {
     expect(seen).toEqual([0, 1, 2]);
   });
 });
+
+describe('parseRetryAfter rejects what RFC 9110 calls invalid', () => {
+  it.each(['-1', '1.5', '+3', 'soon'])('%j is ignored', (value) => {
+    expect(parseRetryAfter(value, 0)).toBeUndefined();
+  });
+});
