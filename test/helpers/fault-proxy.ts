@@ -180,6 +180,7 @@ export async function startFaultProxy(options: { upstream: string; seed?: string
     }
     const cutter = bodyFault?.kind === 'reset' || bodyFault?.kind === 'truncate' || bodyFault?.kind === 'stall' ? bodyFault : undefined;
     const cut = cutter?.afterBytes ?? Infinity;
+    const closed = new Promise((resolve) => res.once('close', resolve));
     let sent = 0;
     for await (const raw of response) {
       let chunk = raw as Buffer;
@@ -200,11 +201,13 @@ export async function startFaultProxy(options: { upstream: string; seed?: string
         return;
       }
       await pace(chunk.length);
-      if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+      if (req.socket.destroyed) break;
+      // A client killed mid-body never drains: stop on close too, and let go of upstream.
+      if (!res.write(chunk)) await Promise.race([new Promise((resolve) => res.once('drain', resolve)), closed]);
       record.bytesSent += chunk.length;
       sent += chunk.length;
       if (sent >= sendLimit) break;
-      if (res.destroyed) {
+      if (res.destroyed || res.writableEnded || req.socket.destroyed) {
         response.destroy();
         return;
       }

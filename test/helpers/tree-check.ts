@@ -38,9 +38,9 @@ export async function treeProblems(tree: string): Promise<string[]> {
   return problems;
 }
 
-/** Temp files blobmirror writes while working, anywhere under `root`. */
+/** Temp files blobmirror writes while working (and a lock it holds), anywhere under a storage `root`. */
 export async function tempFiles(root: string): Promise<string[]> {
-  return (await listAll(root)).filter((rel) => /\.tmp-|\.link-|\.staging-|\/\.current-|linkcheck|^state\/partial\/|^state\/tmp\/./.test(rel));
+  return (await listAll(root)).filter((rel) => /\.tmp-|\.link-|\.staging-|\/\.current-|linkcheck|^state\/partial\/|^state\/tmp\/.|^state\/lock/.test(rel));
 }
 
 /** path -> sha256 of every file (and symlink target) under `dir`: equal snapshots, untouched dir. */
