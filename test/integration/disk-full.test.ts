@@ -4,7 +4,7 @@
 // download. Where mounting is not permitted, ENOSPC is injected into the child's write streams
 // by a preloaded test hook (test/helpers/enospc-hook.mjs) instead.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readlink, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -13,6 +13,7 @@ import { fixtureSpec, generateImages, type GeneratedImages } from '../../src/dem
 import { jsonOf, runCli, writeTestConfig } from '../helpers/cli.js';
 import { pushLayout } from '../helpers/push.js';
 import { startRegistry, type RegistryHandle } from '../helpers/registry.js';
+import { masterOnlyMirrors } from '../helpers/mirrors-file.js';
 import { startServe } from '../helpers/serve-process.js';
 import { snapshot, treeProblems } from '../helpers/tree-check.js';
 
@@ -89,7 +90,7 @@ describe('disk full', () => {
     // Every published blob unchanged; verified blobs of the failed tag may already be linked.
     expect(await snapshot(path.join(config.root, 'tree'))).toMatchObject(tree);
     expect(await treeProblems(path.join(config.root, 'tree'))).toEqual([]);
-    const serve = await startServe(['--metadata', metadata, '--mirrors', await mirrorsFile(work)]);
+    const serve = await startServe(['--metadata', metadata, '--mirrors', await masterOnlyMirrors(work)]);
     try {
       const tags = await fetch(`${serve.url}/v2/stable/app-1/tags/list`).then((r) => r.json() as Promise<{ tags: string[] }>);
       expect(tags.tags.sort()).toEqual(['1.0', 'latest']);
@@ -112,9 +113,3 @@ describe('disk full', () => {
     console.log(`disk-full: ${mounted ? 'tmpfs 2 MiB grown to 64 MiB' : 'injected ENOSPC'}; resumed ${after.bytes.resumed} bytes after freeing space`);
   });
 });
-
-async function mirrorsFile(dir: string): Promise<string> {
-  const file = path.join(dir, 'mirrors.yaml');
-  await writeFile(file, 'version: 1\nmaster: http://127.0.0.1:9/tree\nmirrors: []\n');
-  return file;
-}
