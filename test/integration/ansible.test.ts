@@ -1,0 +1,433 @@
+// The Ansible content in ansible/, run for real with Debian's ansible-core and ansible-lint:
+// lint and syntax, deploy.yml into a temporary prefix (twice: changed=0), the rendered config
+// and units checked by blobmirror and systemd-analyze, the rsyncd module served by a real rsync
+// daemon, sync.yml against a real docker-registry (explicit repos, a fedora-image-uploader
+// message, bodhi messages), verify.yml (interim dry-run check), and a bad variable failing the
+// play with blobmirror's own error.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureSpec, generateImages, type GeneratedImages } from '../../src/demo/image-generator.js';
+import { pushLayout } from '../helpers/push.js';
+import { startRegistry, type RegistryHandle } from '../helpers/registry.js';
+
+const run = promisify(execFile);
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const ANSIBLE_DIR = join(REPO, 'ansible');
+const KiB = 1024;
+const isRoot = process.getuid?.() === 0;
+
+interface PlaybookRun {
+  code: number;
+  /** stdout and stderr, as a person would read them; long values are wrapped (YAML results). */
+  output: string;
+  /** output with every run of whitespace made one space, to find wrapped messages. */
+  flat: string;
+  recap: { ok: number; changed: number; failed: number; skipped: number } | undefined;
+}
+
+let tmp: string;
+let env: NodeJS.ProcessEnv;
+let registry: RegistryHandle;
+let images: GeneratedImages;
+let varsFile: string;
+let lint: Promise<{ code: number; output: string }>;
+const user = `bmt${process.pid % 100000}`;
+const outputs: string[] = [];
+
+const paths = () => ({
+  prefix: join(tmp, 'prefix'),
+  bin: join(tmp, 'prefix/bin/blobmirror'),
+  config: join(tmp, 'etc/config.yaml'),
+  passwordFile: join(tmp, 'etc/registry-password'),
+  tree: join(tmp, 'srv/tree'),
+  metadata: join(tmp, 'srv/metadata'),
+  state: join(tmp, 'srv/state'),
+  units: join(tmp, 'units'),
+  cron: join(tmp, 'cron.d/blobmirror'),
+  rsyncdConf: join(tmp, 'rsyncd.conf'),
+  rsyncdSnippet: join(tmp, 'rsyncd.d/blobmirror.conf'),
+});
+
+function spawnCollect(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 110_000);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 : 1), output });
+    });
+  });
+}
+
+/** ansible-playbook from ansible/, with the test's config, vars and temp dirs. */
+async function playbook(name: string, ...extra: string[]): Promise<PlaybookRun> {
+  const args = ['-i', 'localhost,', '-c', 'local', `playbooks/${name}`, '-e', `@${varsFile}`, ...extra];
+  const { code, output } = await spawnCollect('ansible-playbook', args, { cwd: ANSIBLE_DIR, env });
+  outputs.push(output);
+  const match = /localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)\s+skipped=(\d+)/.exec(output);
+  const recap = match ? { ok: Number(match[1]), changed: Number(match[2]), failed: Number(match[3]), skipped: Number(match[4]) } : undefined;
+  return { code, output, flat: output.replace(/\s+/g, ' '), recap };
+}
+
+function expectSuccess(result: PlaybookRun): void {
+  if (result.code !== 0) throw new Error(`ansible-playbook exited ${result.code}:\n${result.output.slice(-6000)}`);
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function filesUnder(root: string): Promise<string[]> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => relative(root, join(e.parentPath, e.name))).sort();
+}
+
+/**
+ * The release tarball, as `npm run build && npm pack` makes it, built in a staging copy of the
+ * package (package.json and its `files`) so that the shared dist/ is left alone. Type errors are
+ * `tsc --noEmit`'s business: this only needs the emitted JavaScript.
+ */
+async function packRelease(staging: string): Promise<string> {
+  const manifest = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as { files: string[] };
+  await mkdir(staging, { recursive: true });
+  const tsc = await spawnCollect(join(REPO, 'node_modules/.bin/tsc'), ['-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(staging, 'dist')], { cwd: REPO });
+  if (!existsSync(join(staging, 'dist/cli/main.js'))) throw new Error(`tsc emitted no dist/cli/main.js:\n${tsc.output}`);
+  await cp(join(REPO, 'package.json'), join(staging, 'package.json'));
+  for (const entry of manifest.files.filter((f) => f !== 'dist')) {
+    if (existsSync(join(REPO, entry))) await cp(join(REPO, entry), join(staging, entry), { recursive: true });
+  }
+  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: staging });
+  return join(tmp, (JSON.parse(stdout) as { filename: string }[])[0]!.filename);
+}
+
+interface IndexJson {
+  generation: string;
+  repositories: Record<string, { path: string; tags: number }>;
+}
+
+async function currentIndex(): Promise<IndexJson> {
+  return JSON.parse(await readFile(join(paths().metadata, 'current/index.json'), 'utf8')) as IndexJson;
+}
+
+/** Every blob the metadata lists for `repository` is in the tree, owned by the blobmirror user. */
+async function expectRepositoryInTree(repository: string): Promise<void> {
+  const index = await currentIndex();
+  const entry = index.repositories[repository];
+  expect(entry, `${repository} in the current generation`).toBeDefined();
+  const repo = JSON.parse(await readFile(join(paths().metadata, 'current', entry!.path), 'utf8')) as {
+    tags: Record<string, { digest: string }>;
+    blobs: Record<string, { path: string; size: number }>;
+  };
+  expect(Object.fromEntries(Object.entries(repo.tags).map(([tag, { digest }]) => [tag, digest]))).toEqual(images.repositories[repository]!.tags);
+  expect(Object.keys(repo.blobs).sort()).toEqual(images.repositories[repository]!.blobs);
+  const { uid } = await stat(paths().tree);
+  for (const blob of Object.values(repo.blobs)) {
+    const info = await stat(join(paths().tree, blob.path));
+    expect([info.size, info.uid]).toEqual([blob.size, uid]);
+  }
+}
+
+describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', () => {
+  beforeAll(async () => {
+    tmp = await mkdtemp(join(tmpdir(), 'blobmirror-ansible-'));
+    if (process.env.BLOBMIRROR_KEEP_TMP) console.log(`ansible test files: ${tmp}`);
+    // The blobmirror user reaches its tree, config and binary through this directory.
+    await chmod(tmp, 0o755);
+    await mkdir(join(tmp, 'ansible-local'));
+    await mkdir(join(tmp, 'ansible-remote'));
+    await writeFile(
+      join(tmp, 'ansible.cfg'),
+      [
+        '[defaults]',
+        `roles_path = ${join(ANSIBLE_DIR, 'roles')}`,
+        'retry_files_enabled = false',
+        'interpreter_python = auto_silent',
+        'callback_result_format = yaml',
+        '[connection]',
+        'pipelining = true',
+        '',
+      ].join('\n'),
+    );
+    env = {
+      ...process.env,
+      ANSIBLE_CONFIG: join(tmp, 'ansible.cfg'),
+      ANSIBLE_NOCOLOR: '1',
+      ANSIBLE_FORCE_COLOR: '0',
+      ANSIBLE_LOCAL_TEMP: join(tmp, 'ansible-local'),
+      ANSIBLE_REMOTE_TEMP: join(tmp, 'ansible-remote'),
+      ANSIBLE_HOME: join(tmp, 'ansible-home'),
+      XDG_CACHE_HOME: join(tmp, 'cache'),
+      NO_COLOR: '1',
+    };
+    // Lint runs while the tarball, the fixture and the registry are made.
+    lint = spawnCollect('ansible-lint', ['--nocolor'], { cwd: ANSIBLE_DIR, env, timeoutMs: 170_000 });
+
+    const tarball = await packRelease(join(tmp, 'package'));
+
+    [images, registry] = await Promise.all([
+      generateImages(fixtureSpec({ repos: 3, candidateRepos: 1, tagsPerRepo: 2, baseBytes: 64 * KiB, repoBytes: 8 * KiB, tagBytes: 2 * KiB }), join(tmp, 'layout')),
+      startRegistry({ auth: 'htpasswd' }),
+    ]);
+    await pushLayout(registry, images.dir);
+
+    const p = paths();
+    varsFile = join(tmp, 'vars.json');
+    await writeFile(
+      varsFile,
+      JSON.stringify({
+        blobmirror_hosts: 'all',
+        blobmirror_become: false,
+        blobmirror_install_nodejs: false,
+        blobmirror_tarball: tarball,
+        blobmirror_prefix: p.prefix,
+        blobmirror_npm_install_args: ['--no-audit', '--no-fund', '--prefer-offline'],
+        blobmirror_bin_link: '',
+        blobmirror_user: user,
+        blobmirror_group: user,
+        blobmirror_storage_root: join(tmp, 'srv'),
+        blobmirror_config_dir: join(tmp, 'etc'),
+        blobmirror_registry_url: registry.url,
+        blobmirror_registry_insecure: true,
+        blobmirror_registry_username: registry.auth!.username,
+        // In production this comes from a vault; it must never show in Ansible's output.
+        blobmirror_registry_password: registry.auth!.password,
+        blobmirror_registry_options: { retries: 1, timeoutSeconds: 10 },
+        blobmirror_repositories_include: ['stable/**'],
+        blobmirror_tags_exclude: ['^nightly-'],
+        blobmirror_keep_generations: 3,
+        blobmirror_systemd: false,
+        blobmirror_systemd_unit_dir: p.units,
+        blobmirror_schedule: 'systemd',
+        blobmirror_cron_file: p.cron,
+        blobmirror_listen: true,
+        blobmirror_rsyncd_snippet_dir: dirname(p.rsyncdSnippet),
+        blobmirror_rsyncd_main_conf: p.rsyncdConf,
+        blobmirror_rsyncd_lock_file: join(tmp, 'rsyncd.lock'),
+        blobmirror_bodhi_repositories: { 'app-3': 'stable/app-3', toolbox: ['stable/app-1', 'stable/app-2'] },
+      }),
+    );
+    await mkdir(p.units, { recursive: true });
+    await mkdir(dirname(p.cron), { recursive: true });
+  });
+
+  afterAll(async () => {
+    await registry?.stop();
+    if (tmp && !process.env.BLOBMIRROR_KEEP_TMP) {
+      // The role created a system user and group for this run.
+      await run('userdel', [user]).catch(() => undefined);
+      await run('groupdel', [user]).catch(() => undefined);
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('passes ansible-lint (production profile, offline) and --syntax-check for every playbook', async () => {
+    const playbooks = (await readdir(join(ANSIBLE_DIR, 'playbooks'))).filter((f) => f.endsWith('.yml')).map((f) => `playbooks/${f}`);
+    expect(playbooks.sort()).toEqual(['playbooks/deploy.yml', 'playbooks/sync.yml', 'playbooks/verify.yml']);
+    const loopabull = (await readdir(join(ANSIBLE_DIR, 'examples/loopabull/playbooks'))).map((f) => `examples/loopabull/playbooks/${f}`);
+    const syntax = await spawnCollect('ansible-playbook', ['-i', 'localhost,', '--syntax-check', ...playbooks, ...loopabull], { cwd: ANSIBLE_DIR, env });
+    expect(syntax.code, syntax.output).toBe(0);
+    const linted = await lint;
+    expect(linted.code, linted.output).toBe(0);
+    expect(linted.output).toMatch(/Passed with production profile: 0 failure\(s\), 0 warning\(s\)/);
+  });
+
+  it('deploys into a temporary prefix, and a second run changes nothing', async () => {
+    const first = await playbook('deploy.yml');
+    expectSuccess(first);
+    expect(first.recap!.changed).toBeGreaterThan(0);
+    const p = paths();
+    expect((await run(p.bin, ['--version'])).stdout.trim()).toBe(JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')).version);
+
+    const second = await playbook('deploy.yml');
+    expectSuccess(second);
+    expect(second.recap).toMatchObject({ changed: 0, failed: 0 });
+    expect(second.output).not.toMatch(/Install blobmirror with npm \*+\n(changed|ok)/);
+
+    // Ownership and modes: the user owns the data, root the config; the password is 0600.
+    const { uid } = await stat(p.tree);
+    expect(uid).not.toBe(0);
+    expect((await stat(p.state)).mode & 0o777).toBe(0o750);
+    expect((await stat(p.config)).mode & 0o777).toBe(0o640);
+    const password = await stat(p.passwordFile);
+    expect([password.mode & 0o777, password.uid]).toEqual([0o600, uid]);
+    expect(await readFile(p.passwordFile, 'utf8')).toBe(registry.auth!.password);
+  });
+
+  it('renders a config blobmirror accepts, with the password only in the password file', async () => {
+    const p = paths();
+    const { stdout } = await run(p.bin, ['check-config', '-c', p.config, '--json']);
+    const checked = JSON.parse(stdout) as { valid: boolean; source: { url: string; auth: string }; repositories: unknown; tags: unknown; storage: unknown };
+    expect(checked).toMatchObject({
+      valid: true,
+      source: { url: registry.url, auth: 'configured' },
+      repositories: { include: ['stable/**'], exclude: [] },
+      tags: { exclude: ['^nightly-'] },
+      storage: { tree: p.tree, metadata: p.metadata, state: p.state },
+    });
+    const text = await readFile(p.config, 'utf8');
+    expect(text).toContain(`passwordFile: "${p.passwordFile}"`);
+    expect(text).toContain('keepGenerations: 3');
+    expect(text).not.toContain(registry.auth!.password);
+  });
+
+  it('renders systemd units that systemd-analyze accepts, the listen service restarting on failure', async () => {
+    const p = paths();
+    const units = ['blobmirror-sync.service', 'blobmirror-sync.timer', 'blobmirror-listen.service'];
+    expect((await readdir(p.units)).sort()).toEqual(units.sort());
+    const listen = await readFile(join(p.units, 'blobmirror-listen.service'), 'utf8');
+    expect(listen).toContain(`ExecStart=${p.bin} listen -c ${p.config}`);
+    expect(listen).toContain('Restart=on-failure');
+    expect(listen).toContain(`User=${user}`);
+    expect(await readFile(join(p.units, 'blobmirror-sync.timer'), 'utf8')).toContain('OnCalendar=*:0/30');
+    if (!existsSync('/usr/bin/systemd-analyze')) return;
+    const verify = await spawnCollect('systemd-analyze', ['verify', ...units.map((u) => join(p.units, u))], { env: { ...process.env, SYSTEMD_LOG_COLOR: '0' } });
+    const complaints = verify.output.split('\n').filter((line) => /Unknown|Failed|Invalid|not executable|Missing|bad/i.test(line));
+    expect(complaints).toEqual([]);
+  });
+
+  it('syncs the repositories given with -e repos=[...] into the tree and metadata', async () => {
+    const result = await playbook('sync.yml', '-e', 'repos=[stable/app-1]');
+    expectSuccess(result);
+    expect(result.recap!.changed).toBe(1);
+    await expectRepositoryInTree('stable/app-1');
+    expect(Object.keys((await currentIndex()).repositories)).toEqual(['stable/app-1']);
+  });
+
+  it('syncs the repository of a fedora-image-uploader message (loopabull-style msg)', async () => {
+    const message = join(tmp, 'uploader.json');
+    await writeFile(
+      message,
+      JSON.stringify({
+        msg: {
+          architectures: ['x86_64', 'aarch64'],
+          compose_id: 'Fedora-41-20241112.0',
+          registries: [registry.host],
+          release: 41,
+          repository: 'stable/app-2',
+          tags: ['1.1', 'latest'],
+        },
+      }),
+    );
+    const result = await playbook('sync.yml', '-e', `@${message}`);
+    expectSuccess(result);
+    expect(result.recap!.changed).toBe(1);
+    await expectRepositoryInTree('stable/app-2');
+    // A targeted sync carries the other repositories over.
+    expect(Object.keys((await currentIndex()).repositories).sort()).toEqual(['stable/app-1', 'stable/app-2']);
+  });
+
+  it('syncs a bodhi container update through the repository map and skips what the config does not select', async () => {
+    const message = join(tmp, 'bodhi.json');
+    const update = (contentType: string, nvrs: string[]) => ({
+      msg: { agent: 'bodhi', update: { alias: `FEDORA-2024-${contentType}`, content_type: contentType, status: 'stable', builds: nvrs.map((nvr) => ({ nvr, type: contentType, signed: true })) } },
+    });
+    await writeFile(message, JSON.stringify(update('container', ['app-3-1.1-1.fc41', 'candidate-thing-2.0-3.fc41'])));
+    const result = await playbook('sync.yml', '-e', `@${message}`);
+    expectSuccess(result);
+    expect(result.flat).toContain('Not selected by');
+    expect(result.flat).toContain('candidate-thing');
+    await expectRepositoryInTree('stable/app-3');
+    expect(Object.keys((await currentIndex()).repositories).sort()).toEqual(['stable/app-1', 'stable/app-2', 'stable/app-3']);
+
+    const generation = (await currentIndex()).generation;
+    await writeFile(message, JSON.stringify(update('rpm', ['bash-5.2.26-3.fc41'])));
+    const rpm = await playbook('sync.yml', '-e', `@${message}`);
+    expectSuccess(rpm);
+    expect(rpm.recap!.changed).toBe(0);
+    expect(rpm.flat).toContain('not container');
+    expect((await currentIndex()).generation).toBe(generation);
+  });
+
+  it('refuses a sync with nothing to sync, and an unselected repository with blobmirror\'s error', async () => {
+    const nothing = await playbook('sync.yml');
+    expect(nothing.code).not.toBe(0);
+    expect(nothing.flat).toContain('Nothing to sync');
+    const unselected = await playbook('sync.yml', '-e', '{"repos": ["candidate/app-1"]}');
+    expect(unselected.code).not.toBe(0);
+    expect(unselected.flat).toContain('is not selected by repositories.include/exclude');
+  });
+
+  it('exports the tree read-only through a real rsync daemon, hardlinks intact', async () => {
+    const p = paths();
+    expect(await readFile(p.rsyncdConf, 'utf8')).toContain(`&include ${dirname(p.rsyncdSnippet)}`);
+    const port = await freePort();
+    const daemon: ChildProcess = spawn('rsync', ['--daemon', '--no-detach', `--config=${p.rsyncdConf}`, `--port=${port}`, '--address=127.0.0.1', `--log-file=${join(tmp, 'rsyncd.log')}`], { stdio: 'ignore' });
+    try {
+      const url = `rsync://127.0.0.1:${port}/containers/`;
+      const pulled = join(tmp, 'pulled');
+      for (let attempt = 0; ; attempt++) {
+        const pull = await spawnCollect('rsync', ['-aH', url, `${pulled}/`], {});
+        if (pull.code === 0) break;
+        if (attempt > 40) throw new Error(`rsync pull failed: ${pull.output}`);
+        await sleep(100);
+      }
+      expect(await filesUnder(pulled)).toEqual(await filesUnder(p.tree));
+      // The shared base layer is one inode in every repository (all use it), on the mirror too.
+      const shared = (await filesUnder(pulled)).filter((f) => f.startsWith('stable/app-1/'));
+      const links = await Promise.all(shared.map(async (f) => (await stat(join(pulled, f))).nlink));
+      expect(Math.max(...links)).toBe(Object.keys((await currentIndex()).repositories).length);
+      await writeFile(join(tmp, 'intruder'), 'x');
+      const push = await spawnCollect('rsync', [join(tmp, 'intruder'), url], {});
+      expect(push.code).not.toBe(0);
+      expect(push.output).toMatch(/read only/);
+    } finally {
+      daemon.kill('SIGTERM');
+    }
+  });
+
+  it('verify.yml passes on a healthy mirror and fails the play when the registry is gone (interim dry-run check)', async () => {
+    const ok = await playbook('verify.yml');
+    expectSuccess(ok);
+    expect(ok.flat).toContain('interim check ok (sync --dry-run)');
+
+    await registry.stop();
+    const failed = await playbook('verify.yml');
+    expect(failed.code).not.toBe(0);
+    expect(failed.flat).toMatch(/blobmirror sync --dry-run exited [1-9]/);
+  });
+
+  it('fails the play with blobmirror\'s error for a bad variable, keeping the old config', async () => {
+    const before = await readFile(paths().config, 'utf8');
+    const bad = join(tmp, 'bad.json');
+    await writeFile(bad, JSON.stringify({ blobmirror_repositories_include: ['stable/**', 'Bad//Name'] }));
+    const result = await playbook('deploy.yml', '-e', `@${bad}`);
+    expect(result.code).not.toBe(0);
+    expect(result.recap!.failed).toBe(1);
+    expect(result.flat).toContain('failed to validate');
+    expect(result.flat).toContain('error CONFIG_INVALID');
+    expect(result.flat).toContain('repositories.include.1');
+    expect(result.flat).toContain('"Bad//Name" is not a repository name or glob');
+    expect(await readFile(paths().config, 'utf8')).toBe(before);
+  });
+
+  it('switches the schedule to cron, removing the timer', async () => {
+    const cron = join(tmp, 'cron.json');
+    await writeFile(cron, JSON.stringify({ blobmirror_schedule: 'cron' }));
+    expectSuccess(await playbook('deploy.yml', '-e', `@${cron}`));
+    const p = paths();
+    const entry = await readFile(p.cron, 'utf8');
+    expect(entry).toContain(`*/30 * * * * ${user} ${p.bin} sync -c ${p.config} --quiet --log-format json`);
+    expect((await readdir(p.units)).sort()).toEqual(['blobmirror-listen.service']);
+  });
+
+  it('never shows the registry password in any output', () => {
+    expect(outputs.length).toBeGreaterThan(5);
+    for (const output of outputs) expect(output).not.toContain(registry.auth!.password);
+  });
+});
