@@ -82,7 +82,8 @@ const amqpSchema = z
       .max(255)
       .refine((q) => !q.startsWith('amq.'), 'queue names starting with "amq." are reserved by the broker'),
     routingKeys: z.array(z.string().min(1).max(255)).min(1, 'bind at least one routing key'),
-    prefetch: z.number().int().min(1).max(100).default(5),
+    /** Deliveries held unacked at once; bounds how many distinct triggers one window can gather. */
+    prefetch: z.number().int().min(1).max(100).default(10),
     /** Malformed and unknown messages are rejected to this exchange instead of being acked. */
     deadLetterExchange: z.string().min(1).max(255).optional(),
   })
@@ -167,6 +168,26 @@ export const configSchema = z
       })
       .strict()
       .default({ keepGenerations: 5, maxManifestBytes: 4 * 1024 * 1024 }),
+    modules: z
+      .object({
+        /** quick-fedora-mirror module name: `fullfiletimelist-<name>` at the module root. */
+        name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'expected a module name like containers ([a-z0-9._-])').default('containers'),
+        /** One module per architecture, rooted at <tree>/<architecture>/, so mirrors can carry a subset. */
+        perArchitecture: z.boolean().default(false),
+      })
+      .strict()
+      .default({ name: 'containers', perArchitecture: false }),
+    retention: z
+      .object({
+        /** An unreferenced blob stays linked this long (mirrors and clients hold older metadata). */
+        graceDays: z.number().min(0).max(3650).default(7),
+        /** Tag history entries older than this are dropped (each tag keeps its newest). */
+        historyDays: z.number().min(0).max(36500).default(90),
+        /** Run gc at the end of every successful sync. */
+        gcAfterSync: z.boolean().default(false),
+      })
+      .strict()
+      .default({ graceDays: 7, historyDays: 90, gcAfterSync: false }),
     listen: listenSchema.optional(),
   })
   .strict();

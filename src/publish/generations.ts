@@ -71,6 +71,7 @@ async function nextGenerationId(metadataDir: string): Promise<string> {
 }
 
 export interface PublishInput {
+  modules: GenerationIndex['modules'];
   source: string;
   generator: string;
   createdAt: string;
@@ -102,6 +103,7 @@ export async function publishGeneration(metadataDir: string, input: PublishInput
     generator: input.generator,
     source: input.source,
     blobPathTemplate: BLOB_PATH_TEMPLATE,
+    modules: input.modules,
     repositories,
   };
   await writeFileAtomic(path.join(staging, 'index.json'), `${JSON.stringify(index, null, 1)}\n`);

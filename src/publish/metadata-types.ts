@@ -20,8 +20,16 @@ export interface ManifestEntry {
 export interface BlobEntry {
   size: number;
   mediaType?: string;
-  /** Relative to the tree root. */
+  /** Relative to the tree root: the path in the first module (by name). */
   path: string;
+  /** Every module holding the blob -> its path there, relative to the tree root. */
+  modules: Record<string, string>;
+}
+
+/** When a tag pointed at which digest (null: it left the selection), oldest first. */
+export interface HistoryEntry {
+  digest: Digest | null;
+  since: string;
 }
 
 export interface RepositoryMetadata {
@@ -31,6 +39,7 @@ export interface RepositoryMetadata {
   tags: Record<string, { digest: Digest }>;
   manifests: Record<string, ManifestEntry>;
   blobs: Record<string, BlobEntry>;
+  history: Record<string, HistoryEntry[]>;
 }
 
 export interface IndexEntry {
@@ -46,6 +55,8 @@ export interface GenerationIndex {
   generator: string;
   source: string;
   blobPathTemplate: string;
+  /** Module name -> its root relative to the tree ('' for the tree itself). */
+  modules: Record<string, { root: string }>;
   repositories: Record<string, IndexEntry>;
 }
 
@@ -68,7 +79,8 @@ export const repositorySchema = z.object({
       blobs: z.array(digest),
     }),
   ),
-  blobs: digestKeyed(z.object({ size: z.number().int().nonnegative(), mediaType: z.string().optional(), path: z.string() })),
+  blobs: digestKeyed(z.object({ size: z.number().int().nonnegative(), mediaType: z.string().optional(), path: z.string(), modules: z.record(z.string(), z.string()) })),
+  history: z.record(z.string().refine(isTag, 'invalid tag'), z.array(z.object({ digest: digest.nullable(), since: z.string() }))),
 });
 
 export const indexSchema = z.object({
@@ -78,5 +90,6 @@ export const indexSchema = z.object({
   generator: z.string(),
   source: z.string(),
   blobPathTemplate: z.string(),
+  modules: z.record(z.string(), z.object({ root: z.string() })),
   repositories: z.record(z.string().refine(isRepositoryName, 'invalid repository name'), z.object({ path: z.string(), tags: z.number(), syncedAt: z.string() })),
 });

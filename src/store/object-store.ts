@@ -6,7 +6,7 @@ import { parseDigest, type Digest } from '../oci/digest.js';
 import { isRetryable } from '../registry/retry.js';
 import type { BlobStream } from '../source/source.js';
 import { asStoreError, fsyncPath, replaceWithLink } from './fs-durable.js';
-import { objectPath, partialPath, stateLayout, treeBlobPath, type StateLayout } from './paths.js';
+import { objectPath, partialPath, stateLayout, type StateLayout } from './paths.js';
 import { HashingLimiter, appendThrough, finalHex, hashExisting, newHash } from './verified-writer.js';
 
 export interface IngestResult {
@@ -134,10 +134,13 @@ export class ObjectStore {
     }
   }
 
-  /** Make `<tree>/<repo>/_blobs/<alg>/<hex>` a hardlink of the stored object. */
-  async linkIntoTree(repository: string, digest: Digest): Promise<LinkOutcome> {
+  /**
+   * Make `<tree>/<relativePath>` (a path built by `blobPaths` from a validated repository name and
+   * digest) a hardlink of the stored object.
+   */
+  async linkIntoTree(relativePath: string, digest: Digest): Promise<LinkOutcome> {
     const source = this.objectPath(digest);
-    const target = path.join(this.treeDir, treeBlobPath(repository, digest));
+    const target = path.join(this.treeDir, relativePath);
     const dir = path.dirname(target);
     try {
       await this.#mkdir(dir);
@@ -154,8 +157,8 @@ export class ObjectStore {
       await replaceWithLink(source, target);
       return 'replaced';
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new StoreError('STORE_ERROR', `object ${digest} vanished from the store while linking it into ${repository}`);
-      throw asStoreError(error, `linking ${digest} into ${repository}`);
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new StoreError('STORE_ERROR', `object ${digest} vanished from the store while linking it to ${relativePath}`);
+      throw asStoreError(error, `linking ${digest} to ${relativePath}`);
     }
   }
 

@@ -77,7 +77,13 @@ export function planBlobs(needs: Iterable<BlobNeed>, present: (need: BlobNeed) =
 }
 
 /** Assemble a repository's metadata; keys sorted so equal content gives equal bytes. */
-export function buildRepositoryMetadata(name: string, syncedAt: string, tags: ReadonlyMap<string, Digest>, closure: Closure): RepositoryMetadata {
+export function buildRepositoryMetadata(
+  name: string,
+  syncedAt: string,
+  tags: ReadonlyMap<string, Digest>,
+  closure: Closure,
+  history: RepositoryMetadata['history'] = {},
+): RepositoryMetadata {
   const sorted = <T>(map: ReadonlyMap<string, T>) => Object.fromEntries([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   return {
     formatVersion: 1,
@@ -86,5 +92,6 @@ export function buildRepositoryMetadata(name: string, syncedAt: string, tags: Re
     tags: sorted(new Map([...tags].map(([tag, digest]) => [tag, { digest }]))),
     manifests: sorted(closure.manifests),
     blobs: sorted(closure.blobs),
+    history,
   };
 }

@@ -14,6 +14,8 @@ export interface ResolvedTag {
   manifests: Map<Digest, ManifestEntry>;
   bytes: Map<Digest, Buffer>;
   blobs: Map<Digest, BlobRef>;
+  /** Image manifests without a platform from an index -> their config blob (says the platform). */
+  configs: Map<Digest, Digest>;
 }
 
 /** Shares manifest GETs across repositories and tags within one run (content-addressed). */
@@ -37,7 +39,7 @@ export class ManifestCache {
  * so a tag that moves mid-run cannot mix two images.
  */
 export async function resolveTag(source: Source, cache: ManifestCache, repository: string, root: Digest, platforms: readonly string[]): Promise<ResolvedTag> {
-  const resolved: ResolvedTag = { manifests: new Map(), bytes: new Map(), blobs: new Map() };
+  const resolved: ResolvedTag = { manifests: new Map(), bytes: new Map(), blobs: new Map(), configs: new Map() };
   const visit = async (digest: Digest, depth: number, parent: Descriptor | undefined): Promise<void> => {
     if (resolved.manifests.has(digest)) return;
     if (depth > MAX_DEPTH) throw new InvalidInputError('MANIFEST_INVALID', `manifest ${repository}@${root}: indexes nested deeper than ${MAX_DEPTH}`);
@@ -48,11 +50,13 @@ export async function resolveTag(source: Source, cache: ManifestCache, repositor
     const { manifest } = fetched;
     const children = manifest.kind === 'index' ? manifest.manifests.filter((d) => selectedByPlatforms(platforms, d.platform)) : [];
     const blobs = manifestBlobs(manifest);
+    const platform = parent?.platform ? pickPlatform(parent.platform) : manifest.kind === 'schema1' && manifest.architecture ? { architecture: manifest.architecture, os: 'linux' } : undefined;
+    if (!platform && manifest.kind === 'image') resolved.configs.set(digest, manifest.config.digest);
     resolved.manifests.set(digest, {
       mediaType: fetched.mediaType,
       size: fetched.bytes.length,
       path: manifestRelPath(digest),
-      ...(parent?.platform ? { platform: pickPlatform(parent.platform) } : {}),
+      ...(platform ? { platform } : {}),
       manifests: [...new Set(children.map((d) => d.digest))],
       blobs: blobs.map((b) => b.digest),
     });

@@ -3,17 +3,19 @@ import type { Config } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import type { BlobRef } from '../oci/manifest.js';
-import { publishGeneration, readCurrentGeneration, writeManifest, type Generation } from '../publish/generations.js';
-import type { BlobEntry, RepositoryMetadata } from '../publish/metadata-types.js';
+import { publishGeneration, readCurrentGeneration, type Generation } from '../publish/generations.js';
+import type { RepositoryMetadata } from '../publish/metadata-types.js';
 import type { Source } from '../source/source.js';
 import { checkHardlinks } from '../store/link-check.js';
 import { acquireLock } from '../store/lock.js';
 import { ObjectStore } from '../store/object-store.js';
-import { treeBlobPath } from '../store/paths.js';
 import { GENERATOR } from '../version.js';
 import { BlobFetcher } from './blob-fetcher.js';
 import type { SyncEvents } from './events.js';
 import { buildRepositoryMetadata, planBlobs, type BlobPlan, type Closure } from './plan.js';
+import { applyNewTag, type ApplyContext } from './apply-tag.js';
+import { updateHistory } from './history.js';
+import { indexModules, sameLayout } from './modules.js';
 import { keptTag, resolveRepository, type RepositoryResolution } from './resolve-repository.js';
 import { ManifestCache } from './resolve.js';
 import { isRepositorySelected, needsCatalog, selectRepositories } from './select.js';
@@ -55,7 +57,9 @@ export async function runSync(config: Config, source: Source, events: SyncEvents
       await checkHardlinks(store.layout.objects, config.storage.tree);
       await store.init();
     }
-    const previous = await readCurrentGeneration(config.storage.metadata);
+    const published = await readCurrentGeneration(config.storage.metadata);
+    // A changed module layout re-resolves every tag (blobs stay in the store) so every path moves.
+    const previous = published && sameLayout(published.index, config.modules) ? published : undefined;
     const names = await selectNames(config, source, options.repositories);
     events.repositoriesSelected?.(names);
 
@@ -75,49 +79,39 @@ export async function runSync(config: Config, source: Source, events: SyncEvents
 
     // Phase 2: fetch each missing blob once, link every new tag's blobs, store its manifests.
     const fetcher = new BlobFetcher(source, store, events);
-    const repositories = await Promise.all(resolutions.map((r) => limit(() => applyRepository(r, fetcher, store, config, now().toISOString(), events))));
+    const syncedAt = now().toISOString();
+    const repositories = await Promise.all(
+      resolutions.map((r) => limit(() => applyRepository(r, { repository: r.name, fetcher, store, layout: config.modules, metadataDir: config.storage.metadata }, config, syncedAt, events))),
+    );
     await store.syncDirectories();
-    const published = await publish(config, source, previous, repositories, options.repositories !== undefined && options.repositories.length > 0, now());
-    return summarize({ started, dryRun, resolutions, blobPlan, source, repositories, published, fetcher });
+    const outcome = await publish(config, source, previous, repositories, options.repositories !== undefined && options.repositories.length > 0, now());
+    return summarize({ started, dryRun, resolutions, blobPlan, source, repositories, published: outcome, fetcher });
   } finally {
     await lock?.release();
   }
 }
 
-/** Ensure and link a repository's new tags; a tag whose blobs fail falls back to what was published. */
-async function applyRepository(r: RepositoryResolution, fetcher: BlobFetcher, store: ObjectStore, config: Config, syncedAt: string, events: SyncEvents): Promise<RepositoryMetadata> {
+/** Apply a repository's tags (concurrently); a tag that fails keeps what was published for it. */
+async function applyRepository(r: RepositoryResolution, ctx: ApplyContext, config: Config, syncedAt: string, events: SyncEvents): Promise<RepositoryMetadata> {
+  const applied = await Promise.all(
+    [...r.tags].map(async ([tag, state]): Promise<[string, { digest: Digest; closure: Closure } | undefined]> => {
+      if (state.kind === 'kept') return [tag, state];
+      const result = await applyNewTag(ctx, tag, state.resolved);
+      if ('closure' in result) return [tag, { digest: state.digest, closure: result.closure }];
+      r.failures.push(...result.failures);
+      return [tag, keptTag(r.previous, tag)];
+    }),
+  );
   const closure: Closure = { manifests: new Map(), blobs: new Map() };
   const tags = new Map<string, Digest>();
-  for (const [tag, state] of [...r.tags].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (state.kind === 'kept') {
-      merge(closure, state.closure);
-      tags.set(tag, state.digest);
-      continue;
-    }
-    const blobs = new Map<Digest, BlobEntry>();
-    const results = await Promise.allSettled(
-      [...state.resolved.blobs.values()].map(async (blob) => {
-        const size = await fetcher.ensure(r.name, blob);
-        await store.linkIntoTree(r.name, blob.digest);
-        blobs.set(blob.digest, { size, ...(blob.mediaType ? { mediaType: blob.mediaType } : {}), path: treeBlobPath(r.name, blob.digest) });
-      }),
-    );
-    const failed = results.flatMap((result, i) => (result.status === 'rejected' ? [{ error: result.reason, blob: [...state.resolved.blobs.values()][i]! }] : []));
-    if (failed.length) {
-      for (const { error, blob } of failed) r.failures.push(failure(error, { repository: r.name, tag, digest: blob.digest }));
-      const kept = keptTag(r.previous, tag);
-      if (kept) {
-        merge(closure, kept.closure);
-        tags.set(tag, kept.digest);
-      }
-      continue;
-    }
-    for (const [digest, bytes] of state.resolved.bytes) await writeManifest(config.storage.metadata, digest, bytes);
-    merge(closure, { manifests: state.resolved.manifests, blobs });
-    tags.set(tag, state.digest);
+  for (const [tag, outcome] of applied.sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (!outcome) continue;
+    merge(closure, outcome.closure);
+    tags.set(tag, outcome.digest);
   }
   events.repositoryDone?.(r.name, r.failures.length);
-  const built = buildRepositoryMetadata(r.name, syncedAt, tags, closure);
+  const history = updateHistory(r.previous?.history, tags, syncedAt, config.retention.historyDays);
+  const built = buildRepositoryMetadata(r.name, syncedAt, tags, closure, history);
   // Unchanged content keeps its timestamp, so a no-op run writes no new generation.
   return r.previous && sameContent(r.previous, built) ? r.previous : built;
 }
@@ -140,6 +134,7 @@ async function publish(config: Config, source: Source, previous: Generation | un
   const unchanged = previous && next.size === previous.repositories.size && [...next].every(([name, repo]) => previous.repositories.get(name) === repo);
   if (unchanged) return { id: previous.id, published: false, repositories: [...next.values()] };
   const id = await publishGeneration(config.storage.metadata, {
+    modules: indexModules(config.modules, [...next.values()].flatMap((repo) => Object.values(repo.blobs).map((blob) => blob.modules))),
     source: source.description,
     generator: GENERATOR,
     createdAt: at.toISOString(),

@@ -64,6 +64,8 @@ export interface TestConfig {
   platforms?: string[];
   tags?: Record<string, unknown>;
   extraSource?: Record<string, unknown>;
+  /** More top-level keys (modules, retention, metadata, ...). */
+  extra?: Record<string, unknown>;
 }
 
 /** A config file for a registry source with storage under a fresh temp root. */
@@ -78,6 +80,7 @@ export async function writeTestConfig(config: TestConfig, root?: string): Promis
     ...(config.tags ? { tags: config.tags } : {}),
     ...(config.platforms ? { platforms: config.platforms } : {}),
     storage: { root: path.join(dir, 'mirror') },
+    ...config.extra,
   };
   await writeFile(file, stringify(body));
   return { file, root: path.join(dir, 'mirror') };

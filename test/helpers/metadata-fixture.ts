@@ -17,7 +17,7 @@ export interface Described {
 interface RepoDraft {
   tags: Record<string, { digest: Digest }>;
   manifests: Record<string, unknown>;
-  blobs: Record<string, { size: number; mediaType?: string; path: string }>;
+  blobs: Record<string, { size: number; mediaType?: string; path: string; modules: Record<string, string> }>;
 }
 
 const sha256 = (bytes: Buffer | string) => `sha256:${createHash('sha256').update(bytes).digest('hex')}` as Digest;
@@ -53,7 +53,8 @@ export class MetadataFixture {
       : { manifest: MediaType.ociManifest, config: MediaType.ociConfig, layer: MediaType.ociLayerGzip };
     const blob = (content: string, mediaType: string) => {
       const digest = sha256(content);
-      this.repo(repo).blobs[digest] = { size: content.length, mediaType, path: `${repo}/_blobs/sha256/${digest.slice(7)}` };
+      const blobPath = `${repo}/_blobs/sha256/${digest.slice(7)}`;
+      this.repo(repo).blobs[digest] = { size: content.length, mediaType, path: blobPath, modules: { containers: blobPath } };
       return { mediaType, digest, size: content.length };
     };
     const config = blob(`config ${seed}`, types.config);
@@ -89,7 +90,7 @@ export class MetadataFixture {
     for (const [name, draft] of [...this.repos].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const relative = `repositories/${name}/_repository.json`;
       const tags = Object.fromEntries(Object.entries(draft.tags).sort(([a], [b]) => (a < b ? -1 : 1)));
-      const file = { formatVersion: 1, name, syncedAt: '2026-11-22T16:29:58.120Z', tags, manifests: draft.manifests, blobs: draft.blobs };
+      const file = { formatVersion: 1, name, syncedAt: '2026-11-22T16:29:58.120Z', tags, manifests: draft.manifests, blobs: draft.blobs, history: {} };
       await mkdir(path.dirname(path.join(genDir, relative)), { recursive: true });
       await writeFile(path.join(genDir, relative), JSON.stringify(file, null, 2));
       repositories[name] = { path: relative, tags: Object.keys(tags).length, syncedAt: file.syncedAt };
@@ -101,6 +102,7 @@ export class MetadataFixture {
       generator: 'hand-written test fixture',
       source: 'https://registry.example.org',
       blobPathTemplate: '{repository}/_blobs/{algorithm}/{hex}',
+      modules: { containers: { root: '' } },
       repositories,
     };
     await writeFile(path.join(genDir, 'index.json'), JSON.stringify(index, null, 2));

@@ -112,6 +112,57 @@ describe('schema1, platform filter and failure isolation', () => {
     expect(Object.keys(repo.blobs).length).toBeLessThan(generated.repositories['stable/app-1']!.blobs.length);
   });
 
+  it('modules per architecture: each module self-contained, shared blobs one inode, paths in metadata', async () => {
+    // Two platforms over a per-platform base and one `common` layer both platforms share.
+    const layout = path.join(work, 'arch-layout');
+    await generateImages(
+      {
+        seed: 'arch',
+        sharedLayers: [
+          { name: 'base', size: 64 * 1024, perPlatform: true },
+          { name: 'common', size: 32 * 1024 },
+        ],
+        repositories: [{ name: 'stable/app-1', layers: ['base', 'common'], tags: [{ tag: '9.0', multiPlatform: true }] }],
+      },
+      layout,
+    );
+    await pushLayout(registry, layout);
+    const config = await writeTestConfig({ registryUrl: registry.url, include: ['stable/app-1'], extra: { modules: { name: 'containers', perArchitecture: true } } }, path.join(work, 'arch'));
+    const result = await runCli(['sync', '-c', config.file, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const tree = path.join(config.root, 'tree');
+    expect((await readdir(tree)).sort()).toEqual(['amd64', 'arm64']);
+    const metadata = path.join(config.root, 'metadata');
+    const index = JSON.parse(await readFile(path.join(metadata, 'current', 'index.json'), 'utf8'));
+    expect(index.modules).toEqual({ 'containers-amd64': { root: 'amd64' }, 'containers-arm64': { root: 'arm64' } });
+    const repo = await currentRepo(config.root, 'stable/app-1');
+    // Every image of an architecture finds all its blobs inside that architecture's module.
+    for (const [digest, entry] of Object.entries(repo.manifests) as [string, { platform?: { architecture: string }; blobs: string[] }][]) {
+      const architecture = entry.platform?.architecture;
+      if (!architecture) continue;
+      for (const blob of entry.blobs) {
+        const inModule = repo.blobs[blob].modules[`containers-${architecture}`];
+        expect(inModule, `${digest} ${blob}`).toBe(`${architecture}/stable/app-1/_blobs/sha256/${blob.slice(7)}`);
+        await expect(stat(path.join(tree, inModule))).resolves.toBeTruthy();
+      }
+    }
+    // The common layer is one inode in both modules.
+    const shared = Object.entries(repo.blobs).find(([, b]) => Object.keys((b as { modules: object }).modules).length === 2) as [string, { modules: Record<string, string> }] | undefined;
+    expect(shared).toBeDefined();
+    const [a, b] = await Promise.all(Object.values(shared![1].modules).map((p) => stat(path.join(tree, p))));
+    expect(a!.ino).toBe(b!.ino);
+    // Switching the layout back re-links everything into the single module.
+    const flat = await writeTestConfig({ registryUrl: registry.url, include: ['stable/app-1'] }, path.join(work, 'arch'));
+    const again = await runCli(['sync', '-c', flat.file, '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(jsonOf(again).blobs.fetched).toBe(0);
+    const flatRepo = await currentRepo(config.root, 'stable/app-1');
+    for (const blob of Object.values(flatRepo.blobs) as { path: string; modules: Record<string, string> }[]) {
+      expect(Object.keys(blob.modules)).toEqual(['containers']);
+      await expect(stat(path.join(tree, blob.path))).resolves.toBeTruthy();
+    }
+  });
+
   it('a corrupt blob fails its repository with repo, tag and digest; others publish; nothing unverified in the tree', async () => {
     const all = new Set(Object.values(generated.repositories).flatMap((r) => r.blobs));
     const victimRepo = 'stable/app-2';

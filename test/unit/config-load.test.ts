@@ -47,6 +47,8 @@ describe('parseConfig: valid configs', () => {
       platforms: [],
       storage: { tree: '/srv/containers/tree', metadata: '/srv/containers/metadata', state: '/srv/containers/state' },
       metadata: { keepGenerations: 5, maxManifestBytes: 4 * 1024 * 1024 },
+      modules: { name: 'containers', perArchitecture: false },
+      retention: { graceDays: 7, historyDays: 90, gcAfterSync: false },
       file: FILE,
     });
   });

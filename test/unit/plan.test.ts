@@ -7,7 +7,7 @@ import { buildRepositoryMetadata, emptyClosure, planBlobs, planTags, previousClo
 
 const d = (c: string) => `sha256:${c.repeat(64)}` as Digest;
 
-const blob = (c: string, size = 10): BlobEntry => ({ size, mediaType: MediaType.ociLayerGzip, path: `r/_blobs/sha256/${c.repeat(64)}` });
+const blob = (c: string, size = 10): BlobEntry => ({ size, mediaType: MediaType.ociLayerGzip, path: `r/_blobs/sha256/${c.repeat(64)}`, modules: { containers: `r/_blobs/sha256/${c.repeat(64)}` } });
 const manifest = (mediaType: string, manifests: Digest[], blobs: Digest[]): ManifestEntry => ({ mediaType, size: 100, path: 'manifests/x', manifests, blobs });
 
 // An index (i) over two images (a, b) sharing layer 1; image b also has layer 2; a plain image (c).
@@ -24,6 +24,7 @@ function previous(): RepositoryMetadata {
       [d('c')]: manifest(MediaType.ociManifest, [], [d('e'), d('3')]),
     },
     blobs: { [d('e')]: blob('e'), [d('f')]: blob('f'), [d('1')]: blob('1'), [d('2')]: blob('2'), [d('3')]: blob('3') },
+    history: {},
   };
 }
 
@@ -167,6 +168,7 @@ describe('buildRepositoryMetadata', () => {
       tags: { single: { digest: d('c') } },
       manifests: { [d('c')]: previous().manifests[d('c')] },
       blobs: { [d('3')]: blob('3'), [d('e')]: blob('e') },
+      history: {},
     });
   });
 

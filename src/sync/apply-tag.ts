@@ -1,0 +1,74 @@
+import { readFile } from 'node:fs/promises';
+import type { Digest } from '../oci/digest.js';
+import type { Platform } from '../oci/platform.js';
+import { writeManifest } from '../publish/generations.js';
+import type { BlobEntry } from '../publish/metadata-types.js';
+import type { ObjectStore } from '../store/object-store.js';
+import type { BlobFetcher } from './blob-fetcher.js';
+import { blobArchitectures, blobPaths, type ModuleLayout } from './modules.js';
+import type { Closure } from './plan.js';
+import type { ResolvedTag } from './resolve.js';
+import { failure, type Failure } from './summary.js';
+
+/** Image configs are small; a bigger one is not worth reading for its architecture. */
+const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
+
+export interface ApplyContext {
+  repository: string;
+  fetcher: BlobFetcher;
+  store: ObjectStore;
+  layout: ModuleLayout;
+  metadataDir: string;
+}
+
+/** The platform an image's config declares, or undefined when it is unreadable or says none. */
+async function configPlatform(store: ObjectStore, config: Digest): Promise<Platform | undefined> {
+  try {
+    const bytes = await readFile(store.objectPath(config));
+    if (bytes.length > MAX_CONFIG_BYTES) return undefined;
+    const { architecture, os, variant } = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+    if (typeof architecture !== 'string' || typeof os !== 'string') return undefined;
+    return { architecture, os, ...(typeof variant === 'string' && variant ? { variant } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Ensure every blob of a new tag is in the store, link it into each module that needs it, and
+ * store the tag's manifests. Returns the tag's closure, or its failures (nothing published).
+ */
+export async function applyNewTag(ctx: ApplyContext, tag: string, resolved: ResolvedTag): Promise<{ closure: Closure } | { failures: Failure[] }> {
+  const blobs = [...resolved.blobs.values()];
+  const sizes = new Map<Digest, number>();
+  const fetched = await Promise.allSettled(blobs.map(async (blob) => sizes.set(blob.digest, await ctx.fetcher.ensure(ctx.repository, blob))));
+  const failures = fetched.flatMap((result, i) => (result.status === 'rejected' ? [failure(result.reason, { repository: ctx.repository, tag, digest: blobs[i]!.digest })] : []));
+  if (failures.length) return { failures };
+
+  for (const [manifest, config] of resolved.configs) {
+    const platform = await configPlatform(ctx.store, config);
+    const entry = resolved.manifests.get(manifest);
+    if (platform && entry) entry.platform = platform;
+  }
+  const architectures = new Map<Digest, Set<string>>();
+  for (const root of rootsOf(resolved)) for (const [blob, set] of blobArchitectures(resolved.manifests, root)) architectures.set(blob, new Set([...(architectures.get(blob) ?? []), ...set]));
+
+  const entries = new Map<Digest, BlobEntry>();
+  try {
+    for (const blob of blobs) {
+      const { path, modules } = blobPaths(ctx.layout, ctx.repository, blob.digest, architectures.get(blob.digest));
+      for (const relative of Object.values(modules)) await ctx.store.linkIntoTree(relative, blob.digest);
+      entries.set(blob.digest, { size: sizes.get(blob.digest)!, ...(blob.mediaType ? { mediaType: blob.mediaType } : {}), path, modules });
+    }
+    for (const [digest, bytes] of resolved.bytes) await writeManifest(ctx.metadataDir, digest, bytes);
+  } catch (error) {
+    return { failures: [failure(error, { repository: ctx.repository, tag })] };
+  }
+  return { closure: { manifests: resolved.manifests, blobs: entries } };
+}
+
+/** Manifests no other manifest of the tag names: the tag's own (resolved once per tag). */
+function rootsOf(resolved: ResolvedTag): Digest[] {
+  const children = new Set([...resolved.manifests.values()].flatMap((entry) => entry.manifests));
+  return [...resolved.manifests.keys()].filter((digest) => !children.has(digest));
+}
