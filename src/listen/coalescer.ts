@@ -64,7 +64,13 @@ export class Coalescer {
     return this.#running?.batch;
   }
 
-  add(repositories: readonly string[], now: number, token?: string): void {
+  /**
+   * Record a trigger. Returns false when a delivery adds nothing: every repository is already
+   * waiting (not running) with another delivery held for it, which the broker redelivers if the
+   * listener dies, so this one can be acked at once and need not fill the prefetch window.
+   */
+  add(repositories: readonly string[], now: number, token?: string): boolean {
+    if (token !== undefined && repositories.every((r) => (this.pending.get(r)?.tokens.size ?? 0) > 0)) return false;
     for (const repository of repositories) {
       const entry = this.pending.get(repository);
       if (entry) {
@@ -74,6 +80,7 @@ export class Coalescer {
         this.pending.set(repository, { since: now, attempts: 0, notBefore: now, tokens: new Set(token === undefined ? [] : [token]) });
       }
     }
+    return true;
   }
 
   /** When `take` will next return a batch; undefined when nothing is pending or a run is on. */
@@ -111,7 +118,9 @@ export class Coalescer {
       this.pending.set(repository, { since: Math.min(entry.since, again?.since ?? entry.since), attempts, notBefore: at, tokens: again?.tokens ?? new Set() });
       result.retries.push({ repository, attempts, at });
     }
-    for (const [token, ok] of tokenState) (ok ? result.succeeded : result.failed).push(token);
+    // A token also waiting on a repository not run yet is settled when that one's run ends.
+    const waiting = new Set([...this.pending.values()].flatMap((e) => [...e.tokens]));
+    for (const [token, ok] of tokenState) if (!waiting.has(token)) (ok ? result.succeeded : result.failed).push(token);
     return result;
   }
 
@@ -133,8 +142,11 @@ export class Coalescer {
     return all;
   }
 
-  /** Resume what a previous process left (before any trigger arrives). */
-  restore(entries: ReadonlyMap<string, DurableEntry>): void {
-    for (const [name, e] of entries) this.pending.set(name, { ...e, tokens: new Set() });
+  /**
+   * Resume what a previous process left, before any trigger arrives. Not before `now` plus the
+   * window, so the broker's redeliveries of the same work join the first run.
+   */
+  restore(entries: ReadonlyMap<string, DurableEntry>, now: number): void {
+    for (const [name, e] of entries) this.pending.set(name, { ...e, notBefore: Math.max(e.notBefore, now), tokens: new Set() });
   }
 }

@@ -131,7 +131,7 @@ export class Listener {
     if ('corrupt' in loaded) this.#log.error(`pending set was unreadable (${loaded.corrupt}); moved to ${loaded.movedTo}, starting empty (the next full sync reconciles)`);
     const entries = new Map([...loaded.entries].filter(([name]) => isRepositorySelected(this.config.repositories, name)));
     for (const name of loaded.entries.keys()) if (!entries.has(name)) this.#log.warn(`dropping pending ${name}: no longer selected by the config`);
-    this.#coalescer.restore(entries);
+    this.#coalescer.restore(entries, Date.now());
     if (entries.size) this.#log.info({ repositories: [...entries.keys()] }, `resuming ${entries.size} pending repositories from the previous run`);
   }
 
@@ -155,11 +155,15 @@ export class Listener {
       this.#consumer?.settle(token, 'ack');
     } else {
       const repositories = decision.targets.map((t) => t.repository);
-      this.#log.info({ ...fields, handler: decision.handler, targets: decision.targets, ignored: decision.ignored }, `trigger from message ${messageId ?? '(no message id)'}: ${repositories.join(', ')}`);
-      this.#coalescer.add(repositories, Date.now(), token);
-      // The broker still holds the delivery, so a failed write loses nothing; it is only logged.
-      await this.#pending.write().catch((error: unknown) => this.#error(`cannot write ${PENDING_FILE}: ${describeError(error)}`));
-      this.#wake?.();
+      const held = this.#coalescer.add(repositories, Date.now(), token);
+      this.#log.info({ ...fields, handler: decision.handler, targets: decision.targets, ignored: decision.ignored, held }, `trigger from message ${messageId ?? '(no message id)'}: ${repositories.join(', ')}${held ? '' : ' (already pending: acked)'}`);
+      if (held) {
+        // The broker still holds the delivery, so a failed write loses nothing; it is only logged.
+        await this.#pending.write().catch((error: unknown) => this.#error(`cannot write ${PENDING_FILE}: ${describeError(error)}`));
+        this.#wake?.();
+      } else {
+        this.#consumer?.settle(token, 'ack');
+      }
     }
     this.#setState();
   }

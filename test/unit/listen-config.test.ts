@@ -28,7 +28,7 @@ describe('listen: config', () => {
         exchange: 'amq.topic',
         queue: 'blobmirror',
         routingKeys: ['org.fedoraproject.prod.bodhi.update.complete.stable'],
-        prefetch: 5,
+        prefetch: 10,
       },
       webhook: { address: '127.0.0.1', port: 8088, header: 'Authorization', secretFile: '/etc/blobmirror/secret' },
       coalesceSeconds: 3,
