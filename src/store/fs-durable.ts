@@ -41,6 +41,14 @@ export async function replaceWithLink(source: string, target: string): Promise<v
   }
 }
 
+// Names of files that never outlive a run: writeFileAtomic's and replaceWithLink's temps above,
+// and the link-check probes (link-check.ts). Found anywhere later, they were left by a crash.
+const TEMP_NAME = /\.(tmp|link)-\d+-[a-z0-9]*$|^\.(blobmirror-)?linkcheck-\d+$/;
+
+export function isTempFileName(name: string): boolean {
+  return TEMP_NAME.test(name);
+}
+
 /** ENOSPC and friends get a message an operator can act on. */
 export function asStoreError(error: unknown, what: string): Error {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
