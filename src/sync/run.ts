@@ -3,6 +3,7 @@ import type { Config } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import type { BlobRef } from '../oci/manifest.js';
+import { isRepositoryName } from '../oci/reference.js';
 import { publishGeneration, readCurrentGeneration, type Generation } from '../publish/generations.js';
 import type { RepositoryMetadata } from '../publish/metadata-types.js';
 import type { Source } from '../source/source.js';
@@ -35,6 +36,8 @@ const REPOSITORY_CONCURRENCY = 4;
 async function selectNames(config: Config, source: Source, only: readonly string[] | undefined): Promise<string[]> {
   if (only?.length) {
     for (const name of only) {
+      // The name becomes a tree path and a registry URL path: `../..` must never get that far.
+      if (!isRepositoryName(name)) throw new UsageError(`repository ${JSON.stringify(name)} is not a valid repository name (lowercase [a-z0-9._-] components joined by "/")`);
       if (!isRepositorySelected(config.repositories, name)) {
         throw new UsageError(`repository ${JSON.stringify(name)} is not selected by repositories.include/exclude in ${config.file}`);
       }
