@@ -77,7 +77,12 @@ async function listenAction(flags: CommonFlags): Promise<number> {
   const started = await listener.start();
   if (output.json) printJson(started);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', resolve).once('SIGINT', resolve);
+    const stop = (received: NodeJS.Signals) => {
+      // A second signal gets the default action: it kills at once.
+      process.off('SIGTERM', stop).off('SIGINT', stop);
+      resolve(received);
+    };
+    process.on('SIGTERM', stop).on('SIGINT', stop);
   });
   output.log.info(`${signal}: no new work; finishing the sync in progress`);
   const finished = await listener.stop();
