@@ -1,7 +1,7 @@
 import type { Digest } from '../oci/digest.js';
 import type { MetadataReader, Generation } from './metadata-reader.js';
 import type { ServedRepository } from './metadata-schema.js';
-import { blobUrlsFor, chooseBaseUrl, joinUrl } from './mirrors.js';
+import { blobUrlsFor, chooseBlobUrl } from './mirrors.js';
 import type { MirrorConfig } from './mirror-config.js';
 import { DEFAULT_PLATFORM, negotiateManifest } from './negotiate.js';
 import { jsonResponse, registryError, type ServeResponse } from './responses.js';
@@ -85,7 +85,7 @@ async function serveManifest(ctx: ServeContext, repository: ServedRepository, ro
       ? rewritesFor({
           repository,
           bytesOf: (entry) => ctx.reader.manifestBytes(entry),
-          urlsFor: (blob, treePath) => blobUrlsFor(ctx.mirrors, repository.name, blob, treePath, ctx.mirrors.urlsPerBlob),
+          urlsFor: (digest, blob) => blobUrlsFor(ctx.mirrors, repository.name, digest, blob, ctx.mirrors.urlsPerBlob),
         })
       : undefined;
   const resolved = await resolveReference(repository, route.reference, rewrites);
@@ -105,8 +105,8 @@ async function serveManifest(ctx: ServeContext, repository: ServedRepository, ro
 function serveBlob(ctx: ServeContext, repository: ServedRepository, digest: Digest, client: ClientInfo): ServeResponse {
   const blob = repository.blobs.get(digest);
   if (!blob) return registryError(404, 'BLOB_UNKNOWN', 'blob unknown to registry', { name: repository.name, digest });
-  const base = chooseBaseUrl(ctx.mirrors, repository.name, client.clientKey, client.country);
-  return { status: BLOB_REDIRECT_STATUS, headers: { Location: joinUrl(base, blob.path), 'Docker-Content-Digest': digest }, body: Buffer.alloc(0) };
+  const location = chooseBlobUrl(ctx.mirrors, repository.name, blob, client.clientKey, client.country);
+  return { status: BLOB_REDIRECT_STATUS, headers: { Location: location, 'Docker-Content-Digest': digest }, body: Buffer.alloc(0) };
 }
 
 /** Answer one routed request from one generation. */

@@ -37,6 +37,8 @@ const mirrorSchema = z
       .transform((c) => c.toUpperCase())
       .optional(),
     repositories: z.array(repoPatternSchema).min(1, 'list at least one repository or glob ("**" for all)').default(['**']),
+    /** Tree modules carried (docs/formats.md, Modules); absent: every module. */
+    modules: z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'expected a module name like containers-arm64')).min(1).optional(),
   })
   .strict();
 

@@ -12,6 +12,14 @@ export interface Mirror {
   country?: string;
   /** Globs of the repositories the mirror carries. */
   repositories: string[];
+  /** Tree modules the mirror carries (`containers-arm64`, ...); absent: all of them. */
+  modules?: string[];
+}
+
+/** Where a blob lives: its first module's path, and its path in every module holding it. */
+export interface BlobLocation {
+  path: string;
+  modules: Record<string, string>;
 }
 
 export interface MirrorSet {
@@ -37,21 +45,32 @@ export function mirrorsCarrying(set: MirrorSet, repository: string): Mirror[] {
   return set.mirrors.filter((mirror) => matchesAnyRepoPattern(mirror.repositories, repository));
 }
 
+/** The blob's path on this mirror: in the first module (by name) the mirror carries, if any. */
+export function pathOnMirror(mirror: Mirror, blob: BlobLocation): string | undefined {
+  if (!mirror.modules) return blob.path;
+  const carried = Object.keys(blob.modules)
+    .sort()
+    .find((name) => mirror.modules!.includes(name));
+  return carried === undefined ? undefined : blob.modules[carried];
+}
+
 /**
  * Mirrors that carry `repository`, best first for `key`. When the client's country is known,
  * mirrors in it come first (then the rest, so a country with one mirror still has fallbacks).
  */
-export function rankMirrors(set: MirrorSet, repository: string, key: string, country?: string): Mirror[] {
-  const scored = mirrorsCarrying(set, repository).map((mirror) => ({ mirror, score: score(key, mirror) }));
+export function rankMirrors(set: MirrorSet, repository: string, key: string, country?: string, blob?: BlobLocation): Mirror[] {
+  const carrying = mirrorsCarrying(set, repository).filter((mirror) => !blob || pathOnMirror(mirror, blob) !== undefined);
+  const scored = carrying.map((mirror) => ({ mirror, score: score(key, mirror) }));
   const local = country?.toUpperCase();
   const rank = (m: Mirror) => (local !== undefined && m.country === local ? 0 : 1);
   scored.sort((a, b) => rank(a.mirror) - rank(b.mirror) || b.score - a.score);
   return scored.map((s) => s.mirror);
 }
 
-/** The base URL a client is redirected to: its best mirror, or the master when none carries it. */
-export function chooseBaseUrl(set: MirrorSet, repository: string, clientKey: string, country?: string): string {
-  return rankMirrors(set, repository, clientKey, country)[0]?.url ?? set.master;
+/** Where a client is sent for a blob: its best mirror carrying it, or the master when none does. */
+export function chooseBlobUrl(set: MirrorSet, repository: string, blob: BlobLocation, clientKey: string, country?: string): string {
+  const mirror = rankMirrors(set, repository, clientKey, country, blob)[0];
+  return mirror ? joinUrl(mirror.url, pathOnMirror(mirror, blob)!) : joinUrl(set.master, blob.path);
 }
 
 /**
@@ -59,11 +78,11 @@ export function chooseBaseUrl(set: MirrorSet, repository: string, clientKey: str
  * master. Keyed by the blob, not the client, so every client sees the same manifest bytes (and so
  * the same digest) while the blobs of one image still spread over the mirrors by weight.
  */
-export function blobUrlsFor(set: MirrorSet, repository: string, blobDigest: string, treePath: string, count: number): string[] {
-  const bases = rankMirrors(set, repository, blobDigest)
+export function blobUrlsFor(set: MirrorSet, repository: string, blobDigest: string, blob: BlobLocation, count: number): string[] {
+  const mirrors = rankMirrors(set, repository, blobDigest, undefined, blob)
     .slice(0, count)
-    .map((m) => m.url);
-  return [...bases, set.master].map((base) => joinUrl(base, treePath));
+    .map((m) => joinUrl(m.url, pathOnMirror(m, blob)!));
+  return [...mirrors, joinUrl(set.master, blob.path)];
 }
 
 /** `<base>/<tree path>`, each path segment percent-encoded (tree paths are plain, but be exact). */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { asDigest, type Digest } from '../oci/digest.js';
 import { IMAGE_TYPES, INDEX_TYPES } from '../oci/media-types.js';
+import type { BlobLocation } from './mirrors.js';
 import type { ManifestEntry, ServedRepository } from './metadata-schema.js';
 
 // urls mode: manifests are served with every blob descriptor's `urls` pointing at mirrors, so
@@ -20,7 +21,7 @@ export interface RewriteInput {
   /** Original bytes of a manifest of the repository. */
   bytesOf: (entry: ManifestEntry) => Promise<Buffer>;
   /** The `urls` for a blob of the repository. */
-  urlsFor: (blobDigest: Digest, treePath: string) => string[];
+  urlsFor: (blobDigest: Digest, blob: BlobLocation) => string[];
 }
 
 type Json = Record<string, unknown>;
@@ -45,7 +46,7 @@ async function rewrite(input: RewriteInput, entry: ManifestEntry, done: Map<Dige
       if (!isDescriptor(descriptor)) continue;
       const blob = input.repository.blobs.get(descriptor.digest as Digest);
       // Blobs the tree does not hold (non-distributable layers) keep whatever urls they had.
-      if (blob) descriptor.urls = input.urlsFor(descriptor.digest as Digest, blob.path);
+      if (blob) descriptor.urls = input.urlsFor(descriptor.digest as Digest, blob);
     }
   } else {
     for (const descriptor of Array.isArray(json.manifests) ? json.manifests : []) {
