@@ -119,6 +119,11 @@ export class RegistrySource implements Source {
           this.stats.blobGets++;
           const range: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
           response = await this.#transport.request('GET', `/v2/${repository}/blobs/${digest}`, pullScope(repository), range);
+          if (response.status === 416 && offset > 0) {
+            // We hold `offset` bytes and the registry has no more: the descriptor's size is a lie.
+            drain(response.body);
+            throw new IntegrityError('SIZE_MISMATCH', `blob ${digest} of ${repository}: the registry has no bytes past ${offset} (416 to a Range request); the descriptor promised more`);
+          }
           await this.#expectOk(response, `blob ${digest} of ${repository}`, 'NOT_FOUND');
         } catch (error) {
           reject(error);
