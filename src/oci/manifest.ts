@@ -105,29 +105,29 @@ function parseWith<T>(schema: z.ZodType<T>, json: unknown, what: string): T {
  * The digest a registry gives a manifest: sha256 of its bytes, except signed schema1 whose
  * digest covers the payload without the `signatures` (rebuilt from the JWS protected header).
  */
-export function manifestDigest(bytes: Buffer, mediaType: string): Digest {
-  const payload = mediaType === MediaType.schema1Signed ? schema1Payload(bytes) : bytes;
+export function manifestDigest(bytes: Buffer, mediaType: string, what = '(schema1)'): Digest {
+  const payload = mediaType === MediaType.schema1Signed ? schema1Payload(bytes, what) : bytes;
   return asDigest(`sha256:${createHash('sha256').update(payload).digest('hex')}`);
 }
 
-function schema1Payload(bytes: Buffer): Buffer {
+function schema1Payload(bytes: Buffer, what: string): Buffer {
   let json: { signatures?: Array<{ protected?: unknown }> };
   try {
     json = JSON.parse(bytes.toString('utf8'));
   } catch {
-    fail('(schema1)', 'not JSON');
+    fail(what, 'not JSON');
   }
   const protectedHeader = json?.signatures?.[0]?.protected;
-  if (typeof protectedHeader !== 'string') fail('(schema1)', 'signed schema1 without signatures[0].protected');
+  if (typeof protectedHeader !== 'string') fail(what, 'signed schema1 without signatures[0].protected');
   let header: { formatLength?: unknown; formatTail?: unknown };
   try {
     header = JSON.parse(Buffer.from(protectedHeader, 'base64url').toString('utf8'));
   } catch {
-    fail('(schema1)', 'signature protected header is not base64url JSON');
+    fail(what, 'signature protected header is not base64url JSON');
   }
   const { formatLength, formatTail } = header ?? {};
   if (typeof formatLength !== 'number' || !Number.isInteger(formatLength) || formatLength < 0 || formatLength > bytes.length || typeof formatTail !== 'string') {
-    fail('(schema1)', 'signature protected header has no valid formatLength/formatTail');
+    fail(what, 'signature protected header has no valid formatLength/formatTail');
   }
   return Buffer.concat([bytes.subarray(0, formatLength), Buffer.from(formatTail, 'base64url')]);
 }

@@ -101,7 +101,7 @@ export class RegistrySource implements Source {
     const bytes = await readBounded(response.body, this.#maxManifestBytes, what);
     const contentType = bareMediaType(header(response.headers['content-type']));
     const manifest = parseManifest(bytes, contentType, what, this.#maxManifestBytes);
-    const digest = manifestDigest(bytes, manifest.mediaType);
+    const digest = manifestDigest(bytes, manifest.mediaType, what);
     const claimed = header(response.headers['docker-content-digest']);
     const expected = isDigest(reference) ? reference : claimed;
     if (expected !== undefined && expected !== digest) {
