@@ -14,7 +14,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { fixtureSpec, generateImages, type GeneratedImages } from '../../src/demo/image-generator.js';
+import { parseMirrorConfig } from '../../src/serve/mirror-config.js';
 import { pushLayout } from '../helpers/push.js';
 import { startRegistry, type RegistryHandle } from '../helpers/registry.js';
 
@@ -284,6 +286,28 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', () =
     expect(text).toContain(`passwordFile: "${p.passwordFile}"`);
     expect(text).toContain('keepGenerations: 3');
     expect(text).not.toContain(registry.auth!.password);
+  });
+
+  it('renders the example inventory\'s group vars into a config and mirror list blobmirror accepts', async () => {
+    const defaults = parseYaml(await readFile(join(ANSIBLE_DIR, 'roles/blobmirror/defaults/main.yml'), 'utf8')) as Record<string, unknown>;
+    const inventory = await run('ansible-inventory', ['-i', 'examples/inventory/hosts.yml', '--host', 'containers-master01.example.org'], { cwd: ANSIBLE_DIR, env });
+    const hostVars = JSON.parse(inventory.stdout) as Record<string, unknown>;
+    const dest = join(tmp, 'example-config.yaml');
+    const merged = join(tmp, 'example-vars.json');
+    // Role defaults < the example's group vars; the tarball path is not used by the template.
+    await writeFile(merged, JSON.stringify({ ...defaults, ...hostVars }));
+    const rendered = await spawnCollect(
+      'ansible',
+      ['localhost', '-i', 'localhost,', '-c', 'local', '-m', 'ansible.builtin.template', '-a', `src=roles/blobmirror/templates/config.yaml.j2 dest=${dest}`, '-e', `@${merged}`],
+      { cwd: ANSIBLE_DIR, env },
+    );
+    expect(rendered.code, rendered.output).toBe(0);
+    const { stdout } = await run(paths().bin, ['check-config', '-c', dest, '--json']);
+    expect(JSON.parse(stdout)).toMatchObject({ valid: true, source: { url: 'https://registry.example.org', auth: 'configured' }, storage: { tree: '/srv/blobmirror/tree' } });
+    expect(await readFile(dest, 'utf8')).not.toContain('change-me');
+    // The mirror list the role renders for `blobmirror serve`, checked by serve's own schema.
+    const mirrors = parseMirrorConfig(stringifyYaml(hostVars.blobmirror_mirror_list), 'example mirrors.yaml');
+    expect(mirrors.mirrors.map((m) => m.url)).toEqual(['https://mirror.example.net/pub/containers', 'https://mirror.example.com/containers']);
   });
 
   it('renders systemd units that systemd-analyze accepts, the listen service restarting on failure', async () => {
