@@ -122,7 +122,7 @@ export class Listener {
     this.#status.state = 'stopped';
     if (this.#status.amqp) this.#status.amqp.connected = false;
     await this.#statusFile.write().catch(() => {});
-    if (finished) await this.#lock?.release();
+    await this.#lock?.release();
     return finished;
   }
 

@@ -153,6 +153,13 @@ export class Bus {
     await this.channel.assertExchange(name, 'topic', { durable: false });
   }
 
+  /** A fanout exchange with one queue behind it, to catch dead-lettered messages. */
+  async declareDeadLetter(exchange: string, queue: string): Promise<void> {
+    await this.channel.assertExchange(exchange, 'fanout', { durable: false });
+    await this.channel.assertQueue(queue, { durable: false });
+    await this.channel.bindQueue(queue, exchange, '');
+  }
+
   async cleanup(queues: string[], exchanges: string[] = []): Promise<void> {
     for (const queue of queues) await this.channel.deleteQueue(queue);
     for (const exchange of exchanges) await this.channel.deleteExchange(exchange);

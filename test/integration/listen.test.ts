@@ -55,12 +55,12 @@ describe('blobmirror listen', () => {
   });
 
   /** A config for a fresh storage root whose source is `url`, with a listen: section. */
-  async function setup(name: string, listen: Record<string, unknown>, url = registry.url) {
+  async function setup(name: string, listen: Record<string, unknown>, url = registry.url, amqpExtra: Record<string, unknown> = {}) {
     const dir = path.join(work, name);
     const config = await writeTestConfig({ registryUrl: url, include: ['stable/**'] }, dir);
     const queue = `blobmirror-test-${name}-${RUN}`;
     queues.push(queue);
-    const amqp = { url: 'amqp://guest:guest@127.0.0.1:5672', queue, routingKeys: [`org.fedoraproject.prod.${UPLOADER}.#`, `org.fedoraproject.prod.${GENERIC}.#`] };
+    const amqp = { url: 'amqp://guest:guest@127.0.0.1:5672', queue, routingKeys: [`org.fedoraproject.prod.${UPLOADER}.#`, `org.fedoraproject.prod.${GENERIC}.#`], ...amqpExtra };
     await addListenSection(config.file, { amqp, coalesceSeconds: 0.3, ...listen });
     return { ...config, queue, metadata: path.join(config.root, 'metadata'), tree: path.join(config.root, 'tree') };
   }
@@ -125,6 +125,24 @@ describe('blobmirror listen', () => {
 
     expect(await listener.stop()).toBe(0);
     // Every message was acked: nothing went back to the queue when the listener let go.
+    expect(await bus.queueDepth(s.queue)).toBe(0);
+  });
+
+  it('4: with deadLetterExchange, malformed and unknown messages are dead-lettered instead of dropped', async () => {
+    const dlx = `blobmirror-test-dlx-${RUN}`;
+    const dead = `blobmirror-test-dead-${RUN}`;
+    await bus.declareDeadLetter(dlx, dead);
+    exchanges.push(dlx);
+    queues.push(dead);
+    const s = await setup('dlx', {}, registry.url, { deadLetterExchange: dlx });
+    const listener = await listen(s.file);
+    const malformed = await bus.publish(`${GENERIC}.malformed`, 'not json at all');
+    const unknown = await bus.publish(`${GENERIC}.unknown`, { hello: 'world' });
+    await bus.publish(UPLOADER, uploaded('stable/app-1'));
+    await waitFor('stable/app-1 published', () => isPublished(s.metadata, 'stable/app-1'));
+    await waitFor('two dead letters', async () => (await bus.queueDepth(dead)) === 2);
+    for (const id of [malformed, unknown]) expect(listener.logs.find((l) => l.messageId === id)?.msg).toMatch(/; dead-lettered$/);
+    expect(await listener.stop()).toBe(0);
     expect(await bus.queueDepth(s.queue)).toBe(0);
   });
 
@@ -195,6 +213,30 @@ describe('blobmirror listen', () => {
       expect((await stat(path.join(s.tree, 'stable/app-6/_blobs/sha256', digest.slice(7)))).nlink).toBe(2);
     }
     expect(JSON.parse(await readFile(path.join(s.root, 'state/listen/pending.json'), 'utf8')).repositories).toEqual({});
+  });
+
+  it('SIGTERM during a triggered sync lets it finish and ack; past the grace period it is abandoned and the message goes back', async () => {
+    const graceful = await setup('sigterm', { shutdownGraceSeconds: 30 }, proxy.url);
+    proxy.setRules([{ method: 'GET', path: /\/blobs\/sha256:/, times: 1, fault: { kind: 'stall', ms: 1500, afterBytes: 0 } }]);
+    const first = await listen(graceful.file);
+    await bus.publish(UPLOADER, uploaded('stable/app-3'));
+    await first.waitForLog('triggered sync', (l) => l.msg === 'triggered sync of stable/app-3');
+    await waitFor('a stalled blob download', () => proxy.requests.some((r) => r.rule === 0));
+    expect(await first.stop()).toBe(0);
+    expect(await isPublished(graceful.metadata, 'stable/app-3')).toBe(true);
+    expect(await bus.queueDepth(graceful.queue)).toBe(0);
+
+    const hurried = await setup('abandon', { shutdownGraceSeconds: 0.5 }, proxy.url);
+    proxy.setRules([{ method: 'GET', path: /\/blobs\/sha256:/, fault: { kind: 'stall', ms: 20_000, afterBytes: 0 } }]);
+    const second = await listen(hurried.file);
+    await bus.publish(UPLOADER, uploaded('stable/app-4'));
+    await second.waitForLog('triggered sync', (l) => l.msg === 'triggered sync of stable/app-4');
+    await waitFor('a stalled blob download', () => proxy.requests.some((r) => r.rule === 0));
+    expect(await second.stop()).toBe(1);
+    proxy.setRules([]);
+    expect(second.logs.some((l) => l.msg.includes('did not finish within 0.5 s; abandoning it'))).toBe(true);
+    await waitFor('message back in the queue', async () => (await bus.queueDepth(hurried.queue)) === 1);
+    expect(JSON.parse(await readFile(path.join(hurried.root, 'state/listen/pending.json'), 'utf8')).repositories).toHaveProperty(['stable/app-4']);
   });
 
   it('5: a push to the registry triggers through the webhook; a wrong secret gets 401 and triggers nothing', async () => {
