@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode } from '../errors.js';
 import { openSource } from '../source/open-source.js';
 import { runSync } from '../sync/run.js';
 import type { SyncSummary } from '../sync/summary.js';
-import { configFor, outputFor, withConfigOption, withOutputOptions, type CommonFlags } from './common-options.js';
+import { configFor, lockWaitFor, outputFor, withConfigOption, withLockWaitOption, withOutputOptions, type CommonFlags } from './common-options.js';
 import { printJson, type Output } from './output.js';
 import { renderSyncSummary } from './render-sync.js';
 import { syncProgress } from './sync-progress.js';
@@ -11,7 +11,6 @@ import { syncProgress } from './sync-progress.js';
 interface SyncFlags extends CommonFlags {
   repo?: string[];
   dryRun?: boolean;
-  waitLock?: string;
 }
 
 export function registerSync(program: Command): void {
@@ -26,7 +25,6 @@ export function registerSync(program: Command): void {
     )
     .option('-r, --repo <name...>', 'sync only these repositories (they must be selected by the config); others keep their published state')
     .option('-n, --dry-run', 'print the plan (tags new/changed/removed, blobs and bytes to fetch) and write nothing')
-    .option('--wait-lock <seconds>', 'wait up to this long for another run holding the lock (default: fail at once with exit 3)')
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -36,22 +34,15 @@ export function registerSync(program: Command): void {
         '\nExit codes: 0 all selected repositories synced; 1 some failed (the others were still\n' +
         'published); 2 usage or config error; 3 another run holds the lock.',
     );
-  withOutputOptions(withConfigOption(command)).action(async (flags: SyncFlags) => {
+  withOutputOptions(withLockWaitOption(withConfigOption(command))).action(async (flags: SyncFlags) => {
     process.exitCode = await syncAction(flags);
   });
-}
-
-function parseWait(value: string | undefined): number {
-  if (value === undefined) return 0;
-  const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError(`--wait-lock expects seconds, got ${JSON.stringify(value)}`);
-  return seconds * 1000;
 }
 
 async function syncAction(flags: SyncFlags): Promise<number> {
   const output = outputFor(flags);
   const config = await configFor(flags);
-  const lockWaitMs = parseWait(flags.waitLock);
+  const lockWaitMs = lockWaitFor(flags);
   const source = await openSource(config, {
     onRetry: (what, error, delayMs, attempt) => output.log.warn({ attempt, delayMs }, `retrying ${what} in ${delayMs} ms: ${(error as Error).message}`),
   });

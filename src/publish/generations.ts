@@ -45,13 +45,24 @@ export async function readCurrentGeneration(metadataDir: string): Promise<Genera
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  const dir = path.resolve(metadataDir, target);
+  return readGeneration(path.resolve(metadataDir, target));
+}
+
+/** One generation directory, fully loaded and validated. */
+export async function readGeneration(dir: string): Promise<Generation> {
   const index = await readJson(path.join(dir, 'index.json'), (v) => indexSchema.parse(v) as GenerationIndex);
   const repositories = new Map<string, RepositoryMetadata>();
   for (const [name, entry] of Object.entries(index.repositories)) {
     repositories.set(name, await readJson(path.join(dir, entry.path), (v) => repositorySchema.parse(v) as RepositoryMetadata));
   }
   return { id: index.generation, dir, index, repositories };
+}
+
+/** Every published generation still on disk (the current one and those kept), oldest first. */
+export async function readAllGenerations(metadataDir: string): Promise<Generation[]> {
+  const base = path.join(metadataDir, GENERATIONS);
+  const ids = (await readdir(base).catch(() => [] as string[])).filter((n) => /^\d{10}$/.test(n)).sort();
+  return Promise.all(ids.map((id) => readGeneration(path.join(base, id))));
 }
 
 /** Store manifest bytes by digest; existing files are immutable and left alone. */

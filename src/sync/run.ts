@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import type { Config } from '../config/load.js';
 import { UsageError } from '../errors.js';
+import { runGc } from '../gc/run-gc.js';
 import type { Digest } from '../oci/digest.js';
 import type { BlobRef } from '../oci/manifest.js';
 import { isRepositoryName } from '../oci/reference.js';
@@ -88,7 +89,10 @@ export async function runSync(config: Config, source: Source, events: SyncEvents
     );
     await store.syncDirectories();
     const outcome = await publish(config, source, previous, repositories, options.repositories !== undefined && options.repositories.length > 0, now());
-    return summarize({ started, dryRun, resolutions, blobPlan, source, repositories, published: outcome, fetcher });
+    const summary = summarize({ started, dryRun, resolutions, blobPlan, source, repositories, published: outcome, fetcher });
+    // Under the same lock, so nothing can publish between this sync and its gc.
+    if (config.retention.gcAfterSync) summary.gc = await runGc(config, { lockHeld: true, now: now() });
+    return summary;
   } finally {
     await lock?.release();
   }

@@ -1,4 +1,5 @@
 import { describeError, errorCode } from '../errors.js';
+import type { GcSummary } from '../gc/run-gc.js';
 import type { RepositoryMetadata } from '../publish/metadata-types.js';
 import type { SourceStats } from '../source/source.js';
 
@@ -35,6 +36,8 @@ export interface SyncSummary {
   durationMs: number;
   plan: RepositoryPlanSummary[];
   failures: Failure[];
+  /** When retention.gcAfterSync is set. */
+  gc?: GcSummary;
 }
 
 /** Unique bytes (what the tree holds on disk) and referenced bytes (per-repository copies). */
