@@ -1,14 +1,17 @@
 // Helpers for `blobmirror listen` tests: the built CLI as a long-running child with its JSON log
 // lines parsed, and a fedora-messaging publisher on the real RabbitMQ.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { stringify } from 'yaml';
 import { metadataView, type RepositoryView } from './tree-check.js';
 import { CLI } from './cli.js';
+
+const run = promisify(execFile);
 
 export const BROKER = 'amqp://guest:guest@127.0.0.1:5672';
 export const TOPIC_PREFIX = 'org.fedoraproject.prod.';
@@ -168,6 +171,16 @@ export class Bus {
   async close(): Promise<void> {
     await this.connection.close();
   }
+}
+
+/** Have the broker close a listener's connection (found by the name it gives itself), as a broker restart would. */
+export async function closeBrokerConnection(listenerPid: number): Promise<void> {
+  // Tab-separated `pid  client_properties` lines; only this form of the pid is accepted back.
+  const { stdout } = await run('rabbitmqctl', ['list_connections', 'pid', 'client_properties', '-q']);
+  const name = `{"connection_name","blobmirror listen (pid ${listenerPid})"}`;
+  const pid = stdout.split('\n').find((line) => line.includes(name))?.split('\t')[0];
+  if (!pid) throw new Error(`no broker connection named blobmirror listen (pid ${listenerPid})`);
+  await run('rabbitmqctl', ['close_connection', pid, 'closed by a blobmirror test', '-q']);
 }
 
 export function median(values: number[]): number {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureSpec, generateImages, type GeneratedImages } from '../../src/demo/image-generator.js';
 import { jsonOf, runCli, writeTestConfig } from '../helpers/cli.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
-import { Bus, addListenSection, median, publishedRepositories, startListener, waitFor, type ListenerProcess } from '../helpers/listen.js';
+import { Bus, addListenSection, closeBrokerConnection, median, publishedRepositories, startListener, waitFor, type ListenerProcess } from '../helpers/listen.js';
 import { pushLayout } from '../helpers/push.js';
 import { freePort, startRegistry, type RegistryHandle } from '../helpers/registry.js';
 import { tempFiles, treeProblems } from '../helpers/tree-check.js';
@@ -237,6 +237,26 @@ describe('blobmirror listen', () => {
     expect(second.logs.some((l) => l.msg.includes('did not finish within 0.5 s; abandoning it'))).toBe(true);
     await waitFor('message back in the queue', async () => (await bus.queueDepth(hurried.queue)) === 1);
     expect(JSON.parse(await readFile(path.join(hurried.root, 'state/listen/pending.json'), 'utf8')).repositories).toHaveProperty(['stable/app-4']);
+  });
+
+  it('a lost broker connection is re-established; the delivery it held is redelivered and still synced and acked', async () => {
+    const s = await setup('reconnect', {}, proxy.url);
+    proxy.setRules([{ method: 'GET', path: /\/blobs\/sha256:/, times: 1, fault: { kind: 'stall', ms: 5000, afterBytes: 0 } }]);
+    const listener = await listen(s.file);
+    const id = await bus.publish(UPLOADER, uploaded('stable/app-5'));
+    await listener.waitForLog('triggered sync', (l) => l.msg === 'triggered sync of stable/app-5');
+    await closeBrokerConnection(listener.child.pid!);
+    await listener.waitForLog('reconnecting', (l) => l.msg === 'lost the broker connection; reconnecting');
+    await listener.waitForLog('redelivery', (l) => l.messageId === id && l.redelivered === true);
+    await waitFor('stable/app-5 published', () => isPublished(s.metadata, 'stable/app-5'));
+    await waitFor('nothing held or pending', async () => {
+      const status = await readStatus(s.root);
+      return status.amqp.connected && status.amqp.unacked === 0 && status.pending.length === 0 && !status.running.length;
+    });
+    expect(listener.logs.filter((l) => l.msg.startsWith('consuming from queue'))).toHaveLength(2);
+    expect(await listener.stop()).toBe(0);
+    expect(await bus.queueDepth(s.queue)).toBe(0);
+    proxy.setRules([]);
   });
 
   it('5: a push to the registry triggers through the webhook; a wrong secret gets 401 and triggers nothing', async () => {
