@@ -21,14 +21,12 @@ import { LISTENER_LOCK, PENDING_FILE, STATE_FORMAT_VERSION, STATUS_FILE, Snapsho
 import { readSecret, startWebhook, type Accepted, type Webhook } from './webhook.js';
 
 export type ListeningConfig = Config & { listen: ListenConfig };
-export type SyncRunner = (repositories: string[]) => Promise<SyncSummary>;
 
 const DEPTH_REFRESH_MS = 5000;
 
 export class Listener {
   readonly #listen: ListenConfig;
   readonly #log: Logger;
-  readonly #sync: SyncRunner;
   readonly #coalescer: Coalescer;
   readonly #pending: SnapshotWriter;
   readonly #statusFile: SnapshotWriter;
@@ -44,11 +42,9 @@ export class Listener {
   constructor(
     private readonly config: ListeningConfig,
     log: Logger,
-    sync?: SyncRunner,
   ) {
     this.#listen = config.listen;
     this.#log = log;
-    this.#sync = sync ?? ((repositories) => syncRepositories(config, log, repositories));
     this.#coalescer = new Coalescer(this.#listen.coalesceSeconds * 1000, { initialMs: this.#listen.retry.initialSeconds * 1000, maxMs: this.#listen.retry.maxSeconds * 1000 });
     this.#pending = new SnapshotWriter(path.join(this.#listen.stateDir, PENDING_FILE), () => renderPending(this.#coalescer.durable(), new Date()));
     const now = new Date().toISOString();
@@ -209,7 +205,7 @@ export class Listener {
     this.#log.info({ repositories: batch.repositories, waitedMs: batch.startedAt - batch.since }, `triggered sync of ${batch.repositories.join(', ')}`);
     let summary: SyncSummary | undefined;
     try {
-      summary = await this.#sync(batch.repositories);
+      summary = await syncRepositories(this.config, this.#log, batch.repositories);
     } catch (error) {
       this.#error(`triggered sync failed: ${describeError(error)}`);
     }
