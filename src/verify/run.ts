@@ -1,0 +1,115 @@
+import { readlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../config/load.js';
+import { CURRENT, readAllGenerations } from '../publish/generations.js';
+import { openSource } from '../source/open-source.js';
+import type { Source } from '../source/source.js';
+import { acquireLock } from '../store/lock.js';
+import { ObjectStore } from '../store/object-store.js';
+import { checkBlobs, checkManifests, orphanObjects, orphanTreeFiles, storedObjects, strayTempFiles } from './check.js';
+import { expectedContent, type Expected } from './expected.js';
+import type { Finding } from './findings.js';
+import { rehashObjects, type HashRate } from './full-hash.js';
+import { repairFindings } from './repair.js';
+
+export interface VerifyOptions {
+  /** Re-hash every object. */
+  full?: boolean;
+  repair?: boolean;
+  lockWaitMs?: number;
+  /** Re-hash threads (default: one per core). */
+  threads?: number;
+}
+
+export interface VerifyReport {
+  result: 'clean' | 'problems';
+  current: string | null;
+  generations: string[];
+  checked: { repositories: number; blobs: number; paths: number; manifests: number; objects: number };
+  full: HashRate | null;
+  /** Everything found (with `repair` when --repair ran). */
+  problems: Finding[];
+  warnings: Finding[];
+  repaired: number;
+  /** Problems a check after the repairs still finds (without --repair: all of them). */
+  left: number;
+  durationMs: number;
+}
+
+export const QUARANTINE_DIR = 'quarantine';
+
+/** One pass of the cheap checks over everything the kept generations reference. */
+async function cheapChecks(config: Config, store: ObjectStore, expected: Expected): Promise<Finding[]> {
+  const metadata = config.storage.metadata;
+  const [blobs, manifests, strays] = await Promise.all([
+    checkBlobs(store, expected.blobs.values()),
+    checkManifests(metadata, expected.manifests.values()),
+    strayTempFiles([config.storage.tree, metadata, store.layout.objects]),
+  ]);
+  return [...blobs, ...manifests, ...strays];
+}
+
+/**
+ * Check the tree, the store and the manifest files against every kept generation; with `repair`
+ * fix what can be fixed and check again. Holds the tree lock throughout, like sync.
+ */
+export async function runVerify(config: Config, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const started = Date.now();
+  const store = new ObjectStore(config.storage.state, config.storage.tree);
+  const lock = await acquireLock(store.layout.lock, { command: options.repair ? 'verify --repair' : 'verify', waitMs: options.lockWaitMs ?? 0 });
+  let source: Source | undefined;
+  try {
+    // Newest first: the current generation's repositories are the first choice to fetch from.
+    const generations = (await readAllGenerations(config.storage.metadata)).reverse();
+    const current = await readlink(path.join(config.storage.metadata, CURRENT)).then((target) => path.basename(target), () => null);
+    const expected = expectedContent(generations);
+    const objects = await storedObjects(store.layout.objects);
+    const found = await cheapChecks(config, store, expected);
+    let full: HashRate | null = null;
+    if (options.full) {
+      const { corrupt, rate } = await rehashObjects(objects, options.threads);
+      full = rate;
+      const known = new Set(found.filter((f) => f.kind === 'corrupt-object').map((f) => f.digest));
+      found.push(...corrupt.filter((f) => !known.has(f.digest)));
+    }
+    const warnings = [...(await orphanTreeFiles(config.storage.tree, expected)), ...orphanObjects(objects, expected)];
+
+    let left = found.length;
+    if (options.repair && found.length) {
+      await store.init();
+      await repairFindings(found, {
+        store,
+        metadataDir: config.storage.metadata,
+        expected,
+        quarantineDir: path.join(config.storage.state, QUARANTINE_DIR),
+        source: async () => (source ??= await openSource(config)),
+      });
+      // Trust the disk, not the repair log: what a fresh look still finds is what is left.
+      const again = await cheapChecks(config, store, expected);
+      const unrepairedCorrupt = found.filter((f) => f.kind === 'corrupt-object' && !f.repair?.done && !again.some((a) => a.digest === f.digest));
+      left = again.length + unrepairedCorrupt.length;
+    }
+    const paths = [...expected.blobs.values()].reduce((sum, b) => sum + b.paths.size, 0);
+    return {
+      result: left === 0 ? 'clean' : 'problems',
+      current,
+      generations: generations.map((g) => g.id),
+      checked: {
+        repositories: new Set(generations.flatMap((g) => [...g.repositories.keys()])).size,
+        blobs: expected.blobs.size,
+        paths,
+        manifests: expected.manifests.size,
+        objects: objects.length,
+      },
+      full,
+      problems: found,
+      warnings,
+      repaired: found.filter((f) => f.repair?.done).length,
+      left,
+      durationMs: Date.now() - started,
+    };
+  } finally {
+    await source?.close();
+    await lock.release();
+  }
+}
