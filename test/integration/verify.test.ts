@@ -5,6 +5,7 @@
 import { copyFile, mkdtemp, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureSpec, generateImages, type ImageSetSpec } from '../../src/demo/image-generator.js';
 import { acquireLock } from '../../src/store/lock.js';
@@ -108,8 +109,11 @@ describe('verify and repair', () => {
     // Without --full only the cheap checks run: a flipped byte keeps the size.
     expect((await verify(config)).report.problems.map((p) => p.kind).sort()).toEqual(['broken-link', 'stray-temp']);
 
-    const repaired = await verify(config, '--full', '--repair');
+    const metrics = path.join(work, 'blobmirror-verify.prom');
+    const repaired = await verify(config, '--full', '--repair', '--metrics-file', metrics);
     expect(repaired.code, repaired.stderr).toBe(0);
+    const samples = Object.fromEntries(parsePrometheusTextFormat(await readFile(metrics, 'utf8')).map((f) => [f.name, Number(f.metrics[0]!.value)]));
+    expect(samples).toMatchObject({ blobmirror_verify_problems_found: 3, blobmirror_verify_problems_fixed: 3, blobmirror_verify_problems_left: 0, blobmirror_last_run_success: 1 });
     expect(repaired.report).toMatchObject({ result: 'clean', repaired: 3, left: 0 });
     expect(repaired.report.problems.every((p) => p.repair?.done)).toBe(true);
     const quarantined = await readdir(path.join(root, 'state/quarantine'));
