@@ -5,6 +5,7 @@
 // message, bodhi messages), verify.yml (interim dry-run check), and a bad variable failing the
 // play with blobmirror's own error.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
@@ -42,6 +43,7 @@ let images: GeneratedImages;
 let varsFile: string;
 let lint: Promise<{ code: number; output: string }>;
 const user = `bmt${process.pid % 100000}`;
+const webhookSecret = `hook-${randomBytes(9).toString('base64url')}`;
 const outputs: string[] = [];
 
 const paths = () => ({
@@ -49,6 +51,7 @@ const paths = () => ({
   bin: join(tmp, 'prefix/bin/blobmirror'),
   config: join(tmp, 'etc/config.yaml'),
   passwordFile: join(tmp, 'etc/registry-password'),
+  webhookSecretFile: join(tmp, 'etc/webhook-secret'),
   tree: join(tmp, 'srv/tree'),
   metadata: join(tmp, 'srv/metadata'),
   state: join(tmp, 'srv/state'),
@@ -64,7 +67,7 @@ function spawnCollect(command: string, args: string[], options: { cwd?: string; 
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 110_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 200_000);
     child.once('error', reject);
     child.once('close', (code, signal) => {
       clearTimeout(timer);
@@ -145,7 +148,9 @@ async function expectRepositoryInTree(repository: string): Promise<void> {
   }
 }
 
-describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', () => {
+// Each ansible-playbook run costs a few seconds of Python start-up per task; on a loaded 2-core
+// machine a test holding two runs needs more than the default timeout.
+describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { timeout: 240_000 }, () => {
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'blobmirror-ansible-'));
     if (process.env.BLOBMIRROR_KEEP_TMP) console.log(`ansible test files: ${tmp}`);
@@ -218,6 +223,8 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', () =
         blobmirror_schedule: 'systemd',
         blobmirror_cron_file: p.cron,
         blobmirror_listen: true,
+        blobmirror_listen_config: { webhook: { address: '127.0.0.1', port: 0, secretFile: p.webhookSecretFile }, coalesceSeconds: 1 },
+        blobmirror_listen_webhook_secret: webhookSecret,
         blobmirror_rsyncd_snippet_dir: dirname(p.rsyncdSnippet),
         blobmirror_rsyncd_main_conf: p.rsyncdConf,
         blobmirror_rsyncd_lock_file: join(tmp, 'rsyncd.lock'),
@@ -226,7 +233,7 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', () =
     );
     await mkdir(p.units, { recursive: true });
     await mkdir(dirname(p.cron), { recursive: true });
-  });
+  }, 300_000);
 
   afterAll(async () => {
     await registry?.stop();
@@ -269,6 +276,8 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', () =
     const password = await stat(p.passwordFile);
     expect([password.mode & 0o777, password.uid]).toEqual([0o600, uid]);
     expect(await readFile(p.passwordFile, 'utf8')).toBe(registry.auth!.password);
+    const secret = await stat(p.webhookSecretFile);
+    expect([secret.mode & 0o777, secret.uid]).toEqual([0o600, uid]);
   });
 
   it('renders a config blobmirror accepts, with the password only in the password file', async () => {
@@ -323,6 +332,32 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', () =
     const verify = await spawnCollect('systemd-analyze', ['verify', ...units.map((u) => join(p.units, u))], { env: { ...process.env, SYSTEMD_LOG_COLOR: '0' } });
     const complaints = verify.output.split('\n').filter((line) => /Unknown|Failed|Invalid|not executable|Missing|bad/i.test(line));
     expect(complaints).toEqual([]);
+  });
+
+  it('starts blobmirror listen from the unit\'s ExecStart as the blobmirror user, reading its webhook secret', async () => {
+    const unit = await readFile(join(paths().units, 'blobmirror-listen.service'), 'utf8');
+    const execStart = /^ExecStart=(.+)$/m.exec(unit)![1]!.split(' ');
+    const listen = spawn('runuser', ['-u', user, '--', ...execStart, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    listen.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => listen.once('close', resolve));
+    try {
+      let stdout = '';
+      for await (const chunk of listen.stdout) {
+        stdout += (chunk as Buffer).toString();
+        if (stdout.trimEnd().endsWith('}')) break;
+      }
+      expect(stdout, stderr).toContain('"webhook"');
+      const { webhook } = JSON.parse(stdout) as { webhook: string };
+      const post = (headers: Record<string, string>) => fetch(webhook, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"events": []}' });
+      expect((await post({})).status).toBe(401);
+      expect((await post({ authorization: `Bearer ${webhookSecret}` })).status).toBe(200);
+    } finally {
+      listen.kill('SIGTERM');
+    }
+    // runuser passes SIGTERM on and then ends by the same signal; listen's own word is its log.
+    await exited;
+    expect(stderr).toMatch(/"msg":"stopped"/);
   });
 
   it('syncs the repositories given with -e repos=[...] into the tree and metadata', async () => {
@@ -452,6 +487,9 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', () =
 
   it('never shows the registry password in any output', () => {
     expect(outputs.length).toBeGreaterThan(5);
-    for (const output of outputs) expect(output).not.toContain(registry.auth!.password);
+    for (const output of outputs) {
+      expect(output).not.toContain(registry.auth!.password);
+      expect(output).not.toContain(webhookSecret);
+    }
   });
 });
