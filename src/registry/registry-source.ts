@@ -12,7 +12,7 @@ import { resolveCredentials } from './credentials.js';
 import { drain, parseJsonObject, readBounded } from './http-body.js';
 import { nextPageUrl } from './link-header.js';
 import { DEFAULT_RETRY } from './retry.js';
-import { RegistryTransport, errorText, header, type Response } from './transport.js';
+import { RegistryTransport, header, type Response } from './transport.js';
 
 const ACCEPT = MANIFEST_TYPES.join(', ');
 const MAX_LIST_BODY = 16 * 1024 * 1024;
@@ -149,7 +149,7 @@ export class RegistrySource implements Source {
 
   async #expectOk(response: Response, what: string, notFound: 'NOT_FOUND'): Promise<void> {
     if (response.status === 200 || response.status === 206) return;
-    const text = await errorText(response);
+    const text = await this.#transport.errorText(response);
     throw new RegistryError(response.status === 404 ? notFound : 'REGISTRY_ERROR', `${what}: registry ${this.description} answered ${response.status}${text}`, { status: response.status });
   }
 

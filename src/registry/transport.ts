@@ -46,9 +46,13 @@ export class RegistryTransport {
   /** One token request per scope at a time: concurrent requests wait for the same answer. */
   readonly #pendingTokens = new Map<string, Promise<string>>();
   #challenge: Promise<Challenge | undefined> | undefined;
+  /** Every secret this transport sends, cut out of whatever a server echoes back in an error. */
+  readonly #secrets = new Set<string>();
 
   constructor(options: TransportOptions) {
     this.#options = options;
+    if (options.credentials?.password) this.#secrets.add(options.credentials.password);
+    if (options.credentials) this.#secrets.add(basic(options.credentials).slice('Basic '.length));
     this.origin = new URL(options.baseUrl).origin;
     const ms = options.timeoutMs;
     this.#got = got.extend({
@@ -76,11 +80,11 @@ export class RegistryTransport {
           await this.#authenticate(challenge, scope, what);
           response = await this.#follow(method, url, { ...headers, ...(await this.#authorization(scope)) });
           if (response.status === 401) {
-            const text = await errorText(response);
+            const text = await this.errorText(response);
             throw authFailed(`registry ${this.origin} refused ${this.#options.credentials ? 'the configured credentials' : 'anonymous access'} for ${what}${text}`);
           }
         }
-        if (response.status === 429 || response.status >= 500) throw await transientError(response, what, this.origin);
+        if (response.status === 429 || response.status >= 500) throw this.#transientError(response, what, await this.errorText(response));
         return response;
       },
       (error, delay, attempt) => this.#options.onRetry?.(what, error, delay, attempt),
@@ -92,11 +96,11 @@ export class RegistryTransport {
     this.#challenge ??= (async () => {
       const response = await withRetry(this.#options.retry, async () => {
         const answer = await this.#follow('GET', `${this.origin}/v2/`, {});
-        if (answer.status === 429 || answer.status >= 500) throw await transientError(answer, `GET /v2/`, this.origin);
+        if (answer.status === 429 || answer.status >= 500) throw this.#transientError(answer, `GET /v2/`, await this.errorText(answer));
         return answer;
       });
       const challenge = response.status === 401 ? parseChallenge(header(response.headers['www-authenticate'])) : undefined;
-      const text = response.status === 200 || response.status === 401 ? (drain(response.body), '') : await errorText(response);
+      const text = response.status === 200 || response.status === 401 ? (drain(response.body), '') : await this.errorText(response);
       if (response.status !== 200 && response.status !== 401) {
         throw new RegistryError('REGISTRY_ERROR', `${this.origin}/v2/ answered ${response.status}: not a Docker Registry V2 API${text}`, { status: response.status, retryable: false });
       }
@@ -148,10 +152,11 @@ export class RegistryTransport {
       this.#follow('GET', url.href, credentials ? { authorization: basic(credentials) } : {}, url.origin),
     );
     const what = `token endpoint ${url.origin}${url.pathname} for scope ${scope}`;
-    if (response.status !== 200) throw authFailed(`${what} answered ${response.status}${await errorText(response)}`);
+    if (response.status !== 200) throw authFailed(`${what} answered ${response.status}${await this.errorText(response)}`);
     const body = parseJsonObject(await readBounded(response.body, MAX_TOKEN_BODY, what), what);
     const token = typeof body.token === 'string' && body.token ? body.token : body.access_token;
     if (typeof token !== 'string' || !token) throw authFailed(`${what} returned no token`);
+    this.#secrets.add(token);
     const expires = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : undefined;
     this.#tokens.set(tokenKey(challenge, scope), token, expires, typeof body.issued_at === 'string' ? body.issued_at : undefined);
     return token;
@@ -173,6 +178,38 @@ export class RegistryTransport {
     throw new RegistryError('REGISTRY_ERROR', `too many redirects (over ${MAX_REDIRECTS}) for ${method} ${new URL(url).pathname}`, { retryable: false });
   }
 
+  /**
+   * ` (CODE: message)` from an error body, or '' (never throws: it only decorates a message).
+   * Every credential and token is cut out, before the message is shortened (a cut token would
+   * escape a later match) and after JSON unescaping: some registries and proxies echo the
+   * request's Authorization back in their error messages.
+   */
+  async errorText(response: Response): Promise<string> {
+    let body: Buffer;
+    try {
+      body = await readBounded(response.body, MAX_ERROR_BODY, 'error body');
+    } catch {
+      return '';
+    }
+    const text = registryErrorText(Buffer.from(this.#redact(body.toString('utf8'))));
+    return text ? ` (${this.#redact(text)})` : '';
+  }
+
+  #redact(text: string): string {
+    let out = text;
+    for (const secret of this.#secrets) out = out.split(secret).join('[redacted]');
+    return out;
+  }
+
+  /** 429 and 5xx: retried, after the registry's Retry-After when it gives one. */
+  #transientError(response: Response, what: string, text: string): RegistryError {
+    return new RegistryError('REGISTRY_ERROR', `registry ${this.origin} answered ${response.status} for ${what}${text}`, {
+      status: response.status,
+      retryable: true,
+      retryAfterMs: parseRetryAfter(header(response.headers['retry-after'])),
+    });
+  }
+
   #open(method: 'GET' | 'HEAD', url: string, headers: Record<string, string>): Promise<Response> {
     return new Promise((resolve, reject) => {
       const body = this.#got.stream(url, { method, headers });
@@ -183,16 +220,6 @@ export class RegistryTransport {
       body.once('error', reject);
     });
   }
-}
-
-/** 429 and 5xx: retried, after the registry's Retry-After when it gives one. */
-async function transientError(response: Response, what: string, origin: string): Promise<RegistryError> {
-  const text = await errorText(response);
-  return new RegistryError('REGISTRY_ERROR', `registry ${origin} answered ${response.status} for ${what}${text}`, {
-    status: response.status,
-    retryable: true,
-    retryAfterMs: parseRetryAfter(header(response.headers['retry-after'])),
-  });
 }
 
 function basic(credentials: Credentials): string {
@@ -209,14 +236,4 @@ function withoutAuthorization(headers: Record<string, string>): Record<string, s
 
 export function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
-}
-
-/** `: CODE: message` from an error body, or '' (never throws: it only decorates a message). */
-export async function errorText(response: Response): Promise<string> {
-  try {
-    const text = registryErrorText(await readBounded(response.body, MAX_ERROR_BODY, 'error body'));
-    return text ? ` (${text})` : '';
-  } catch {
-    return '';
-  }
 }
