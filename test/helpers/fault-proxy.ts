@@ -27,7 +27,7 @@ export type Fault =
   | { kind: 'redirect'; to: (path: string) => string }
   | { kind: 'html' }
   /** The whole answer made up by the test; upstream is not asked. */
-  | { kind: 'respond'; status?: number; headers?: Record<string, string>; body?: string | Buffer }
+  | { kind: 'respond'; status?: number; headers?: Record<string, string>; body?: string | Buffer | ((request: IncomingHttpHeaders) => string) }
   /** Ask upstream for another path (a synthetic repository borrowing real blobs). */
   | { kind: 'forward'; path: (path: string) => string }
   /** Upstream's body through `edit`; Content-Length follows the edited body. */
@@ -138,7 +138,7 @@ export async function startFaultProxy(options: { upstream: string; seed?: string
       case 'html':
         return answer(200, { 'content-type': 'text/html' }, '<!DOCTYPE html><html><body><h1>Welcome to nginx!</h1></body></html>');
       case 'respond':
-        return answer(fault.status ?? 200, fault.headers ?? {}, fault.body ?? '');
+        return answer(fault.status ?? 200, fault.headers ?? {}, typeof fault.body === 'function' ? fault.body(req.headers) : (fault.body ?? ''));
       case 'stall':
         if (fault.afterBytes < 0) {
           await sleep(fault.ms);

@@ -106,8 +106,8 @@ const CASES: FaultCase[] = [
     name: '503 on every blob of one repository: that repository fails after the retries',
     rules: ({ own }) => [{ method: 'GET', path: own.re, fault: { kind: 'status', status: 503 } }],
     outcome: { code: 'REGISTRY_ERROR', message: /registry http:\/\/127\.0\.0\.1:\d+ answered 503 for GET \/v2\/stable\/app-1\/blobs\/sha256:[0-9a-f]{64} \(UNAVAILABLE: injected 503\)/ },
-    // retries + 1 per tag that needs it (1.0 and its alias latest are tried one after the other).
-    check: (ctx) => expect(blobGets(ctx.proxy, ctx.own.re).length).toBe((RETRIES + 1) * 2),
+    // retries + 1, once in the run (the alias latest does not try it again).
+    check: (ctx) => expect(blobGets(ctx.proxy, ctx.own.re).length).toBe(RETRIES + 1),
   },
   {
     name: '429 with Retry-After: 1 is honoured',
@@ -151,7 +151,7 @@ const CASES: FaultCase[] = [
     name: 'redirect loop on a blob: too many redirects, not retried forever',
     rules: ({ own }) => [{ method: 'GET', path: own.re, fault: { kind: 'redirect-loop' } }],
     outcome: { code: 'REGISTRY_ERROR', message: /too many redirects \(over 5\) for GET \/v2\/stable\/app-1\/blobs\/sha256:[0-9a-f]{64}/ },
-    check: (ctx) => expect(blobGets(ctx.proxy, ctx.own.re).length).toBe(6 * 2),
+    check: (ctx) => expect(blobGets(ctx.proxy, ctx.own.re).length).toBe(6),
   },
   {
     name: 'HTML instead of JSON for a tags list',
