@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerCheckConfig } from './check-config.js';
+import { registerCheckMirror } from './check-mirror.js';
 import { registerDemo } from './demo.js';
 import { registerGc } from './gc.js';
 import { registerListen } from './listen.js';
@@ -14,6 +15,7 @@ export function registerCommands(program: Command): void {
   registerListen(program);
   registerGc(program);
   registerVerify(program);
+  registerCheckMirror(program);
   registerDemo(program);
   registerCheckConfig(program);
 }

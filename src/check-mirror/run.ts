@@ -1,0 +1,71 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import pLimit from 'p-limit';
+import type { Config } from '../config/load.js';
+import { BlobmirrorError, UsageError } from '../errors.js';
+import { fileListName, parseFileList } from '../publish/file-list.js';
+import { readCurrentGeneration } from '../publish/generations.js';
+import { inModule, moduleView, type ModuleRoot } from '../publish/modules.js';
+import { compareModule, type RepositoryCheck } from './compare.js';
+import { proberFor, type Probe } from './probe.js';
+
+export interface CheckMirrorOptions {
+  /** Only this module (default: all of the current generation's). */
+  module?: string;
+  concurrency: number;
+  timeoutMs: number;
+}
+
+export interface ModuleCheck {
+  module: string;
+  root: string;
+  upToDate: boolean;
+  files: number;
+  /** Repositories not up to date. */
+  outdated: string[];
+}
+
+export interface MirrorCheckReport {
+  mirror: string;
+  upToDate: boolean;
+  generation: string;
+  modules: ModuleCheck[];
+  repositories: RepositoryCheck[];
+  durationMs: number;
+}
+
+async function masterList(treeDir: string, module: ModuleRoot) {
+  const file = path.join(treeDir, module.root, fileListName(module.name));
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+    throw new BlobmirrorError('NOT_FOUND', `the master has no file list ${file} yet (sync and gc write it)`);
+  });
+  return parseFileList(text);
+}
+
+/** Compare a mirror (`base`: its copy of the tree root, URL or directory) with the master's current file lists. */
+export async function checkMirror(config: Config, base: string, options: CheckMirrorOptions): Promise<MirrorCheckReport> {
+  const started = Date.now();
+  const generation = await readCurrentGeneration(config.storage.metadata);
+  if (!generation) throw new BlobmirrorError('NOT_FOUND', `nothing published yet in ${config.storage.metadata}: run sync first`);
+  const all = moduleView(generation.index).modules;
+  const modules = options.module === undefined ? all : all.filter((m) => m.name === options.module);
+  if (!modules.length) throw new UsageError(`no module ${JSON.stringify(options.module)}; the current generation has ${all.map((m) => m.name).join(', ')}`);
+
+  const probe = proberFor(base, options.timeoutMs);
+  const limit = pLimit(options.concurrency);
+  const report: MirrorCheckReport = { mirror: base, upToDate: true, generation: generation.id, modules: [], repositories: [], durationMs: 0 };
+  for (const module of modules) {
+    const files = (await masterList(config.storage.tree, module)).files.filter((f) => f.type.startsWith('f'));
+    const where = (rel: string) => inModule(module, rel);
+    const probes = new Map<string, Probe>();
+    await Promise.all(files.map((f) => limit(async () => probes.set(where(f.path), await probe(where(f.path))))));
+    const repositories = compareModule(module.name, files, probes, where);
+    const outdated = repositories.filter((r) => !r.upToDate).map((r) => r.repository);
+    report.modules.push({ module: module.name, root: module.root, upToDate: outdated.length === 0, files: files.length, outdated });
+    report.repositories.push(...repositories);
+    report.upToDate &&= outdated.length === 0;
+  }
+  report.durationMs = Date.now() - started;
+  return report;
+}

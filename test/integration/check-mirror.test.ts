@@ -1,0 +1,93 @@
+// Issue 4: `check-mirror` against a real nginx serving a copy of a real sync's tree. A copy made
+// without two repositories is named out of date for exactly those two (HTTP HEAD, exit 1); the
+// complete copy is up to date (exit 0); a truncated file in a local copy is a size mismatch.
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, truncate } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MirrorCheckReport } from '../../src/check-mirror/run.js';
+import { fixtureSpec, generateImages } from '../../src/demo/image-generator.js';
+import { parseFileList, writeFileLists } from '../../src/publish/file-list.js';
+import { jsonOf, runCli, writeTestConfig } from '../helpers/cli.js';
+import { startNginx, type NginxHandle } from '../helpers/nginx.js';
+import { pushLayout } from '../helpers/push.js';
+import { startRegistry, type RegistryHandle } from '../helpers/registry.js';
+
+const run = promisify(execFile);
+const KiB = 1024;
+
+describe('check-mirror', () => {
+  let registry: RegistryHandle;
+  let nginx: NginxHandle;
+  let work: string;
+  let config: string;
+  let tree: string;
+  /** nginx serves `served`; the mirror's copy of the tree is at /pub/containers. */
+  let served: string;
+  let copy: string;
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    work = await mkdtemp(path.join(tmpdir(), 'blobmirror-check-mirror-'));
+    await generateImages(fixtureSpec({ seed: 'check-mirror', repos: 4, tagsPerRepo: 1, baseBytes: 64 * KiB, repoBytes: 8 * KiB, tagBytes: 4 * KiB }), path.join(work, 'layout'));
+    await pushLayout(registry, path.join(work, 'layout'));
+    const written = await writeTestConfig({ registryUrl: registry.url, include: ['stable/**'] }, path.join(work, 'master'));
+    config = written.file;
+    tree = path.join(written.root, 'tree');
+    expect((await runCli(['sync', '-c', config])).code).toBe(0);
+    const index = JSON.parse(await readFile(path.join(written.root, 'metadata/current/index.json'), 'utf8')) as { modules?: Record<string, { root: string }> };
+    await writeFileLists(tree, index.modules);
+    served = path.join(work, 'www');
+    copy = path.join(served, 'pub/containers');
+    await mkdir(copy, { recursive: true });
+    nginx = await startNginx(served);
+  });
+
+  afterAll(async () => {
+    await nginx?.stop();
+    await registry?.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  const check = async (mirror: string) => {
+    const result = await runCli(['check-mirror', '-c', config, mirror, '--json', '--concurrency', '4', '--timeout', '5']);
+    return { code: result.code, report: jsonOf<MirrorCheckReport>(result) };
+  };
+
+  it('names exactly the repositories a partial copy lacks, and passes a complete one', async () => {
+    await run('rsync', ['-aH', '--exclude=/stable/app-2', '--exclude=/stable/app-4', `${tree}/`, `${copy}/`]);
+    const partial = await check(`${nginx.url}/pub/containers`);
+    expect(partial.code).toBe(1);
+    expect(partial.report.upToDate).toBe(false);
+    expect(partial.report.modules).toEqual([expect.objectContaining({ module: 'containers', upToDate: false, outdated: ['stable/app-2', 'stable/app-4'] })]);
+    const app2 = partial.report.repositories.find((r) => r.repository === 'stable/app-2')!;
+    expect(app2).toMatchObject({ upToDate: false, wrongSize: 0, errors: 0 });
+    expect(app2.missing).toBe(app2.files);
+    expect(app2.firstProblems[0]).toMatchObject({ problem: 'missing', path: expect.stringMatching(/^stable\/app-2\/_blobs\/sha256\/[0-9a-f]{64}$/) });
+    expect((await nginx.requests()).every((r) => r.method === 'HEAD')).toBe(true);
+
+    await run('rsync', ['-aH', `${tree}/`, `${copy}/`]);
+    const complete = await check(`${nginx.url}/pub/containers`);
+    expect(complete.code).toBe(0);
+    expect(complete.report.repositories.map((r) => [r.repository, r.upToDate])).toEqual([
+      ['stable/app-1', true],
+      ['stable/app-2', true],
+      ['stable/app-3', true],
+      ['stable/app-4', true],
+    ]);
+
+    // A local copy (stat) with one file cut short: that repository is out of date by size.
+    const local = path.join(work, 'local');
+    await run('rsync', ['-aH', `${tree}/`, `${local}/`]);
+    const victim = complete.report.repositories.find((r) => r.repository === 'stable/app-3')!;
+    const list = parseFileList(await readFile(path.join(tree, 'fullfiletimelist-containers'), 'utf8'));
+    const file = list.files.find((f) => f.type === 'f' && f.path.startsWith('stable/app-3/_blobs/'))!.path;
+    await truncate(path.join(local, file), 10);
+    const cut = await check(local);
+    expect(cut.code).toBe(1);
+    expect(cut.report.modules[0]!.outdated).toEqual([victim.repository]);
+    expect(cut.report.repositories.find((r) => r.repository === 'stable/app-3')!.firstProblems).toEqual([{ path: file, problem: 'size', detail: expect.stringMatching(/^10 bytes, the master has \d+$/) }]);
+  });
+});
