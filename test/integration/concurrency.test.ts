@@ -92,6 +92,29 @@ describe('concurrent syncs and readers', () => {
     expect(await treeProblems(path.join(root, 'tree'))).toEqual([]);
   });
 
+  it('gc and verify while a sync runs: refused with exit 3, or with --wait-lock run after it', async () => {
+    const root = path.join(work, 'gc-verify');
+    const config = await configAt(work, 'gc-verify', proxy.url, root);
+    proxy.throttle(2 * MiB);
+    try {
+      const sync = runCli(['sync', '-c', config, '--json']);
+      // Started once the sync holds the lock.
+      for (let i = 0; i < 400 && !(await stat(path.join(root, 'state/lock')).catch(() => undefined)); i++) await new Promise((r) => setTimeout(r, 10));
+      const [gc, verify] = await Promise.all([runCli(['gc', '-c', config]), runCli(['verify', '-c', config])]);
+      for (const refused of [gc, verify]) {
+        expect(refused.code, refused.stderr).toBe(3);
+        expect(refused.stderr).toMatch(/^blobmirror: error LOCKED: tree is locked by sync \(pid \d+ on /);
+      }
+      const [waitedGc, waitedVerify] = await Promise.all([runCli(['gc', '-c', config, '--wait-lock', '60']), runCli(['verify', '-c', config, '--full', '--wait-lock', '60', '--json'])]);
+      expect((await sync).code).toBe(0);
+      expect(waitedGc.code, waitedGc.stderr).toBe(0);
+      expect(waitedVerify.code, waitedVerify.stdout + waitedVerify.stderr).toBe(0);
+    } finally {
+      proxy.throttle(undefined);
+    }
+    expect(await treeProblems(path.join(root, 'tree'))).toEqual([]);
+  });
+
   it('readers never see a half-switched generation while syncs publish', { timeout: 240_000 }, async () => {
     const root = path.join(work, 'readers');
     const metadata = path.join(root, 'metadata');

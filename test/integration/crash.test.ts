@@ -22,8 +22,8 @@ const FAST_KILLS = 10;
 /** Throughput of the proxy while killing: slow enough that most kills land mid-download. */
 const THROTTLE = 1 * MiB;
 const DEADLINE_MS = 150_000;
-/** Kill moments after spawn: node starts and lists in ~0.5 s, then downloads. */
-const KILL_WINDOW_MS = [300, 1800] as const;
+/** Kill moments after the run's first blob byte. */
+const KILL_WINDOW_MS = [0, 800] as const;
 
 interface Run {
   code: number | null;
@@ -34,20 +34,30 @@ interface Run {
   stderr: string;
 }
 
-/** Start a sync and SIGKILL it after `killAfterMs` unless it ended first. */
-function syncKilledAfter(config: string, killAfterMs: number): Promise<Run> {
+/**
+ * Start a sync and SIGKILL it `killAfterMs` after `armed()` first holds (polled; at once when
+ * absent), unless it ended first. Arming on progress, not on wall time, keeps kills where they
+ * are meant to land on a loaded machine.
+ */
+function syncKilledAfter(config: string, killAfterMs: number, armed: () => boolean = () => true): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, 'sync', '-c', config, '--log-format', 'json', '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     let killed: number | undefined;
     const started = Date.now();
-    const timer = setTimeout(() => {
-      killed = Date.now() - started;
-      child.kill('SIGKILL');
-    }, killAfterMs);
+    let timer: NodeJS.Timeout | undefined;
+    const poll = setInterval(() => {
+      if (!armed()) return;
+      clearInterval(poll);
+      timer = setTimeout(() => {
+        killed = Date.now() - started;
+        child.kill('SIGKILL');
+      }, killAfterMs);
+    }, 5);
     child.once('error', reject);
     child.once('exit', (code, signal) => {
+      clearInterval(poll);
       clearTimeout(timer);
       resolve({ code, signal, killedAfterMs: signal === 'SIGKILL' ? killed : undefined, stderr });
     });
@@ -76,13 +86,13 @@ describe('SIGKILL at random moments, then restart', () => {
   });
 
   /** Kill-restart `config` until `kills` kills or a run ends on its own (when `stopOnDone`). */
-  async function killLoop(config: string, kills: number, window: readonly [number, number], random: () => number, stopOnDone: boolean): Promise<Run[]> {
+  async function killLoop(config: string, kills: number, window: readonly [number, number], random: () => number, stopOnDone: boolean, afterFirstBlobByte = false): Promise<Run[]> {
     const runs: Run[] = [];
     const started = Date.now();
     while (runs.filter((r) => r.signal === 'SIGKILL').length < kills) {
       expect(Date.now() - started, 'kill loop exceeded its time bound').toBeLessThan(DEADLINE_MS);
       const before = blobBytes();
-      const run = await syncKilledAfter(config, window[0] + Math.floor(random() * (window[1] - window[0])));
+      const run = await syncKilledAfter(config, window[0] + Math.floor(random() * (window[1] - window[0])), afterFirstBlobByte ? () => blobBytes() > before : undefined);
       runs.push({ ...run, blobBytes: blobBytes() - before });
       if (run.signal !== 'SIGKILL') {
         expect(run.code, `run ${runs.length} ended on its own: ${run.stderr}`).toBe(0);
@@ -109,6 +119,10 @@ describe('SIGKILL at random moments, then restart', () => {
     expect(await snapshot(path.join(root, 'metadata/manifests'))).toEqual(await snapshot(path.join(clean, 'metadata/manifests')));
     expect(await tempFiles(root)).toEqual([]);
     expect(await readdir(path.join(root, 'state/partial'))).toEqual([]);
+    // And blobmirror's own check, re-hashing every object.
+    const verify = await runCli(['verify', '-c', path.join(path.dirname(root), 'config.yaml'), '--full', '--json']);
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+    expect(jsonOf(verify).problems).toEqual([]);
   }
 
   it(`survives ${KILLS} kills mid-download and ${FAST_KILLS} over whole runs`, { timeout: DEADLINE_MS * 2 }, async () => {
@@ -125,7 +139,7 @@ describe('SIGKILL at random moments, then restart', () => {
     proxy.throttle(THROTTLE);
     proxy.reset();
     const started = Date.now();
-    const runs = await killLoop(config.file, KILLS, KILL_WINDOW_MS, random, false);
+    const runs = await killLoop(config.file, KILLS, KILL_WINDOW_MS, random, false, true);
     const killLoopMs = Date.now() - started;
     const downloadedBeforeFinal = blobBytes();
     // The run that finishes the job, still throttled.
