@@ -5,6 +5,7 @@ import { registerDemo } from './demo.js';
 import { registerGc } from './gc.js';
 import { registerListen } from './listen.js';
 import { registerServe } from './serve.js';
+import { registerStatus } from './status.js';
 import { registerSync } from './sync.js';
 import { registerVerify } from './verify.js';
 
@@ -16,6 +17,7 @@ export function registerCommands(program: Command): void {
   registerGc(program);
   registerVerify(program);
   registerCheckMirror(program);
+  registerStatus(program);
   registerDemo(program);
   registerCheckConfig(program);
 }

@@ -1,0 +1,75 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../config/load.js';
+import { describeError } from '../errors.js';
+import { STATUS_FILE, type ListenerStatus } from '../listen/state-files.js';
+import { readLastRun, type RunRecord } from '../publish/last-run.js';
+import { readCurrentGeneration } from '../publish/generations.js';
+import { moduleView } from '../publish/modules.js';
+import { readLock, type LockInfo } from '../store/lock.js';
+import { stateLayout } from '../store/paths.js';
+import { byteTotals } from '../sync/summary.js';
+
+// `blobmirror status`: read-only, no lock taken, so it answers while a sync runs.
+
+export interface GenerationStatus {
+  id: string;
+  createdAt: string;
+  modules: string[];
+  repositories: number;
+  tags: number;
+  blobs: number;
+  bytes: { unique: number; referenced: number; dedupeRatio: number };
+}
+
+export interface StatusReport {
+  lastRun: RunRecord | { unreadable: string } | null;
+  generation: GenerationStatus | { unreadable: string } | null;
+  /** Who holds the tree lock, or null when it is free. */
+  lock: LockInfo | null;
+  /** The listener's status file, when there is one. */
+  listener: ListenerStatus | { unreadable: string } | null;
+}
+
+async function generationStatus(metadataDir: string): Promise<StatusReport['generation']> {
+  const generation = await readCurrentGeneration(metadataDir).catch((error: unknown) => ({ unreadable: describeError(error) }));
+  if (generation && 'unreadable' in generation) return generation;
+  if (!generation) return null;
+  const repositories = [...generation.repositories.values()];
+  const totals = byteTotals(repositories);
+  return {
+    id: generation.id,
+    createdAt: generation.index.createdAt,
+    modules: moduleView(generation.index).modules.map((m) => m.name),
+    repositories: repositories.length,
+    tags: repositories.reduce((sum, repo) => sum + Object.keys(repo.tags).length, 0),
+    blobs: totals.blobs,
+    bytes: { unique: totals.unique, referenced: totals.referenced, dedupeRatio: totals.unique ? Math.round((totals.referenced / totals.unique) * 100) / 100 : 1 },
+  };
+}
+
+async function listenerStatus(config: Config): Promise<StatusReport['listener']> {
+  const file = path.join(config.listen?.stateDir ?? path.join(config.storage.state, 'listen'), STATUS_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? null : { unreadable: describeError(error) };
+  }
+  try {
+    const status = JSON.parse(text) as ListenerStatus;
+    return typeof status.state === 'string' ? status : { unreadable: `${file} is not a listener status file` };
+  } catch (error) {
+    return { unreadable: `${file}: ${describeError(error)}` };
+  }
+}
+
+export async function collectStatus(config: Config): Promise<StatusReport> {
+  const [lastRun, generation, lock, listener] = await Promise.all([
+    readLastRun(config.storage.state),
+    generationStatus(config.storage.metadata),
+    readLock(stateLayout(config.storage.state).lock),
+    listenerStatus(config),
+  ]);
+  return { lastRun, generation, lock: lock ?? null, listener };
+}

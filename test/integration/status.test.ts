@@ -1,0 +1,95 @@
+// Issue 4: `status` after a real sync: the recorded last run with its failures, the current
+// generation's counts and dedupe ratio, the lock holder, and the listener's status file.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureSpec, generateImages } from '../../src/demo/image-generator.js';
+import type { ListenerStatus } from '../../src/listen/state-files.js';
+import { readLastRun, recordRun } from '../../src/publish/last-run.js';
+import type { StatusReport } from '../../src/status/collect.js';
+import { acquireLock } from '../../src/store/lock.js';
+import type { SyncSummary } from '../../src/sync/summary.js';
+import { jsonOf, runCli, writeTestConfig } from '../helpers/cli.js';
+import { pushLayout } from '../helpers/push.js';
+import { startRegistry, type RegistryHandle } from '../helpers/registry.js';
+
+const KiB = 1024;
+
+describe('status', () => {
+  let registry: RegistryHandle;
+  let work: string;
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    work = await mkdtemp(path.join(tmpdir(), 'blobmirror-status-'));
+    await generateImages(fixtureSpec({ seed: 'status', repos: 3, tagsPerRepo: 2, baseBytes: 64 * KiB, repoBytes: 8 * KiB, tagBytes: 4 * KiB }), path.join(work, 'layout'));
+    await pushLayout(registry, path.join(work, 'layout'));
+  });
+
+  afterAll(async () => {
+    await registry?.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('shows the last run, the generation with its dedupe, the lock holder and the listener', async () => {
+    const { file: config, root } = await writeTestConfig({ registryUrl: registry.url, include: ['stable/**'] }, work);
+    const state = path.join(root, 'state');
+    const before = jsonOf<StatusReport>(await runCli(['status', '-c', config, '--json']));
+    expect(before).toEqual({ lastRun: null, generation: null, lock: null, listener: null });
+
+    const startedAt = new Date();
+    const sync = await runCli(['sync', '-c', config, '--json']);
+    const summary = jsonOf<SyncSummary>(sync);
+    // What the sync records at its end; a failure is added to show how failures come through.
+    const failed = { ...summary, result: 'partial' as const, failures: [{ repository: 'stable/app-3', tag: '1.1', code: 'NETWORK', message: 'connection reset' }] };
+    await recordRun(state, { startedAt, finishedAt: new Date(), summary: failed });
+    expect(await readLastRun(state)).toMatchObject({ command: 'sync', result: 'partial', generation: summary.generation, failureCount: 1 });
+
+    const listener: ListenerStatus = {
+      formatVersion: 1,
+      pid: 4242,
+      startedAt: startedAt.toISOString(),
+      updatedAt: new Date().toISOString(),
+      state: 'idle',
+      amqp: { queue: 'blobmirror-master', connected: true, queueDepth: 3, depthAt: new Date().toISOString(), unacked: 0 },
+      webhook: null,
+      pending: [],
+      running: [],
+      lastMessage: { at: startedAt.toISOString(), messageId: 'm-1', routingKey: 'org.fedoraproject.prod.bodhi.update.complete.stable', outcome: 'trigger', detail: 'stable/app-1' },
+      lastTrigger: { repositories: ['stable/app-1'], triggeredAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), result: 'ok', generation: summary.generation ?? null, latencyMs: 734 },
+      lastError: null,
+    };
+    await mkdir(path.join(state, 'listen'), { recursive: true });
+    await writeFile(path.join(state, 'listen/status.json'), JSON.stringify(listener));
+
+    const lock = await acquireLock(path.join(state, 'lock'), { command: 'gc' });
+    try {
+      const report = jsonOf<StatusReport>(await runCli(['status', '-c', config, '--json']));
+      expect(report.lastRun).toMatchObject({ result: 'partial', failures: [{ repository: 'stable/app-3', code: 'NETWORK' }], repositories: summary.repositories });
+      expect(report.generation).toMatchObject({
+        id: summary.generation,
+        modules: ['containers'],
+        repositories: 3,
+        tags: 9,
+        blobs: summary.blobs.referenced,
+        bytes: { unique: summary.bytes.unique, referenced: summary.bytes.referenced, dedupeRatio: summary.bytes.dedupeRatio },
+      });
+      expect((report.generation as { bytes: { dedupeRatio: number } }).bytes.dedupeRatio).toBeGreaterThan(1.5);
+      expect(report.lock).toMatchObject({ command: 'gc', pid: process.pid });
+      expect(report.listener).toMatchObject({ state: 'idle', amqp: { queueDepth: 3 } });
+
+      const text = (await runCli(['status', '-c', config])).stdout;
+      expect(text).toMatch(/^last run: sync partial, started /m);
+      expect(text).toMatch(/^ {2}FAILED stable\/app-3 tag 1\.1: NETWORK: connection reset$/m);
+      expect(text).toMatch(new RegExp(`^current generation: ${summary.generation}, created `, 'm'));
+      expect(text).toMatch(/^ {2}3 repositories, 9 tags, \d+ blobs$/m);
+      expect(text).toMatch(/dedupe \d+(\.\d+)?x\)$/m);
+      expect(text).toMatch(new RegExp(`^lock: held by gc \\(pid ${process.pid} on `, 'm'));
+      expect(text).toMatch(/^ {2}amqp queue blobmirror-master: connected, depth 3, 0 unacked$/m);
+      expect(text).toMatch(/^ {2}last trigger: ok in 734 ms from trigger to published/m);
+    } finally {
+      await lock.release();
+    }
+  });
+});
