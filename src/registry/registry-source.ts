@@ -95,13 +95,15 @@ export class RegistrySource implements Source {
 
   async getManifest(repository: string, reference: string): Promise<FetchedManifest> {
     this.stats.manifestGets++;
-    const what = `manifest ${repository}${isDigest(reference) ? '@' : ':'}${reference}`;
+    const ref = `${repository}${isDigest(reference) ? '@' : ':'}${reference}`;
+    const what = `manifest ${ref}`;
     const response = await this.#request('GET', `/v2/${repository}/manifests/${reference}`, pullScope(repository), { accept: ACCEPT });
     await this.#expectOk(response, what, 'NOT_FOUND');
     const bytes = await readBounded(response.body, this.#maxManifestBytes, what);
     const contentType = bareMediaType(header(response.headers['content-type']));
-    const manifest = parseManifest(bytes, contentType, what, this.#maxManifestBytes);
-    const digest = manifestDigest(bytes, manifest.mediaType, what);
+    // These say "invalid manifest <ref>" themselves.
+    const manifest = parseManifest(bytes, contentType, ref, this.#maxManifestBytes);
+    const digest = manifestDigest(bytes, manifest.mediaType, ref);
     const claimed = header(response.headers['docker-content-digest']);
     const expected = isDigest(reference) ? reference : claimed;
     if (expected !== undefined && expected !== digest) {

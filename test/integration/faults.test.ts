@@ -161,7 +161,7 @@ const CASES: FaultCase[] = [
   {
     name: 'HTML instead of JSON for a manifest',
     rules: () => [{ method: 'GET', path: /\/v2\/stable\/app-1\/manifests\//, fault: { kind: 'html' } }],
-    outcome: { code: 'MANIFEST_INVALID', message: /^invalid manifest manifest stable\/app-1@sha256:[0-9a-f]{64}: not valid JSON/ },
+    outcome: { code: 'MANIFEST_INVALID', message: /^invalid manifest stable\/app-1@sha256:[0-9a-f]{64}: not valid JSON/ },
   },
   {
     name: 'HTML 200 on the /v2/ ping: the 401 on the first real request still authenticates',

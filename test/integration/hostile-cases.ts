@@ -91,7 +91,7 @@ const badTag = (tag: string): HostileCase => ({
 const badLayerDigest = (digest: string, label: string): HostileCase => ({
   name: `layer digest ${label}`,
   rules: (w) => repo(image(w, (m) => (m.layers[0].digest = digest))),
-  expect: fails('MANIFEST_INVALID', new RegExp(`^invalid manifest manifest hostile/x@sha256:[0-9a-f]{64}: layers\\.0\\.digest: ${DIGEST_RULE.source}`)),
+  expect: fails('MANIFEST_INVALID', new RegExp(`^invalid manifest hostile/x@sha256:[0-9a-f]{64}: layers\\.0\\.digest: ${DIGEST_RULE.source}`)),
 });
 const badConfig = (label: string, edit: (base: Record<string, any>) => Record<string, any> | string, message: RegExp): HostileCase => ({
   name: `config: ${label}`,
@@ -175,7 +175,7 @@ export const HOSTILE_CASES: HostileCase[] = [
     expect: fails('MANIFEST_INVALID', new RegExp(`: manifests\\.0\\.digest: ${DIGEST_RULE.source}`)),
   },
   // Manifests.
-  { name: 'manifest that is not JSON', rules: () => repo({ bytes: Buffer.from('{"schemaVersion": 2, '), contentType: OCI }), expect: fails('MANIFEST_INVALID', /^invalid manifest manifest hostile\/x@sha256:[0-9a-f]{64}: not valid JSON$/) },
+  { name: 'manifest that is not JSON', rules: () => repo({ bytes: Buffer.from('{"schemaVersion": 2, '), contentType: OCI }), expect: fails('MANIFEST_INVALID', /^invalid manifest hostile\/x@sha256:[0-9a-f]{64}: not valid JSON$/) },
   { name: 'manifest that is a JSON array', rules: () => repo({ bytes: json([1, 2]), contentType: OCI }), expect: fails('MANIFEST_INVALID', /: not a JSON object$/) },
   {
     name: 'manifest over the default 4 MiB limit',
@@ -260,8 +260,8 @@ export const HOSTILE_CASES: HostileCase[] = [
   { name: 'layer mediaType with markup', rules: (w) => repo(image(w, (m) => (m.layers[0].mediaType = 'text/html; <script>'))), expect: fails('MANIFEST_INVALID', /: layers\.0\.mediaType: expected a media type/) },
   { name: 'schemaVersion 3', rules: (w) => repo(image(w, (m) => (m.schemaVersion = 3))), expect: fails('MANIFEST_INVALID', /: schemaVersion: /) },
   { name: 'index platform with a 100-character os', rules: (w) => repo({ ...indexOf([{ digest: sha256(w.imageBytes), size: w.imageBytes.length }]), bytes: json({ schemaVersion: 2, mediaType: INDEX, manifests: [{ mediaType: OCI, digest: sha256(w.imageBytes), size: w.imageBytes.length, platform: { os: 'l'.repeat(100), architecture: 'amd64' } }] }) }), expect: fails('MANIFEST_INVALID', /: manifests\.0\.platform\.os: /) },
-  schema1('a protected header that is not base64url JSON', [{ protected: '!!!not base64!!!', signature: 'x' }], /^invalid manifest manifest hostile\/x@sha256:[0-9a-f]{64}: signature protected header is not base64url JSON$/),
-  schema1('no signatures', undefined, /^invalid manifest manifest hostile\/x@sha256:[0-9a-f]{64}: signed schema1 without signatures\[0\]\.protected$/),
+  schema1('a protected header that is not base64url JSON', [{ protected: '!!!not base64!!!', signature: 'x' }], /^invalid manifest hostile\/x@sha256:[0-9a-f]{64}: signature protected header is not base64url JSON$/),
+  schema1('no signatures', undefined, /^invalid manifest hostile\/x@sha256:[0-9a-f]{64}: signed schema1 without signatures\[0\]\.protected$/),
   schema1('a formatLength beyond the body', [{ protected: base64url({ formatLength: 1e9, formatTail: 'fQ' }), signature: 'x' }], /: signature protected header has no valid formatLength\/formatTail$/),
   // Config files and command lines.
   badConfig('include ../etc', (b) => ({ ...b, repositories: { include: ['../etc'] } }), /"\.\.\/etc" is not a repository name or glob/),
