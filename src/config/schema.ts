@@ -20,7 +20,7 @@ export const repoPatternSchema = z.string().superRefine((value, ctx) => {
   if (!isRepositoryName(probe)) {
     ctx.addIssue({
       code: 'custom',
-      message: `"${value}" is not a repository name or glob (lowercase [a-z0-9._-] components joined by "/", with * or **)`,
+      message: `${JSON.stringify(value)} is not a repository name or glob (lowercase [a-z0-9._-] components joined by "/", with * or **)`,
     });
   }
 });
