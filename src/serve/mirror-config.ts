@@ -11,16 +11,18 @@ const baseUrlSchema = z
   .string()
   .max(2048)
   .superRefine((value, ctx) => {
+    // Messages never echo userinfo: it would carry a password into logs.
+    const shown = JSON.stringify(value.replace(/\/\/[^@/]*@/, '//'));
     let url: URL;
     try {
       url = new URL(value);
     } catch {
-      ctx.addIssue({ code: 'custom', message: `"${value}" is not a URL; expected http(s)://host[:port][/path]` });
+      ctx.addIssue({ code: 'custom', message: `${shown} is not a URL; expected http(s)://host[:port][/path]` });
       return;
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: `"${value}": only http:// and https:// URLs are allowed` });
-    if (url.username || url.password) ctx.addIssue({ code: 'custom', message: `"${value}": credentials in a mirror URL would be handed to every client` });
-    if (url.search || url.hash || value.includes('?') || value.includes('#')) ctx.addIssue({ code: 'custom', message: `"${value}": no query or fragment; the blob path is appended to the URL` });
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: `${shown}: only http:// and https:// URLs are allowed` });
+    if (url.username || url.password) ctx.addIssue({ code: 'custom', message: `${shown}: credentials in a mirror URL would be handed to every client` });
+    if (url.search || url.hash || value.includes('?') || value.includes('#')) ctx.addIssue({ code: 'custom', message: `${shown}: no query or fragment; the blob path is appended to the URL` });
   })
   // One spelling, so `<url>/<path>` never doubles a slash.
   .transform((value) => value.replace(/\/+$/, ''));
