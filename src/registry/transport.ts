@@ -1,6 +1,6 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
-import got, { type Got } from 'got';
 import { RegistryError } from '../errors.js';
 import { parseChallenge, type Challenge } from './auth-challenge.js';
 import type { Credentials } from './credentials.js';
@@ -40,7 +40,6 @@ export function authFailed(message: string): RegistryError {
  */
 export class RegistryTransport {
   readonly origin: string;
-  readonly #got: Got;
   readonly #options: TransportOptions;
   readonly #tokens = new TokenCache();
   /** One token request per scope at a time: concurrent requests wait for the same answer. */
@@ -54,16 +53,6 @@ export class RegistryTransport {
     if (options.credentials?.password) this.#secrets.add(options.credentials.password);
     if (options.credentials) this.#secrets.add(basic(options.credentials).slice('Basic '.length));
     this.origin = new URL(options.baseUrl).origin;
-    const ms = options.timeoutMs;
-    this.#got = got.extend({
-      followRedirect: false,
-      throwHttpErrors: false,
-      retry: { limit: 0 },
-      decompress: false,
-      timeout: { lookup: ms, connect: ms, secureConnect: ms, socket: ms, response: ms, send: ms },
-      headers: { 'user-agent': 'blobmirror' },
-      https: { certificateAuthority: options.tls?.ca, certificate: options.tls?.cert, key: options.tls?.key },
-    });
   }
 
   /** Send with auth and retries; the caller owns `body` and must consume or drain it. */
@@ -210,14 +199,32 @@ export class RegistryTransport {
     });
   }
 
+  /**
+   * One request with Node's own client: a blob's bytes pass through no extra stream (got's stream
+   * and progress events cost a 2.5 GB sync ~0.25 s of CPU and ~25 MB of peak RSS). Node's global
+   * agents keep connections alive; nothing here decompresses or follows redirects.
+   */
   #open(method: 'GET' | 'HEAD', url: string, headers: Record<string, string>): Promise<Response> {
+    const ms = this.#options.timeoutMs;
+    const tls = this.#options.tls;
     return new Promise((resolve, reject) => {
-      const body = this.#got.stream(url, { method, headers });
-      body.once('response', (response: { statusCode: number; headers: IncomingHttpHeaders }) => {
-        body.off('error', reject);
-        resolve({ status: response.statusCode, headers: response.headers, url, body });
+      const send = url.startsWith('https:') ? httpsRequest : httpRequest;
+      const request = send(url, { method, headers: { 'user-agent': 'blobmirror', ...headers }, ...(tls ? { ca: tls.ca, cert: tls.cert, key: tls.key } : {}) });
+      const timedOut = (what: string) => request.destroy(Object.assign(new Error(`timed out after ${ms} ms ${what}`), { code: 'ETIMEDOUT' }));
+      // Connecting and waiting for the headers; after that the socket's idle timeout catches a
+      // stalled body, which then ends in an error for whoever reads it (and a resume with Range).
+      const headersTimer = setTimeout(() => timedOut('waiting for the response headers'), ms);
+      request.setTimeout(ms, () => timedOut('with no bytes from the server'));
+      request.once('response', (response) => {
+        clearTimeout(headersTimer);
+        resolve({ status: response.statusCode!, headers: response.headers, url, body: response });
       });
-      body.once('error', reject);
+      // Kept for the life of the request: an error after the answer must not go unhandled.
+      request.on('error', (error) => {
+        clearTimeout(headersTimer);
+        reject(error);
+      });
+      request.end();
     });
   }
 }
