@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Gauge, Registry } from 'prom-client';
 import { writeFileAtomic } from '../store/fs-durable.js';
+import type { SyncSummary } from '../sync/summary.js';
 
 // `--metrics-file`: the Prometheus text format for node_exporter's textfile collector, one file
 // per command (sync, gc, verify), replaced atomically after each run so the collector never
@@ -69,6 +70,21 @@ async function renderMetrics(command: MetricsCommand, values: RunMetrics, lastSu
     if (value !== undefined && Number.isFinite(value)) gauge(name, help, value);
   }
   return registry.metrics();
+}
+
+/** PURE: what a sync's summary contributes. */
+export function syncRunMetrics(summary: SyncSummary): RunMetrics {
+  return {
+    success: summary.result === 'ok',
+    durationSeconds: summary.durationMs / 1000,
+    bytesFetched: summary.bytes.fetched,
+    blobsFetched: summary.blobs.fetched,
+    blobsReused: summary.blobs.reused,
+    repositoriesFailed: summary.repositories.failed,
+    treeBytes: summary.bytes.unique,
+    referencedBytes: summary.bytes.referenced,
+    dedupeRatio: summary.bytes.dedupeRatio,
+  };
 }
 
 /** Write `file` atomically with the metrics of a run of `command`; a fresh registry each time. */

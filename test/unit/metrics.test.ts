@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeMetricsFile } from '../../src/publish/metrics.js';
+import { syncRunMetrics, writeMetricsFile } from '../../src/publish/metrics.js';
+import type { SyncSummary } from '../../src/sync/summary.js';
 
 /** name -> value of the sample labelled with `command`, as a Prometheus text parser reads the file. */
 async function samples(file: string, command: string): Promise<Record<string, number>> {
@@ -29,18 +30,14 @@ describe('writeMetricsFile', () => {
   it('writes the sync samples a Prometheus parser reads back', async () => {
     const file = path.join(dir, 'blobmirror-sync.prom');
     const finishedAt = new Date('2026-11-22T16:30:00Z');
-    await writeMetricsFile(file, 'sync', {
-      success: true,
-      finishedAt,
-      durationSeconds: 12.5,
-      bytesFetched: 1_234_567,
-      blobsFetched: 7,
-      blobsReused: 30,
-      repositoriesFailed: 0,
-      treeBytes: 5_000_000,
-      referencedBytes: 12_000_000,
-      dedupeRatio: 2.4,
-    });
+    const summary = {
+      result: 'ok',
+      durationMs: 12_500,
+      repositories: { selected: 3, synced: 3, failed: 0 },
+      blobs: { referenced: 40, toFetch: 7, fetched: 7, reused: 30 },
+      bytes: { toFetch: 1_234_567, fetched: 1_234_567, resumed: 0, unique: 5_000_000, referenced: 12_000_000, dedupeRatio: 2.4 },
+    } as SyncSummary;
+    await writeMetricsFile(file, 'sync', { ...syncRunMetrics(summary), finishedAt });
     expect(await samples(file, 'sync')).toEqual({
       blobmirror_last_run_timestamp_seconds: finishedAt.getTime() / 1000,
       blobmirror_last_run_success: 1,
