@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { open, readlink } from 'node:fs/promises';
+import { open, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
 import { BlobmirrorError, describeError } from '../errors.js';
@@ -18,9 +18,15 @@ function invalid(message: string, cause?: unknown): BlobmirrorError {
   return new BlobmirrorError('METADATA_INVALID', message, cause === undefined ? {} : { cause });
 }
 
-/** Read a whole regular file without following a symlink in its last component. */
-async function readFileNoFollow(file: string, maxBytes: number): Promise<Buffer> {
-  const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+/**
+ * Read a whole regular file inside `root`: the directory holding it must resolve (symlinks
+ * followed) inside `root`, and the file is opened there without following a symlink, so no link
+ * in the metadata directory, of a file or of a directory, leads a read elsewhere.
+ */
+async function readFileInside(root: string, file: string, maxBytes: number): Promise<Buffer> {
+  const [realRoot, realDir] = await Promise.all([realpath(root), realpath(path.dirname(file))]);
+  if (realDir !== realRoot && !realDir.startsWith(`${realRoot}${path.sep}`)) throw invalid(`${file} leads out of ${root} through a symlink`);
+  const handle = await open(path.join(realDir, path.basename(file)), constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const { size } = await handle.stat();
     if (size > maxBytes) throw invalid(`${file} is ${size} bytes, over the ${maxBytes}-byte limit`);
@@ -30,10 +36,10 @@ async function readFileNoFollow(file: string, maxBytes: number): Promise<Buffer>
   }
 }
 
-async function readJson<S extends z.ZodType>(file: string, schema: S): Promise<z.output<S>> {
+async function readJson<S extends z.ZodType>(root: string, file: string, schema: S): Promise<z.output<S>> {
   let json: unknown;
   try {
-    json = JSON.parse((await readFileNoFollow(file, MAX_METADATA_FILE_BYTES)).toString('utf8'));
+    json = JSON.parse((await readFileInside(root, file, MAX_METADATA_FILE_BYTES)).toString('utf8'));
   } catch (error) {
     if (error instanceof BlobmirrorError) throw error;
     throw invalid(`cannot read ${file}: ${describeError(error)}`, error);
@@ -56,6 +62,8 @@ export class Generation {
     readonly id: string,
     readonly dir: string,
     repositoryFiles: Map<string, string>,
+    /** The metadata directory: every read stays inside it. */
+    private readonly root: string,
   ) {
     this.repositoryFiles = repositoryFiles;
     this.repositoryNames = [...repositoryFiles.keys()].sort(compareNames);
@@ -71,7 +79,7 @@ export class Generation {
     if (relative === undefined) return undefined;
     let pending = this.loaded.get(name);
     if (!pending) {
-      pending = readJson(path.join(this.dir, relative), repositorySchema).then((parsed) => {
+      pending = readJson(this.root, path.join(this.dir, relative), repositorySchema).then((parsed) => {
         if (parsed.name !== name) throw invalid(`${relative} describes ${parsed.name}, not ${name}`);
         return toServedRepository(parsed);
       });
@@ -156,10 +164,10 @@ export class MetadataReader {
 
   private async load(id: string): Promise<Generation> {
     const dir = path.join(this.metadataDir, 'generations', id);
-    const index = await readJson(path.join(dir, 'index.json'), indexSchema);
+    const index = await readJson(this.metadataDir, path.join(dir, 'index.json'), indexSchema);
     if (index.generation !== id) throw invalid(`${dir}/index.json says generation ${index.generation}`);
     const files = new Map(Object.entries(index.repositories).map(([name, entry]) => [name, entry.path] as const));
-    return new Generation(id, dir, files);
+    return new Generation(id, dir, files, this.metadataDir);
   }
 
   /** The exact stored bytes of a manifest, checked against its size and digest once. */
@@ -174,7 +182,7 @@ export class MetadataReader {
     const file = path.join(this.metadataDir, entry.path);
     let bytes: Buffer;
     try {
-      bytes = await readFileNoFollow(file, Math.max(entry.size, 1));
+      bytes = await readFileInside(this.metadataDir, file, Math.max(entry.size, 1));
     } catch (error) {
       if (error instanceof BlobmirrorError) throw error;
       throw invalid(`cannot read manifest ${entry.digest} at ${file}: ${describeError(error)}`, error);
