@@ -250,7 +250,7 @@ export const HOSTILE_CASES: HostileCase[] = [
   {
     name: 'unknown manifest media type',
     rules: (w) => repo({ ...image(w, (m) => (m.mediaType = 'application/vnd.evil+json')), contentType: 'application/vnd.evil+json' }),
-    expect: fails('MEDIA_TYPE_UNSUPPORTED', /^unsupported manifest media type "application\/vnd\.evil\+json" for manifest hostile\/x:1\.0$/),
+    expect: fails('MEDIA_TYPE_UNSUPPORTED', /^unsupported manifest media type "application\/vnd\.evil\+json" for hostile\/x:1\.0$/),
   },
   {
     name: 'body mediaType differing from Content-Type',

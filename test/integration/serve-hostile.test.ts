@@ -1,0 +1,104 @@
+// Issue 8: `blobmirror serve` never reads outside its metadata directory and bounds what clients
+// can make it hold. URL traversal is covered by the serve tests; here the metadata directory
+// itself is tampered with (symlinks out of it, paths with ".."), and clients send oversized
+// headers or open connections they never finish.
+import { cp, mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureSpec, generateImages } from '../../src/demo/image-generator.js';
+import { runCli, writeTestConfig } from '../helpers/cli.js';
+import { masterOnlyMirrors } from '../helpers/mirrors-file.js';
+import { pushLayout } from '../helpers/push.js';
+import { startRegistry, type RegistryHandle } from '../helpers/registry.js';
+import { startServe, type ServeProcess } from '../helpers/serve-process.js';
+
+const SECRET = 'outside-the-metadata-directory-secret';
+
+describe('serve with a tampered metadata directory and hostile clients', () => {
+  let registry: RegistryHandle;
+  let work: string;
+  let metadata: string;
+  let serve: ServeProcess;
+  let generation: string;
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    work = await mkdtemp(path.join(tmpdir(), 'blobmirror-serve-hostile-'));
+    await generateImages(fixtureSpec({ seed: 'serve-hostile', repos: 2, tagsPerRepo: 1, baseBytes: 32 * 1024, repoBytes: 4096, tagBytes: 1024 }), path.join(work, 'layout'));
+    await pushLayout(registry, path.join(work, 'layout'));
+    const config = await writeTestConfig({ registryUrl: registry.url, include: ['stable/**'] }, path.join(work, 'sync'));
+    const synced = await runCli(['sync', '-c', config.file]);
+    expect(synced.code, synced.stderr).toBe(0);
+    metadata = path.join(config.root, 'metadata');
+    generation = path.join(metadata, await readlink(path.join(metadata, 'current')));
+
+    // Outside: a repository that looks like stable/app-2's, but whose tags reveal the secret.
+    const outside = path.join(work, 'outside');
+    await mkdir(path.join(outside, 'app-2'), { recursive: true });
+    const real = JSON.parse(await readFile(path.join(generation, 'repositories/stable/app-2/_repository.json'), 'utf8'));
+    real.tags = { [SECRET]: Object.values(real.tags)[0] };
+    await writeFile(path.join(outside, 'app-2', '_repository.json'), JSON.stringify(real));
+    await writeFile(path.join(outside, 'secret'), SECRET);
+    // stable/app-2's directory now leads out of the metadata directory.
+    await rm(path.join(generation, 'repositories/stable/app-2'), { recursive: true });
+    await symlink(path.join(outside, 'app-2'), path.join(generation, 'repositories/stable/app-2'));
+    // stable/app-1's file itself is a symlink to a copy outside.
+    await cp(path.join(generation, 'repositories/stable/app-1/_repository.json'), path.join(outside, 'app-1.json'));
+    await rm(path.join(generation, 'repositories/stable/app-1/_repository.json'));
+    await symlink(path.join(outside, 'app-1.json'), path.join(generation, 'repositories/stable/app-1/_repository.json'));
+
+    serve = await startServe(['--metadata', metadata, '--mirrors', await masterOnlyMirrors(work)]);
+  });
+
+  afterAll(async () => {
+    await serve?.stop();
+    await registry?.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('does not follow a symlinked repository file or directory out of the metadata directory', async () => {
+    for (const repo of ['stable/app-1', 'stable/app-2']) {
+      const response = await fetch(`${serve.url}/v2/${repo}/tags/list`);
+      const body = await response.text();
+      expect(body).not.toContain(SECRET);
+      expect(response.status, `${repo}: ${body}`).not.toBe(200);
+    }
+    // The service itself is still up.
+    expect((await fetch(`${serve.url}/v2/`)).status).toBe(200);
+  });
+
+  it('answers oversized headers with an error and keeps serving', async () => {
+    const response = await rawRequest(serve.port, `GET /v2/ HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(128 * 1024)}\r\n\r\n`);
+    expect(response).toMatch(/^HTTP\/1\.1 4(00|31) /);
+    expect((await fetch(`${serve.url}/v2/`)).status).toBe(200);
+  });
+
+  it('keeps answering while 300 clients hold half-sent requests open', async () => {
+    const sockets: Socket[] = [];
+    try {
+      for (let i = 0; i < 300; i++) {
+        const socket = connect(serve.port, '127.0.0.1');
+        socket.on('error', () => {});
+        socket.write('GET /v2/ HTTP/1.1\r\nHost: x\r\n');
+        sockets.push(socket);
+      }
+      const started = Date.now();
+      expect((await fetch(`${serve.url}/v2/`)).status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+    }
+  });
+});
+
+function rawRequest(port: number, request: string): Promise<string> {
+  return new Promise((resolve) => {
+    let answer = '';
+    const socket = connect(port, '127.0.0.1', () => socket.end(request));
+    socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+    socket.on('error', () => resolve(answer));
+    socket.on('close', () => resolve(answer));
+  });
+}
