@@ -2,7 +2,7 @@
 // (wrong password, 5xx answers whose error bodies echo the request's Authorization back, as some
 // proxies do): the password, the Basic header and every token never appear in stdout, stderr,
 // --json output, logs at debug level, metadata or state files.
-import { lstat, mkdtemp, readFile, readlink, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -61,6 +61,13 @@ describe.each(['htpasswd', 'token'] as const)('secrets with %s auth', (mode) => 
     expect((await cli(['sync', '-c', config.file, '-v', '--log-format', 'text'])).code).toBe(0);
     expect((await cli(['sync', '-c', config.file, '--dry-run', '--json'])).code).toBe(0);
     expect((await cli(['check-config', '-c', config.file, '--json'])).code).toBe(0);
+    // A mirror list with credentials in a URL is refused without repeating them.
+    const mirrorPassword = 'M1rror-pa55-qwerty';
+    const mirrors = path.join(work, 'mirrors.yaml');
+    await writeFile(mirrors, `version: 1\nmaster: https://sync:${mirrorPassword}@master.example.org/tree\nmirrors: []\n`);
+    const badMirrors = await cli(['serve', '--metadata', path.join(config.root, 'metadata'), '--mirrors', mirrors, '--log-format', 'json']);
+    expect(badMirrors.code).toBe(2);
+    expect(badMirrors.stderr).toMatch(/credentials in a mirror URL/);
     const refused = await cli(['sync', '-c', config.file, '--json', '-v', '--log-format', 'json'], { TEST_REGISTRY_PASSWORD: wrong });
     expect(refused.code).not.toBe(0);
     expect(refused.stdout + refused.stderr).toMatch(/AUTH_FAILED/);
@@ -70,7 +77,7 @@ describe.each(['htpasswd', 'token'] as const)('secrets with %s auth', (mode) => 
     const tokens = [...new Set(sent.filter((a) => a.startsWith('Bearer ')).map((a) => a.slice(7)))];
     if (mode === 'token') expect(tokens.length).toBeGreaterThan(0);
     else expect(sent).toContain(basicAuthorization(username, password));
-    const secrets = [password, wrong, basicAuthorization(username, password).slice(6), basicAuthorization(username, wrong).slice(6), ...tokens];
+    const secrets = [password, wrong, mirrorPassword, basicAuthorization(username, password).slice(6), basicAuthorization(username, wrong).slice(6), ...tokens];
 
     const haystacks: Array<[string, string]> = results.flatMap((r, i): Array<[string, string]> => [
       [`run ${i} stdout`, r.stdout],
