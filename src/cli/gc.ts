@@ -1,12 +1,14 @@
 import { Option, type Command } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
 import { runGc, type GcSummary } from '../gc/run-gc.js';
-import { configFor, lockWaitFor, outputFor, withConfigOption, withLockWaitOption, withOutputOptions, type CommonFlags } from './common-options.js';
+import { writeMetricsFile } from '../publish/metrics.js';
+import { configFor, lockWaitFor, outputFor, withConfigOption, withLockWaitOption, withMetricsFileOption, withOutputOptions, type CommonFlags } from './common-options.js';
 import { formatBytes, formatDuration } from './format.js';
 import { printJson } from './output.js';
 
 interface GcFlags extends CommonFlags {
   dryRun?: boolean;
+  metricsFile?: string;
   now?: string;
 }
 
@@ -24,7 +26,7 @@ export function registerGc(program: Command): void {
     .option('-n, --dry-run', 'print what would be removed and the bytes freed; change nothing')
     .addOption(new Option('--now <iso-time>', 'pretend it is this time (tests, and planning ahead)').hideHelp())
     .addHelpText('after', '\nExamples:\n  blobmirror gc -c /etc/blobmirror/config.yaml --dry-run\n  blobmirror gc -c /etc/blobmirror/config.yaml --wait-lock 3600   # after a sync, from cron\n');
-  withOutputOptions(withLockWaitOption(withConfigOption(command))).action(async (flags: GcFlags) => {
+  withMetricsFileOption(withOutputOptions(withLockWaitOption(withConfigOption(command)))).action(async (flags: GcFlags) => {
     const output = outputFor(flags);
     const config = await configFor(flags);
     const now = flags.now === undefined ? undefined : new Date(flags.now);
@@ -33,6 +35,7 @@ export function registerGc(program: Command): void {
     if (output.json) printJson(summary);
     else process.stdout.write(renderGc(summary, output.level === 'debug'));
     if (output.jsonLogs) output.log.info({ summary: { ...summary, removed: summary.removed.length } }, 'gc finished');
+    if (flags.metricsFile && !summary.dryRun) await writeMetricsFile(flags.metricsFile, 'gc', { success: true, durationSeconds: summary.durationMs / 1000, bytesFreed: summary.bytesFreed });
     process.exitCode = ExitCode.ok;
   });
 }

@@ -3,7 +3,8 @@ import { ExitCode } from '../errors.js';
 import { openSource } from '../source/open-source.js';
 import { runSync } from '../sync/run.js';
 import type { SyncSummary } from '../sync/summary.js';
-import { configFor, lockWaitFor, outputFor, withConfigOption, withLockWaitOption, withOutputOptions, type CommonFlags } from './common-options.js';
+import { syncRunMetrics, writeMetricsFile } from '../publish/metrics.js';
+import { configFor, lockWaitFor, outputFor, withConfigOption, withLockWaitOption, withMetricsFileOption, withOutputOptions, type CommonFlags } from './common-options.js';
 import { printJson, type Output } from './output.js';
 import { renderSyncSummary } from './render-sync.js';
 import { syncProgress } from './sync-progress.js';
@@ -11,6 +12,7 @@ import { syncProgress } from './sync-progress.js';
 interface SyncFlags extends CommonFlags {
   repo?: string[];
   dryRun?: boolean;
+  metricsFile?: string;
 }
 
 export function registerSync(program: Command): void {
@@ -34,7 +36,7 @@ export function registerSync(program: Command): void {
         '\nExit codes: 0 all selected repositories synced; 1 some failed (the others were still\n' +
         'published); 2 usage or config error; 3 another run holds the lock.',
     );
-  withOutputOptions(withLockWaitOption(withConfigOption(command))).action(async (flags: SyncFlags) => {
+  withMetricsFileOption(withOutputOptions(withLockWaitOption(withConfigOption(command)))).action(async (flags: SyncFlags) => {
     process.exitCode = await syncAction(flags);
   });
 }
@@ -55,6 +57,7 @@ async function syncAction(flags: SyncFlags): Promise<number> {
     await source.close();
   }
   report(output, summary);
+  if (flags.metricsFile && !summary.dryRun) await writeMetricsFile(flags.metricsFile, 'sync', syncRunMetrics(summary));
   return summary.result === 'ok' ? ExitCode.ok : ExitCode.partial;
 }
 

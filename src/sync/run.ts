@@ -2,6 +2,8 @@ import pLimit from 'p-limit';
 import type { Config } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { runGc } from '../gc/run-gc.js';
+import { writeFileLists } from '../publish/file-list.js';
+import { recordRun } from '../publish/last-run.js';
 import type { Digest } from '../oci/digest.js';
 import type { BlobRef } from '../oci/manifest.js';
 import { isRepositoryName } from '../oci/reference.js';
@@ -56,46 +58,66 @@ export async function runSync(config: Config, source: Source, events: SyncEvents
   const dryRun = options.dryRun ?? false;
   const store = new ObjectStore(config.storage.state, config.storage.tree);
   const lock = dryRun ? undefined : await acquireLock(store.layout.lock, { command: 'sync', waitMs: options.lockWaitMs ?? 0 });
+  const startedAt = new Date(started);
   try {
-    if (!dryRun) {
-      await checkHardlinks(store.layout.objects, config.storage.tree);
-      await store.init();
-    }
-    const published = await readCurrentGeneration(config.storage.metadata);
-    // A changed module layout re-resolves every tag (blobs stay in the store) so every path moves.
-    const previous = published && sameLayout(published.index, config.modules) ? published : undefined;
-    const names = await selectNames(config, source, options.repositories);
-    events.repositoriesSelected?.(names);
-
-    // Phase 1: tags and manifests (reads only).
-    const cache = new ManifestCache();
-    const limit = pLimit(REPOSITORY_CONCURRENCY);
-    const resolutions = await Promise.all(names.map((name) => limit(() => resolveRepository(config, source, cache, name, previous?.repositories.get(name)))));
-
-    // Plan: distinct blobs of new tags, minus what the store has.
-    const needs = new Map<Digest, { blob: BlobRef; repository: string }>();
-    for (const r of resolutions) for (const state of r.tags.values()) if (state.kind === 'new') for (const blob of state.resolved.blobs.values()) if (!needs.has(blob.digest)) needs.set(blob.digest, { blob, repository: r.name });
-    const present = new Set<Digest>();
-    await Promise.all([...needs.values()].map(async ({ blob }) => (await store.has(blob.digest, blob.size)) && present.add(blob.digest)));
-    const blobPlan = planBlobs([...needs.values()].map(({ blob }) => blob), (need) => present.has(need.digest));
-    events.blobsPlanned?.(blobPlan.fetch.length, blobPlan.bytesToFetch);
-    if (dryRun) return summarize({ started, dryRun, resolutions, blobPlan, source, repositories: [], published: undefined, fetcher: undefined });
-
-    // Phase 2: fetch each missing blob once, link every new tag's blobs, store its manifests.
-    const fetcher = new BlobFetcher(source, store, events);
-    const syncedAt = now().toISOString();
-    const repositories = await Promise.all(
-      resolutions.map((r) => limit(() => applyRepository(r, { repository: r.name, fetcher, store, layout: config.modules, metadataDir: config.storage.metadata }, config, syncedAt, events))),
-    );
-    await store.syncDirectories();
-    const outcome = await publish(config, source, previous, repositories, options.repositories !== undefined && options.repositories.length > 0, now());
-    const summary = summarize({ started, dryRun, resolutions, blobPlan, source, repositories, published: outcome, fetcher });
-    // Under the same lock, so nothing can publish between this sync and its gc.
-    if (config.retention.gcAfterSync) summary.gc = await runGc(config, { lockHeld: true, now: now() });
+    const summary = await syncLocked(config, source, events, options, { store, started, now, dryRun });
+    if (!dryRun) await recordRun(config.storage.state, { startedAt, finishedAt: new Date(), summary });
     return summary;
+  } catch (error) {
+    // status shows a run that died too; the original error is what the caller needs.
+    if (!dryRun) await recordRun(config.storage.state, { startedAt, error }).catch(() => {});
+    throw error;
   } finally {
     await lock?.release();
   }
+}
+
+interface RunContext {
+  store: ObjectStore;
+  started: number;
+  now: () => Date;
+  dryRun: boolean;
+}
+
+async function syncLocked(config: Config, source: Source, events: SyncEvents, options: SyncOptions, { store, started, now, dryRun }: RunContext): Promise<SyncSummary> {
+  if (!dryRun) {
+    await checkHardlinks(store.layout.objects, config.storage.tree);
+    await store.init();
+  }
+  const published = await readCurrentGeneration(config.storage.metadata);
+  // A changed module layout re-resolves every tag (blobs stay in the store) so every path moves.
+  const previous = published && sameLayout(published.index, config.modules) ? published : undefined;
+  const names = await selectNames(config, source, options.repositories);
+  events.repositoriesSelected?.(names);
+
+  // Phase 1: tags and manifests (reads only).
+  const cache = new ManifestCache();
+  const limit = pLimit(REPOSITORY_CONCURRENCY);
+  const resolutions = await Promise.all(names.map((name) => limit(() => resolveRepository(config, source, cache, name, previous?.repositories.get(name)))));
+
+  // Plan: distinct blobs of new tags, minus what the store has.
+  const needs = new Map<Digest, { blob: BlobRef; repository: string }>();
+  for (const r of resolutions) for (const state of r.tags.values()) if (state.kind === 'new') for (const blob of state.resolved.blobs.values()) if (!needs.has(blob.digest)) needs.set(blob.digest, { blob, repository: r.name });
+  const present = new Set<Digest>();
+  await Promise.all([...needs.values()].map(async ({ blob }) => (await store.has(blob.digest, blob.size)) && present.add(blob.digest)));
+  const blobPlan = planBlobs([...needs.values()].map(({ blob }) => blob), (need) => present.has(need.digest));
+  events.blobsPlanned?.(blobPlan.fetch.length, blobPlan.bytesToFetch);
+  if (dryRun) return summarize({ started, dryRun, resolutions, blobPlan, source, repositories: [], published: undefined, fetcher: undefined });
+
+  // Phase 2: fetch each missing blob once, link every new tag's blobs, store its manifests.
+  const fetcher = new BlobFetcher(source, store, events);
+  const syncedAt = now().toISOString();
+  const repositories = await Promise.all(
+    resolutions.map((r) => limit(() => applyRepository(r, { repository: r.name, fetcher, store, layout: config.modules, metadataDir: config.storage.metadata }, config, syncedAt, events))),
+  );
+  await store.syncDirectories();
+  const outcome = await publish(config, source, previous, repositories, options.repositories !== undefined && options.repositories.length > 0, now());
+  const summary = summarize({ started, dryRun, resolutions, blobPlan, source, repositories, published: outcome, fetcher });
+  // Under the same lock, so nothing can publish between this sync and its gc.
+  if (config.retention.gcAfterSync) summary.gc = await runGc(config, { lockHeld: true, now: now() });
+  // Mirrors (quick-fedora-mirror) and MirrorManager read these; rewritten only when changed.
+  await writeFileLists(config.storage.tree, outcome.modules, { stateDir: config.storage.state });
+  return summary;
 }
 
 /** Apply a repository's tags (concurrently); a tag that fails keeps what was published for it. */
@@ -139,16 +161,17 @@ async function publish(config: Config, source: Source, previous: Generation | un
     else next.delete(repo.name);
   }
   const unchanged = previous && next.size === previous.repositories.size && [...next].every(([name, repo]) => previous.repositories.get(name) === repo);
-  if (unchanged) return { id: previous.id, published: false, repositories: [...next.values()] };
+  if (unchanged) return { id: previous.id, published: false, repositories: [...next.values()], modules: previous.index.modules };
+  const modules = indexModules(config.modules, [...next.values()].flatMap((repo) => Object.values(repo.blobs).map((blob) => blob.modules)));
   const id = await publishGeneration(config.storage.metadata, {
-    modules: indexModules(config.modules, [...next.values()].flatMap((repo) => Object.values(repo.blobs).map((blob) => blob.modules))),
+    modules,
     source: source.description,
     generator: GENERATOR,
     createdAt: at.toISOString(),
     repositories: [...next.values()],
     keepGenerations: config.metadata.keepGenerations,
   });
-  return { id, published: true, repositories: [...next.values()] };
+  return { id, published: true, repositories: [...next.values()], modules };
 }
 
 function summarize(input: {

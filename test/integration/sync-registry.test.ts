@@ -79,11 +79,13 @@ describe('sync from a real docker-registry', () => {
         expect(await sha256File(file), `${repo} ${digest}`).toBe(digest.slice(7));
       }
     }
-    // Nothing else in the tree: no candidates, no temp files.
-    const files = (await listFiles(tree)).map((f) => path.relative(tree, f));
+    // Nothing else in the tree but the module's file list: no candidates, no temp files.
+    const all = (await listFiles(tree)).map((f) => path.relative(tree, f));
+    expect(all).toContain('fullfiletimelist-containers');
+    const files = all.filter((f) => f !== 'fullfiletimelist-containers');
     const expected = stable().flatMap((repo) => generated.repositories[repo]!.blobs.map((d) => `${repo}/_blobs/sha256/${d.slice(7)}`));
     expect(files.sort()).toEqual([...new Set(expected)].sort());
-    expect((await readdir(tree)).sort()).toEqual(['stable']);
+    expect((await readdir(tree)).sort()).toEqual(['fullfiletimelist-containers', 'stable']);
     // Each distinct blob crossed the wire exactly once, shared base included.
     const blobGets = await registry.countRequests({ method: 'GET', pathPattern: /\/blobs\/sha256:/ });
     expect(blobGets).toBe(new Set(expected.map((p) => path.basename(p))).size);
