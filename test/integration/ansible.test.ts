@@ -121,6 +121,40 @@ async function packRelease(staging: string): Promise<string> {
   return join(tmp, (JSON.parse(stdout) as { filename: string }[])[0]!.filename);
 }
 
+interface Service {
+  /** The first JSON document the command printed (--json): where it listens. */
+  started: Record<string, unknown>;
+  stderr: () => string;
+  /** SIGTERM, then the stderr it wrote. */
+  stop: () => Promise<string>;
+}
+
+/** Starts a unit's ExecStart (plus --json) as the blobmirror user, as systemd would. */
+async function startUnit(unitFile: string): Promise<Service> {
+  const unit = await readFile(unitFile, 'utf8');
+  const execStart = /^ExecStart=(.+)$/m.exec(unit)![1]!.split(' ');
+  const child = spawn('runuser', ['-u', user, '--', ...execStart, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const stop = async () => {
+    child.kill('SIGTERM');
+    await exited;
+    return stderr;
+  };
+  let stdout = '';
+  for await (const chunk of child.stdout) {
+    stdout += (chunk as Buffer).toString();
+    if (stdout.trimEnd().endsWith('}')) break;
+  }
+  try {
+    return { started: JSON.parse(stdout) as Record<string, unknown>, stderr: () => stderr, stop };
+  } catch {
+    await stop();
+    throw new Error(`${execStart.join(' ')} did not start: ${stdout}\n${stderr}`);
+  }
+}
+
 interface IndexJson {
   generation: string;
   repositories: Record<string, { path: string; tags: number }>;
@@ -216,6 +250,8 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
         blobmirror_registry_password: registry.auth!.password,
         blobmirror_registry_options: { retries: 1, timeoutSeconds: 10 },
         blobmirror_repositories_include: ['stable/**'],
+        // Excludes that would swallow stable/app-3 if sync.yml's glob matching got `.` or `*` wrong.
+        blobmirror_repositories_exclude: ['stable/app.3', 'stable/*/private'],
         blobmirror_tags_exclude: ['^nightly-'],
         blobmirror_keep_generations: 3,
         blobmirror_systemd: false,
@@ -225,10 +261,13 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
         blobmirror_listen: true,
         blobmirror_listen_config: { webhook: { address: '127.0.0.1', port: 0, secretFile: p.webhookSecretFile }, coalesceSeconds: 1 },
         blobmirror_listen_webhook_secret: webhookSecret,
+        blobmirror_serve: true,
+        blobmirror_serve_listen: '127.0.0.1:0',
+        blobmirror_mirror_list: { version: 1, master: 'http://127.0.0.1:9/containers', mirrors: [{ url: 'http://mirror.example.net/containers' }] },
         blobmirror_rsyncd_snippet_dir: dirname(p.rsyncdSnippet),
         blobmirror_rsyncd_main_conf: p.rsyncdConf,
         blobmirror_rsyncd_lock_file: join(tmp, 'rsyncd.lock'),
-        blobmirror_bodhi_repositories: { 'app-3': 'stable/app-3', toolbox: ['stable/app-1', 'stable/app-2'] },
+        blobmirror_bodhi_repositories: { 'app-3': 'stable/app-3', priv: 'stable/x/private', toolbox: ['stable/app-1', 'stable/app-2'] },
       }),
     );
     await mkdir(p.units, { recursive: true });
@@ -287,7 +326,7 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
     expect(checked).toMatchObject({
       valid: true,
       source: { url: registry.url, auth: 'configured' },
-      repositories: { include: ['stable/**'], exclude: [] },
+      repositories: { include: ['stable/**'], exclude: ['stable/app.3', 'stable/*/private'] },
       tags: { exclude: ['^nightly-'] },
       storage: { tree: p.tree, metadata: p.metadata, state: p.state },
     });
@@ -321,7 +360,7 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
 
   it('renders systemd units that systemd-analyze accepts, the listen service restarting on failure', async () => {
     const p = paths();
-    const units = ['blobmirror-sync.service', 'blobmirror-sync.timer', 'blobmirror-listen.service'];
+    const units = ['blobmirror-sync.service', 'blobmirror-sync.timer', 'blobmirror-listen.service', 'blobmirror-serve.service'];
     expect((await readdir(p.units)).sort()).toEqual(units.sort());
     const listen = await readFile(join(p.units, 'blobmirror-listen.service'), 'utf8');
     expect(listen).toContain(`ExecStart=${p.bin} listen -c ${p.config}`);
@@ -335,29 +374,16 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
   });
 
   it('starts blobmirror listen from the unit\'s ExecStart as the blobmirror user, reading its webhook secret', async () => {
-    const unit = await readFile(join(paths().units, 'blobmirror-listen.service'), 'utf8');
-    const execStart = /^ExecStart=(.+)$/m.exec(unit)![1]!.split(' ');
-    const listen = spawn('runuser', ['-u', user, '--', ...execStart, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    listen.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => listen.once('close', resolve));
+    const listen = await startUnit(join(paths().units, 'blobmirror-listen.service'));
     try {
-      let stdout = '';
-      for await (const chunk of listen.stdout) {
-        stdout += (chunk as Buffer).toString();
-        if (stdout.trimEnd().endsWith('}')) break;
-      }
-      expect(stdout, stderr).toContain('"webhook"');
-      const { webhook } = JSON.parse(stdout) as { webhook: string };
+      const webhook = listen.started.webhook as string;
       const post = (headers: Record<string, string>) => fetch(webhook, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"events": []}' });
       expect((await post({})).status).toBe(401);
       expect((await post({ authorization: `Bearer ${webhookSecret}` })).status).toBe(200);
     } finally {
-      listen.kill('SIGTERM');
+      // runuser passes SIGTERM on and then ends by the same signal; listen's own word is its log.
+      expect(await listen.stop()).toMatch(/"msg":"stopped"/);
     }
-    // runuser passes SIGTERM on and then ends by the same signal; listen's own word is its log.
-    await exited;
-    expect(stderr).toMatch(/"msg":"stopped"/);
   });
 
   it('syncs the repositories given with -e repos=[...] into the tree and metadata', async () => {
@@ -391,16 +417,31 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
     expect(Object.keys((await currentIndex()).repositories).sort()).toEqual(['stable/app-1', 'stable/app-2']);
   });
 
+  it('starts blobmirror serve from the unit\'s ExecStart: tags from the metadata, blobs redirected to the mirror list', async () => {
+    const serve = await startUnit(join(paths().units, 'blobmirror-serve.service'));
+    try {
+      const base = serve.started.url as string;
+      const tags = await fetch(`${base}/v2/stable/app-1/tags/list`);
+      expect(tags.status, serve.stderr()).toBe(200);
+      expect(((await tags.json()) as { tags: string[] }).tags.sort()).toEqual(Object.keys(images.repositories['stable/app-1']!.tags).sort());
+      const blob = images.repositories['stable/app-1']!.blobs[0]!;
+      const redirect = await fetch(`${base}/v2/stable/app-1/blobs/${blob}`, { redirect: 'manual' });
+      expect(redirect.status).toBe(307);
+      expect(redirect.headers.get('location')).toMatch(/^http:\/\/(mirror\.example\.net|127\.0\.0\.1:9)\/containers\/stable\/app-1\/_blobs\/sha256\//);
+    } finally {
+      await serve.stop();
+    }
+  });
+
   it('syncs a bodhi container update through the repository map and skips what the config does not select', async () => {
     const message = join(tmp, 'bodhi.json');
     const update = (contentType: string, nvrs: string[]) => ({
       msg: { agent: 'bodhi', update: { alias: `FEDORA-2024-${contentType}`, content_type: contentType, status: 'stable', builds: nvrs.map((nvr) => ({ nvr, type: contentType, signed: true })) } },
     });
-    await writeFile(message, JSON.stringify(update('container', ['app-3-1.1-1.fc41', 'candidate-thing-2.0-3.fc41'])));
+    await writeFile(message, JSON.stringify(update('container', ['app-3-1.1-1.fc41', 'candidate-thing-2.0-3.fc41', 'priv-1-1.fc41'])));
     const result = await playbook('sync.yml', '-e', `@${message}`);
     expectSuccess(result);
-    expect(result.flat).toContain('Not selected by');
-    expect(result.flat).toContain('candidate-thing');
+    expect(result.flat).toContain('skipped: candidate-thing, stable/x/private');
     await expectRepositoryInTree('stable/app-3');
     expect(Object.keys((await currentIndex()).repositories).sort()).toEqual(['stable/app-1', 'stable/app-2', 'stable/app-3']);
 
@@ -450,13 +491,32 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
     }
   });
 
-  it('verify.yml passes on a healthy mirror and fails the play when the registry is gone (interim dry-run check)', async () => {
+  it('verify.yml runs blobmirror verify: clean, a missing tree link fails the play, --repair fixes it', async () => {
     const ok = await playbook('verify.yml');
+    expectSuccess(ok);
+    expect(ok.flat).toContain('verify clean');
+
+    const tree = paths().tree;
+    const victim = (await filesUnder(tree)).find((f) => f.startsWith('stable/app-2/_blobs/'))!;
+    await rm(join(tree, victim));
+    const broken = await playbook('verify.yml');
+    expect(broken.code).not.toBe(0);
+    expect(broken.flat).toContain('blobmirror verify exited 1');
+    expect(broken.flat).toContain(`missing-link ${join(tree, victim)}`);
+
+    const repaired = await playbook('verify.yml', '-e', '{"blobmirror_verify_args": ["--repair"]}');
+    expectSuccess(repaired);
+    expect(repaired.recap!.changed).toBe(1);
+    expect(existsSync(join(tree, victim))).toBe(true);
+  });
+
+  it('verify.yml\'s interim mode (sync --dry-run) passes, and fails the play when the registry is gone', async () => {
+    const ok = await playbook('verify.yml', '-e', 'blobmirror_verify_mode=dry-run');
     expectSuccess(ok);
     expect(ok.flat).toContain('interim check ok (sync --dry-run)');
 
     await registry.stop();
-    const failed = await playbook('verify.yml');
+    const failed = await playbook('verify.yml', '-e', 'blobmirror_verify_mode=dry-run');
     expect(failed.code).not.toBe(0);
     expect(failed.flat).toMatch(/blobmirror sync --dry-run exited [1-9]/);
   });
@@ -475,14 +535,29 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
     expect(await readFile(paths().config, 'utf8')).toBe(before);
   });
 
-  it('switches the schedule to cron, removing the timer', async () => {
-    const cron = join(tmp, 'cron.json');
-    await writeFile(cron, JSON.stringify({ blobmirror_schedule: 'cron' }));
-    expectSuccess(await playbook('deploy.yml', '-e', `@${cron}`));
+  it('switches the schedule to cron, removing the timer; modules per architecture get rsync modules', async () => {
+    const changes = join(tmp, 'cron.json');
+    await writeFile(
+      changes,
+      JSON.stringify({
+        blobmirror_schedule: 'cron',
+        blobmirror_platforms: ['linux/amd64', 'linux/arm64/v8'],
+        blobmirror_modules_per_architecture: true,
+        blobmirror_retention_options: { graceDays: 2, gcAfterSync: true },
+      }),
+    );
+    expectSuccess(await playbook('deploy.yml', '-e', `@${changes}`));
     const p = paths();
     const entry = await readFile(p.cron, 'utf8');
     expect(entry).toContain(`*/30 * * * * ${user} ${p.bin} sync -c ${p.config} --quiet --log-format json`);
-    expect((await readdir(p.units)).sort()).toEqual(['blobmirror-listen.service']);
+    expect((await readdir(p.units)).sort()).toEqual(['blobmirror-listen.service', 'blobmirror-serve.service']);
+    const config = await readFile(p.config, 'utf8');
+    expect(config).toContain('perArchitecture: true');
+    expect(config).toContain('gcAfterSync: true');
+    const snippet = await readFile(p.rsyncdSnippet, 'utf8');
+    expect(snippet).toContain('[containers]');
+    expect(snippet).toContain(`[containers-amd64]\n    comment = container image blobs (blobmirror tree), amd64 only\n    path = ${p.tree}/amd64\n`);
+    expect(snippet).toContain('[containers-arm64]');
   });
 
   it('never shows the registry password in any output', () => {
