@@ -120,7 +120,7 @@ export class RegistrySource implements Source {
         try {
           this.stats.blobGets++;
           const range: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-          response = await this.#transport.request('GET', `/v2/${repository}/blobs/${digest}`, pullScope(repository), range);
+          response = await this.#transport.request('GET', `/v2/${repository}/blobs/${digest}`, pullScope(repository), range, true);
           if (response.status === 416 && offset > 0) {
             // We hold `offset` bytes and the registry has no more: the descriptor's size is a lie.
             drain(response.body);
