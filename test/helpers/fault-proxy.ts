@@ -29,9 +29,7 @@ export type Fault =
   /** The whole answer made up by the test; upstream is not asked. */
   | { kind: 'respond'; status?: number; headers?: Record<string, string>; body?: string | Buffer | ((request: IncomingHttpHeaders) => string) }
   /** Ask upstream for another path (a synthetic repository borrowing real blobs). */
-  | { kind: 'forward'; path: (path: string) => string }
-  /** Upstream's body through `edit`; Content-Length follows the edited body. */
-  | { kind: 'rewrite'; edit: (body: Buffer, headers: IncomingHttpHeaders) => { body: Buffer | string; headers?: Record<string, string> } };
+  | { kind: 'forward'; path: (path: string) => string };
 
 export interface FaultRule {
   method?: string;
@@ -158,13 +156,6 @@ export async function startFaultProxy(options: { upstream: string; seed?: string
     const status = response.statusCode ?? 502;
     record.status = status;
     const length = Number(response.headers['content-length'] ?? Number.NaN);
-
-    if (fault?.kind === 'rewrite') {
-      const chunks: Buffer[] = [];
-      for await (const chunk of response) chunks.push(chunk as Buffer);
-      const edited = fault.edit(Buffer.concat(chunks), response.headers);
-      return answer(status, { ...(passHeaders as Record<string, string>), ...edited.headers }, edited.body);
-    }
 
     // Body faults act on successful bodies only; errors from upstream pass through untouched.
     const bodyFault = status === 200 || status === 206 ? fault : undefined;

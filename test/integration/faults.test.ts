@@ -88,9 +88,14 @@ const CASES: FaultCase[] = [
     outcome: { code: 'DIGEST_MISMATCH', message: /blob sha256:[0-9a-f]{64} of stable\/app-1: content hashes to sha256:[0-9a-f]{64}, not sha256:/ },
   },
   {
-    name: '500 on a manifest GET once: retried',
-    rules: () => [{ method: 'GET', path: /\/manifests\//, times: 1, fault: { kind: 'status', status: 500 } }],
+    name: '500 on the second manifest GET: retried',
+    rules: () => [{ method: 'GET', path: /\/manifests\//, skip: 1, times: 1, fault: { kind: 'status', status: 500 } }],
     outcome: 'recovers',
+    check: (ctx) => {
+      const gets = ctx.proxy.requests.filter((r) => r.method === 'GET' && r.path.includes('/manifests/'));
+      expect(gets.map((r) => r.status).slice(0, 2)).toEqual([200, 500]);
+      expect(gets.slice(2).some((r) => r.path === gets[1]!.path && r.status === 200)).toBe(true);
+    },
   },
   {
     name: '502 on a tags list once: retried',
