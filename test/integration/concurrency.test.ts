@@ -59,7 +59,7 @@ describe('concurrent syncs and readers', () => {
     const root = path.join(work, 'together');
     const config = await configAt(work, 'together', proxy.url, root);
     // Slow downloads keep the first run holding the lock while the second starts.
-    proxy.throttle(2 * MiB);
+    proxy.throttle(1 * MiB);
     try {
       const [a, b] = await Promise.all([runCli(['sync', '-c', config, '--json']), runCli(['sync', '-c', config, '--json'])]);
       const codes = [a.code, b.code].sort();
@@ -95,7 +95,7 @@ describe('concurrent syncs and readers', () => {
   it('gc and verify while a sync runs: refused with exit 3, or with --wait-lock run after it', async () => {
     const root = path.join(work, 'gc-verify');
     const config = await configAt(work, 'gc-verify', proxy.url, root);
-    proxy.throttle(2 * MiB);
+    proxy.throttle(MiB / 2);
     try {
       const sync = runCli(['sync', '-c', config, '--json']);
       // Started once the sync holds the lock.
