@@ -146,10 +146,19 @@ export class RegistryTransport {
     const credentials = this.#options.credentials;
     // The realm is where the registry tells us to authenticate, so it gets the credentials
     // (as docker and containers/image do), but nothing it redirects to does.
-    const response = await withRetry(this.#options.retry, () =>
-      this.#follow(this.#api, 'GET', url.href, credentials ? { authorization: basic(credentials) } : {}, url.origin),
-    );
     const what = `token endpoint ${url.origin}${url.pathname} for scope ${scope}`;
+    const response = await withRetry(this.#options.retry, async () => {
+      const answer = await this.#follow(this.#api, 'GET', url.href, credentials ? { authorization: basic(credentials) } : {}, url.origin);
+      // An auth service hiccup (429, 5xx) is as transient as the registry's own.
+      if (answer.status === 429 || answer.status >= 500) {
+        throw new RegistryError('AUTH_FAILED', `${what} answered ${answer.status}${await this.errorText(answer)}`, {
+          status: answer.status,
+          retryable: true,
+          retryAfterMs: parseRetryAfter(header(answer.headers['retry-after'])),
+        });
+      }
+      return answer;
+    });
     if (response.status !== 200) throw authFailed(`${what} answered ${response.status}${await this.errorText(response)}`);
     const body = parseJsonObject(await readBounded(response.body, MAX_TOKEN_BODY, what), what);
     const token = typeof body.token === 'string' && body.token ? body.token : body.access_token;
