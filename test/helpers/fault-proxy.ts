@@ -29,7 +29,9 @@ export type Fault =
   /** The whole answer made up by the test; upstream is not asked. */
   | { kind: 'respond'; status?: number; headers?: Record<string, string>; body?: string | Buffer | ((request: IncomingHttpHeaders) => string) }
   /** Ask upstream for another path (a synthetic repository borrowing real blobs). */
-  | { kind: 'forward'; path: (path: string) => string };
+  | { kind: 'forward'; path: (path: string) => string }
+  /** Upstream's answer with its headers edited (e.g. a challenge's realm pointed elsewhere). */
+  | { kind: 'edit-headers'; edit: (headers: Record<string, string | string[]>) => Record<string, string | string[]> };
 
 export interface FaultRule {
   method?: string;
@@ -152,7 +154,8 @@ export async function startFaultProxy(options: { upstream: string; seed?: string
       out.once('error', reject);
       out.end();
     });
-    const passHeaders = Object.fromEntries(Object.entries(response.headers).filter(([name]) => !HOP_HEADERS.has(name))) as Record<string, string | string[]>;
+    const upstreamHeaders = Object.fromEntries(Object.entries(response.headers).filter(([name]) => !HOP_HEADERS.has(name))) as Record<string, string | string[]>;
+    const passHeaders = fault?.kind === 'edit-headers' ? fault.edit(upstreamHeaders) : upstreamHeaders;
     const status = response.statusCode ?? 502;
     record.status = status;
     const length = Number(response.headers['content-length'] ?? Number.NaN);
