@@ -5,12 +5,13 @@
 // message, bodhi messages), verify.yml (interim dry-run check), and a bad variable failing the
 // play with blobmirror's own error.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -42,6 +43,8 @@ let registry: RegistryHandle;
 let images: GeneratedImages;
 let varsFile: string;
 let lint: Promise<{ code: number; output: string }>;
+let tarball: string;
+let tarballServer: Server;
 const user = `bmt${process.pid % 100000}`;
 const webhookSecret = `hook-${randomBytes(9).toString('base64url')}`;
 const outputs: string[] = [];
@@ -219,7 +222,15 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
     // Lint runs while the tarball, the fixture and the registry are made.
     lint = spawnCollect('ansible-lint', ['--nocolor'], { cwd: ANSIBLE_DIR, env, timeoutMs: 170_000 });
 
-    const tarball = await packRelease(join(tmp, 'package'));
+    tarball = await packRelease(join(tmp, 'package'));
+    // Deploys install from an http URL (with a checksum); the last one from the path.
+    const tarballBytes = await readFile(tarball);
+    tarballServer = createHttpServer((request, response) => {
+      if (request.url === `/releases/${basename(tarball)}`) response.writeHead(200, { 'content-type': 'application/gzip' }).end(tarballBytes);
+      else response.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => tarballServer.listen(0, '127.0.0.1', resolve));
+    const tarballUrl = `http://127.0.0.1:${(tarballServer.address() as AddressInfo).port}/releases/${basename(tarball)}`;
 
     [images, registry] = await Promise.all([
       generateImages(fixtureSpec({ repos: 3, candidateRepos: 1, tagsPerRepo: 2, baseBytes: 64 * KiB, repoBytes: 8 * KiB, tagBytes: 2 * KiB }), join(tmp, 'layout')),
@@ -235,7 +246,8 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
         blobmirror_hosts: 'all',
         blobmirror_become: false,
         blobmirror_install_nodejs: false,
-        blobmirror_tarball: tarball,
+        blobmirror_tarball: tarballUrl,
+        blobmirror_tarball_checksum: `sha256:${createHash('sha256').update(tarballBytes).digest('hex')}`,
         blobmirror_prefix: p.prefix,
         blobmirror_npm_install_args: ['--no-audit', '--no-fund', '--prefer-offline'],
         blobmirror_bin_link: '',
@@ -276,6 +288,7 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
 
   afterAll(async () => {
     await registry?.stop();
+    tarballServer?.close();
     if (tmp && !process.env.BLOBMIRROR_KEEP_TMP) {
       // The role created a system user and group for this run.
       await run('userdel', [user]).catch(() => undefined);
@@ -295,14 +308,20 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
     expect(linted.output).toMatch(/Passed with production profile: 0 failure\(s\), 0 warning\(s\)/);
   });
 
-  it('deploys into a temporary prefix, and a second run changes nothing', async () => {
+  it('deploys into a temporary prefix (after a --check run that changes nothing), and a second run changes nothing', async () => {
+    const check = await playbook('deploy.yml', '--check', '--diff');
+    expectSuccess(check);
+    expect(check.recap!.changed).toBeGreaterThan(0);
+    expect(existsSync(paths().prefix)).toBe(false);
+
     const first = await playbook('deploy.yml');
     expectSuccess(first);
     expect(first.recap!.changed).toBeGreaterThan(0);
     const p = paths();
     expect((await run(p.bin, ['--version'])).stdout.trim()).toBe(JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')).version);
 
-    const second = await playbook('deploy.yml');
+    // -v prints every task's result: the secrets must stay hidden there too.
+    const second = await playbook('deploy.yml', '-v');
     expectSuccess(second);
     expect(second.recap).toMatchObject({ changed: 0, failed: 0 });
     expect(second.output).not.toMatch(/Install blobmirror with npm \*+\n(changed|ok)/);
@@ -541,6 +560,7 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
       changes,
       JSON.stringify({
         blobmirror_schedule: 'cron',
+        blobmirror_tarball: tarball,
         blobmirror_platforms: ['linux/amd64', 'linux/arm64/v8'],
         blobmirror_modules_per_architecture: true,
         blobmirror_retention_options: { graceDays: 2, gcAfterSync: true },
