@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import type { Config } from '../config/load.js';
-import { UsageError } from '../errors.js';
+import { UsageError, describeError } from '../errors.js';
 import { runGc } from '../gc/run-gc.js';
 import { writeFileLists } from '../publish/file-list.js';
 import { recordRun } from '../publish/last-run.js';
@@ -61,7 +61,12 @@ export async function runSync(config: Config, source: Source, events: SyncEvents
   const startedAt = new Date(started);
   try {
     const summary = await syncLocked(config, source, events, options, { store, started, now, dryRun });
-    if (!dryRun) await recordRun(config.storage.state, { startedAt, finishedAt: new Date(), summary });
+    // The run's own result matters more than its status record: a full disk must not hide it.
+    if (!dryRun) {
+      await recordRun(config.storage.state, { startedAt, finishedAt: new Date(), summary }).catch((error: unknown) =>
+        events.warn?.(`cannot record this run for blobmirror status: ${describeError(error)}`),
+      );
+    }
     return summary;
   } catch (error) {
     // status shows a run that died too; the original error is what the caller needs.
