@@ -20,6 +20,9 @@ export async function listAll(dir: string): Promise<string[]> {
 const BLOB_PATH = /^(.+)\/_blobs\/(sha256)\/([0-9a-f]{64})$/;
 const FILE_LIST = /^([^/]+\/)?fullfiletimelist-[^/]+$/;
 
+/** A module's file list: its content carries times, so two equal trees may differ in it. */
+export const isFileList = (rel: string): boolean => FILE_LIST.test(rel);
+
 /**
  * Problems in a tree: a file not at `<repo>/_blobs/sha256/<hex>` (nor a file list), or whose
  * bytes do not hash to `<hex>`. Empty means every file is a verified blob.
@@ -28,7 +31,7 @@ export async function treeProblems(tree: string): Promise<string[]> {
   const problems: string[] = [];
   for (const rel of await listAll(tree)) {
     // A module's file list (at the tree root, or at <arch>/ with modules per architecture).
-    if (FILE_LIST.test(rel)) continue;
+    if (isFileList(rel)) continue;
     const match = BLOB_PATH.exec(rel);
     const info = await lstat(path.join(tree, rel));
     if (!match || !info.isFile()) {
