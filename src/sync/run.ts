@@ -1,3 +1,4 @@
+import path from 'node:path';
 import pLimit from 'p-limit';
 import type { Config } from '../config/load.js';
 import { UsageError, describeError } from '../errors.js';
@@ -7,9 +8,10 @@ import { recordRun } from '../publish/last-run.js';
 import type { Digest } from '../oci/digest.js';
 import type { BlobRef } from '../oci/manifest.js';
 import { isRepositoryName } from '../oci/reference.js';
-import { publishGeneration, readCurrentGeneration, type Generation } from '../publish/generations.js';
+import { MANIFESTS, publishGeneration, readCurrentGeneration, type Generation } from '../publish/generations.js';
 import type { RepositoryMetadata } from '../publish/metadata-types.js';
 import type { Source } from '../source/source.js';
+import { sweepLeftovers } from '../store/leftovers.js';
 import { checkHardlinks } from '../store/link-check.js';
 import { acquireLock } from '../store/lock.js';
 import { ObjectStore } from '../store/object-store.js';
@@ -86,6 +88,10 @@ interface RunContext {
 
 async function syncLocked(config: Config, source: Source, events: SyncEvents, options: SyncOptions, { store, started, now, dryRun }: RunContext): Promise<SyncSummary> {
   if (!dryRun) {
+    // Under the lock and before writing anything: what killed runs left behind goes.
+    const { metadata, tree, state } = config.storage;
+    const swept = await sweepLeftovers([{ dir: path.join(metadata, MANIFESTS), deep: true }, { dir: metadata }, { dir: tree }, { dir: state }, { dir: store.layout.objects }]);
+    if (swept.length) events.warn?.(`removed ${swept.length} temp file(s) left by an interrupted run`, { files: swept.slice(0, 10) });
     await checkHardlinks(store.layout.objects, config.storage.tree);
     await store.init();
   }

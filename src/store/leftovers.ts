@@ -1,0 +1,43 @@
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { isTempFileName } from './fs-durable.js';
+
+// Temp files a killed run left behind. Every temp name carries its writer's pid (fs-durable.ts,
+// link-check.ts, publishGeneration's `.current-<pid>`), so one whose pid is not a live process is
+// garbage, whoever looks. sync sweeps the cheap places at start, under the tree lock: the
+// manifests and the top levels of the metadata, the tree (file lists, link-check probes) and
+// the state directory. A `.link-` temp deep in the tree (a link-then-rename window) is left to
+// gc and verify, which walk the whole tree anyway.
+
+const PID = /(?:\.(?:tmp|link)-|linkcheck-|^\.current-)(\d+)(?:-|$)/;
+
+function writerAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A temp file (or `.current-<pid>` symlink) whose writer is gone. */
+export function isLeftover(name: string): boolean {
+  const pid = PID.exec(name)?.[1];
+  return pid !== undefined && (isTempFileName(name) || name.startsWith('.current-')) && !writerAlive(Number(pid));
+}
+
+/** Remove the leftovers directly in each of `dirs` (and below, for `deep` ones); returns their paths. */
+export async function sweepLeftovers(dirs: ReadonlyArray<{ dir: string; deep?: boolean }>): Promise<string[]> {
+  const removed: string[] = [];
+  for (const { dir, deep } of dirs) {
+    const entries = await readdir(dir, { recursive: deep ?? false, withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (entry.isDirectory() || !isLeftover(entry.name)) continue;
+      const file = path.join(entry.parentPath, entry.name);
+      await rm(file, { force: true });
+      removed.push(file);
+    }
+  }
+  return removed;
+}
