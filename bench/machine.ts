@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpus, loadavg, release, totalmem } from 'node:os';
+import { cpus, release, totalmem } from 'node:os';
 import { promisify } from 'node:util';
 import type { Machine } from './results.js';
 
@@ -11,7 +11,7 @@ const firstLine = async (file: string, args: string[]) => {
 };
 
 /** What the figures depend on: hardware, kernel, filesystem, tool versions, and how busy it was. */
-export async function describeMachine(workDir: string, loadAtStart: number): Promise<Machine> {
+export async function describeMachine(workDir: string, load: Record<string, number>): Promise<Machine> {
   return {
     cpuModel: cpus()[0]?.model ?? 'unknown',
     cpus: cpus().length,
@@ -25,7 +25,6 @@ export async function describeMachine(workDir: string, loadAtStart: number): Pro
       rsync: await firstLine('rsync', ['--version']),
       openssl: await firstLine('openssl', ['version']),
     },
-    loadAtStart,
-    loadAtEnd: loadavg()[0]!,
+    load,
   };
 }

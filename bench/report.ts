@@ -69,7 +69,9 @@ export function renderTable(r: BenchResult): string {
       `(${bytes(f.registryBytes)} in the registry).`,
     '',
     `Machine: ${m.cpuModel}, ${m.cpus} cores, ${bytes(m.memoryBytes)} memory, Linux ${m.kernel}, ${m.filesystem}, Node ${m.node}; ` +
-      `${Object.values(m.tools).join('; ')}. Load average (1 min): ${m.loadAtStart.toFixed(2)} at start, ${m.loadAtEnd.toFixed(2)} at end.`,
+      `${Object.values(m.tools).join('; ')}.`,
+    '',
+    `Load average (1 min) as each phase began: ${Object.entries(m.load).map(([name, value]) => `${name} ${value.toFixed(1)}`).join(', ')}.`,
     '',
     table(['Measure', 'Median', 'Min – max', 'Ratio'], rows),
     '',

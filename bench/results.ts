@@ -16,9 +16,8 @@ export interface Machine {
   /** Filesystem type of the work directory (store, floor writes, skopeo's dir). */
   filesystem: string;
   tools: Record<string, string>;
-  /** 1-minute load average when the benchmark started and when it ended. */
-  loadAtStart: number;
-  loadAtEnd: number;
+  /** 1-minute load average as each phase began (fixture, floor, full, …) and at the end. */
+  load: Record<string, number>;
 }
 
 export interface FixtureFacts {

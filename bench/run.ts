@@ -37,12 +37,17 @@ const SERVE_SECONDS: Record<BenchSize, number> = { small: 2, large: 10 };
 export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const { size, runs, cli, log } = options;
   const startedAt = new Date();
-  const loadAtStart = loadavg()[0]!;
+  const load: Record<string, number> = {};
+  // Other work on a 2-core machine moves every figure: record how busy it was as each phase began.
+  const phase = (name: string, line: string) => {
+    load[name] = loadavg()[0]!;
+    log(line);
+  };
   const work = await mkdtemp(path.join(tmpdir(), 'blobmirror-bench-'));
   const registry = await startRegistry();
   const skopeo = await createSkopeo();
   try {
-    log(`fixture (${size}): generating and pushing to ${registry.url}`);
+    phase('fixture', `fixture (${size}): generating and pushing to ${registry.url}`);
     const generated = await generateImages(fixture(size), path.join(work, 'layout'));
     await pushLayout(registry, generated.dir);
     const unique = await blobSizes(generated, isStable);
@@ -50,42 +55,48 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     const stableRepos = Object.keys(generated.repositories).filter(isStable).sort();
     const blobs = floorBlobs(generated, unique);
 
-    log(`floor: GET, sha256 and fsync'd writes of ${blobs.length} blobs, ${uniqueBytes} bytes`);
-    const getMs = stat(await repeat(runs, () => floorGet(registry.url, blobs)));
-    const hashMs = stat(await repeat(runs, () => floorHash(generated.dir, blobs, work)));
-    const writeMs = stat(await repeat(runs, () => floorWrite(path.join(work, 'floor-write'), blobs)));
-    const floorParts = { get: getMs, hash: hashMs, write: writeMs };
-    const slowest = (['get', 'hash', 'write'] as const).reduce((a, b) => (floorParts[a].median >= floorParts[b].median ? a : b));
-    const floorMs = floorParts[slowest].median;
-
-    log('blobmirror: full syncs into empty stores');
+    // The floor, blobmirror's full sync and skopeo's, in turn within each round, so whatever else
+    // loads the machine weighs on the three alike and their ratios stay fair.
     let config: { file: string; root: string } | undefined;
-    const full = await repeat(runs, async (run) => {
+    const dest = (run: number) => path.join(work, `skopeo-${run}`);
+    const rounds = await repeat(runs, async (run) => {
+      phase(`round ${run}`, `round ${run}/${runs}: floor (GET, sha256, fsync'd writes of ${blobs.length} blobs, ${uniqueBytes} bytes), blobmirror full sync, skopeo sync`);
+      const floor = {
+        get: await floorGet(registry.url, blobs),
+        hash: await floorHash(generated.dir, blobs, work),
+        write: await floorWrite(path.join(work, 'floor-write'), blobs),
+      };
       if (config) await rm(path.dirname(config.root), { recursive: true, force: true });
       config = await writeTestConfig({ registryUrl: registry.url, include: [STABLE_PATTERN] }, path.join(work, `blobmirror-${run}`));
-      return blobmirrorSync(cli, config.file, registry, work);
+      const full = await blobmirrorSync(cli, config.file, registry, work);
+      if (run > 1) await rm(dest(run - 1), { recursive: true, force: true });
+      return { floor, full, skopeo: await skopeoSync(skopeo, registry.host, stableRepos, dest(run), work) };
     });
+    const floorParts = {
+      get: stat(rounds.map((r) => r.floor.get)),
+      hash: stat(rounds.map((r) => r.floor.hash)),
+      write: stat(rounds.map((r) => r.floor.write)),
+    };
+    const slowest = (['get', 'hash', 'write'] as const).reduce((a, b) => (floorParts[a].median >= floorParts[b].median ? a : b));
+    const floorMs = floorParts[slowest].median;
+    const full = rounds.map((r) => r.full);
+    const skopeoRuns = rounds.map((r) => r.skopeo);
+
+    phase('disk', 'du and rsync -aH of the blobmirror tree and the skopeo dir');
     const { file: configFile, root } = config!;
-    const sync = () => blobmirrorSync(cli, configFile, registry, work);
-    log('blobmirror: no-op re-syncs');
-    const noop = await repeat(runs, sync);
     const tree = path.join(root, 'tree');
-    log('blobmirror: du and rsync -aH of the tree');
     const treeDiskBytes = await diskBytes(tree);
     const rootDiskBytes = await diskBytes(root);
     const treeRsync = await rsyncInto(tree, work);
-
-    log(`skopeo sync of ${stableRepos.length} repositories to dir`);
-    const dest = (run: number) => path.join(work, `skopeo-${run}`);
-    const skopeoRuns = await repeat(runs, async (run) => {
-      if (run > 1) await rm(dest(run - 1), { recursive: true, force: true });
-      return skopeoSync(skopeo, registry.host, stableRepos, dest(run), work);
-    });
     const skopeoDiskBytes = await diskBytes(dest(runs));
     const skopeoRsync = await rsyncInto(dest(runs), work);
     await rm(dest(runs), { recursive: true, force: true });
 
-    log(`serve: ${SERVE_SECONDS[size]} s of autocannon per figure`);
+    const sync = () => blobmirrorSync(cli, configFile, registry, work);
+    phase('noop', 'blobmirror: no-op re-syncs');
+    const noop = await repeat(runs, sync);
+
+    phase('serve', `serve: ${SERVE_SECONDS[size]} s of autocannon per figure`);
     const server = await startBenchServe(path.join(root, 'metadata'), work);
     const rates = await repeat(runs, () =>
       serveRates(
@@ -109,9 +120,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         for (const digest of added.keys()) known.add(digest);
         return result;
       });
-    log('blobmirror: incremental syncs (one new tag each)');
+    phase('incremental', 'blobmirror: incremental syncs (one new tag each)');
     const incremental = await change('incremental', incrementalTag);
-    log('blobmirror: base rebuilds (every repository gets a tag on a new base)');
+    phase('baseRebuild', 'blobmirror: base rebuilds (every repository gets a tag on a new base)');
     const rebuild = await change('rebuild', baseRebuild);
 
     const fullStats = syncStats(full);
@@ -122,7 +133,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       runs,
       startedAt: startedAt.toISOString(),
       durationMs: Date.now() - startedAt.getTime(),
-      machine: await describeMachine(work, loadAtStart),
+      machine: await describeMachine(work, { ...load, end: loadavg()[0]! }),
       fixture: {
         stableRepositories: stableRepos.length,
         stableTags: stableRepos.reduce((n, repo) => n + Object.keys(generated.repositories[repo]!.tags).length, 0),
@@ -132,7 +143,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         uniqueBytes,
         registryBytes: generated.blobBytes,
       },
-      floor: { getMs, hashMs, writeMs, concurrency: FLOOR_CONCURRENCY, floorMs, slowest },
+      floor: { getMs: floorParts.get, hashMs: floorParts.hash, writeMs: floorParts.write, concurrency: FLOOR_CONCURRENCY, floorMs, slowest },
       blobmirror: {
         full: fullStats,
         noop: syncStats(noop),
