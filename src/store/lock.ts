@@ -3,6 +3,7 @@ import { link, mkdir, readFile, unlink, writeFile, stat } from 'node:fs/promises
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockedError } from '../errors.js';
+import { asStoreError } from './fs-durable.js';
 
 export interface LockInfo {
   pid: number;
@@ -61,10 +62,13 @@ export async function readLock(file: string): Promise<LockInfo | undefined> {
 export async function acquireLock(file: string, options: AcquireOptions): Promise<Lock> {
   const info: LockInfo = { pid: process.pid, host: hostname(), command: options.command, since: new Date().toISOString() };
   const candidate = `${file}.${process.pid}`;
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(candidate, JSON.stringify(info));
   const deadline = Date.now() + (options.waitMs ?? 0);
   try {
+    // A full disk fails here first: say so plainly, and leave no half-written candidate.
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(candidate, JSON.stringify(info)).catch((error: unknown) => {
+      throw asStoreError(error, `writing the lock file ${candidate}`);
+    });
     for (;;) {
       try {
         await link(candidate, file);
