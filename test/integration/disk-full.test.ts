@@ -4,18 +4,18 @@
 // download. Where mounting is not permitted, ENOSPC is injected into the child's write streams
 // by a preloaded test hook (test/helpers/enospc-hook.mjs) instead.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readlink, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureSpec, generateImages, type GeneratedImages } from '../../src/demo/image-generator.js';
 import { jsonOf, runCli, writeTestConfig } from '../helpers/cli.js';
-import { pushLayout } from '../helpers/push.js';
+import { pushLayout, retag } from '../helpers/push.js';
 import { startRegistry, type RegistryHandle } from '../helpers/registry.js';
 import { masterOnlyMirrors } from '../helpers/mirrors-file.js';
 import { startServe } from '../helpers/serve-process.js';
-import { snapshot, treeProblems } from '../helpers/tree-check.js';
+import { snapshot, tempFiles, treeProblems } from '../helpers/tree-check.js';
 
 const run = promisify(execFile);
 const KiB = 1024;
@@ -111,5 +111,42 @@ describe('disk full', () => {
       expect(Object.keys(await snapshot(path.join(config.root, 'tree')))).toContain(`stable/app-1/_blobs/sha256/${digest.slice(7)}`);
     }
     console.log(`disk-full: ${mounted ? 'tmpfs 2 MiB grown to 64 MiB' : 'injected ENOSPC'}; resumed ${after.bytes.resumed} bytes after freeing space`);
+  });
+
+  it('a disk that fills up while publishing keeps `current` on a whole generation', async (ctx) => {
+    // Needs the real filesystem: the blobs are all there, only metadata has to be written.
+    if (!mounted) ctx.skip();
+    const config = { file: path.join(fsDir, 'config.yaml'), root: path.join(fsDir, 'mirror') };
+    const metadata = path.join(config.root, 'metadata');
+    const generation = await readlink(path.join(metadata, 'current'));
+    const before = await snapshot(path.join(metadata, generation));
+    // A new tag on a manifest the mirror already has: nothing to download, a generation to write.
+    await retag(registry, 'stable/app-2', '1.0', '1.0-alias');
+    // Fill the filesystem but for one page: room for the lock file, none for the generation.
+    const filler = path.join(fsDir, 'filler');
+    const reserve = path.join(fsDir, 'reserve');
+    await writeFile(reserve, Buffer.alloc(4096));
+    await run('dd', ['if=/dev/zero', `of=${filler}`, 'bs=4k']).catch(() => {}); // ends with ENOSPC
+    // Not even the lock fits: a plain DISK_FULL, and no half-written lock candidate left.
+    const noLock = await runCli(['sync', '-c', config.file]);
+    expect(noLock.code).toBe(1);
+    expect(noLock.stderr).toMatch(/^blobmirror: error DISK_FULL: no space left on device while writing the lock file \S+\/state\/lock\.\d+$/m);
+    expect(await tempFiles(config.root)).toEqual([]);
+    await rm(reserve);
+    const full = await runCli(['sync', '-c', config.file, '--json']);
+    expect(full.code, full.stderr).toBe(1);
+    expect(full.stderr).toMatch(/^blobmirror: error DISK_FULL: no space left on device while writing \S+$/m);
+    expect(full.stderr).not.toMatch(/\n\s+at /);
+    expect(await readlink(path.join(metadata, 'current'))).toBe(generation);
+    expect(await snapshot(path.join(metadata, generation))).toEqual(before);
+    expect(await treeProblems(path.join(config.root, 'tree'))).toEqual([]);
+
+    await rm(filler);
+    const freed = await runCli(['sync', '-c', config.file, '--json']);
+    expect(freed.code, freed.stderr).toBe(0);
+    expect(jsonOf(freed).tags.added).toBe(1);
+    expect(await readlink(path.join(metadata, 'current'))).not.toBe(generation);
+    // What the failed publish left (a staging directory, temp files) is gone.
+    expect(await tempFiles(config.root)).toEqual([]);
   });
 });
