@@ -100,6 +100,9 @@ export class ObjectStore {
     const actual = finalHex(hash);
     if (actual !== parseDigest(digest).hex) {
       await unlink(partial).catch(() => {});
+      // A partial file from an earlier run may hold bytes that were never the blob's (a power loss
+      // keeps a file's length but not always its data): one download from zero decides.
+      if (resumedFrom > 0) return this.#restart(digest, size, what, open, onBytes);
       throw new IntegrityError('DIGEST_MISMATCH', `${what}: content hashes to ${parseDigest(digest).algorithm}:${actual}, not ${digest}`);
     }
     await this.#commit(partial, digest, what);
