@@ -3,11 +3,13 @@
 // The result must equal a clean sync: same tree files and hashes, same tags -> digests, no temp
 // files, and interrupted downloads resumed with Range instead of refetched from zero.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureSpec, generateImages, type GeneratedImages } from '../../src/demo/image-generator.js';
+import { layoutBlobPath } from '../../src/oci-layout/layout-format.js';
 import { CLI, jsonOf, runCli, writeTestConfig } from '../helpers/cli.js';
 import { seededRandom, startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { pushLayout } from '../helpers/push.js';
@@ -190,5 +192,21 @@ describe('SIGKILL at random moments, then restart', () => {
 
     await expectEqualToClean(config.root, clean.root);
     for (const root of fastRoots) await expectEqualToClean(root, clean.root);
+  });
+
+  it('a partial download holding bytes that were never the blob (power loss) is fetched again in the same run', async () => {
+    const sizes = await Promise.all(generated.blobs.map(async (digest) => [digest, (await stat(layoutBlobPath(path.join(work, 'layout'), digest))).size] as const));
+    const [digest, size] = [...sizes].sort(([, a], [, b]) => b - a)[0]!;
+    const config = await writeTestConfig({ registryUrl: proxy.url, include: ['stable/**'] }, path.join(work, 'garbled'));
+    await mkdir(path.join(config.root, 'state/partial'), { recursive: true });
+    await writeFile(path.join(config.root, 'state/partial', `sha256-${digest.slice(7)}`), randomBytes(Math.floor(size / 2)));
+    proxy.reset();
+    const result = await runCli(['sync', '-c', config.file, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const gets = proxy.requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/blobs/${digest}`));
+    // Resumed first (the partial looked fine), then, once the digest did not match, from zero.
+    expect(gets.map((r) => r.headers.range)).toEqual([`bytes=${Math.floor(size / 2)}-`, undefined]);
+    expect(await treeProblems(path.join(config.root, 'tree'))).toEqual([]);
+    expect(await readdir(path.join(config.root, 'state/partial'))).toEqual([]);
   });
 });
