@@ -11,6 +11,14 @@ export async function diskBytes(dir: string): Promise<number> {
   return Number(stdout.split('\t')[0]);
 }
 
+/**
+ * `sync`: write back every dirty page. skopeo does not fsync its 17 GB; left to the kernel, that
+ * writeback would land on whatever is measured next.
+ */
+export async function flushDirtyPages(): Promise<void> {
+  await run('sync');
+}
+
 export interface RsyncResult {
   /** rsync's "Total bytes sent": file data plus protocol, what a mirror would download. */
   bytesSent: number;

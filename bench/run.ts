@@ -8,7 +8,7 @@ import { pushLayout } from '../test/helpers/push.js';
 import { startRegistry, type RegistryHandle } from '../test/helpers/registry.js';
 import { createSkopeo } from '../test/helpers/skopeo.js';
 import { blobmirrorSync, type SyncRun } from './blobmirror.js';
-import { diskBytes, rsyncInto } from './disk.js';
+import { diskBytes, flushDirtyPages, rsyncInto } from './disk.js';
 import { baseRebuild, blobSizes, fixture, incrementalTag, isStable, SINGLE_PLATFORM_REPO, STABLE_PATTERN, totalBytes, type BenchSize, type BlobSizes } from './fixture.js';
 import { FLOOR_CONCURRENCY, floorGet, floorHash, floorWrite, type FloorBlob } from './floor.js';
 import { describeMachine } from './machine.js';
@@ -56,9 +56,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     const blobs = floorBlobs(generated, unique);
 
     // The floor, blobmirror's full sync and skopeo's, in turn within each round, so whatever else
-    // loads the machine weighs on the three alike and their ratios stay fair.
+    // loads the machine weighs on the three alike and their ratios stay fair. skopeo's copies
+    // are measured in the last round, then removed and written back before anything else runs.
     let config: { file: string; root: string } | undefined;
-    const dest = (run: number) => path.join(work, `skopeo-${run}`);
+    const skopeoDir = path.join(work, 'skopeo');
+    let skopeoDisk = { diskBytes: 0, rsyncBytesSent: 0 };
     const rounds = await repeat(runs, async (run) => {
       phase(`round ${run}`, `round ${run}/${runs}: floor (GET, sha256, fsync'd writes of ${blobs.length} blobs, ${uniqueBytes} bytes), blobmirror full sync, skopeo sync`);
       const floor = {
@@ -69,8 +71,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       if (config) await rm(path.dirname(config.root), { recursive: true, force: true });
       config = await writeTestConfig({ registryUrl: registry.url, include: [STABLE_PATTERN] }, path.join(work, `blobmirror-${run}`));
       const full = await blobmirrorSync(cli, config.file, registry, work);
-      if (run > 1) await rm(dest(run - 1), { recursive: true, force: true });
-      return { floor, full, skopeo: await skopeoSync(skopeo, registry.host, stableRepos, dest(run), work) };
+      const skopeoRun = await skopeoSync(skopeo, registry.host, stableRepos, skopeoDir, work);
+      if (run === runs) skopeoDisk = { diskBytes: await diskBytes(skopeoDir), rsyncBytesSent: (await rsyncInto(skopeoDir, work)).bytesSent };
+      await rm(skopeoDir, { recursive: true, force: true });
+      await flushDirtyPages();
+      return { floor, full, skopeo: skopeoRun };
     });
     const floorParts = {
       get: stat(rounds.map((r) => r.floor.get)),
@@ -82,15 +87,12 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     const full = rounds.map((r) => r.full);
     const skopeoRuns = rounds.map((r) => r.skopeo);
 
-    phase('disk', 'du and rsync -aH of the blobmirror tree and the skopeo dir');
+    phase('disk', 'du and rsync -aH of the blobmirror tree');
     const { file: configFile, root } = config!;
     const tree = path.join(root, 'tree');
     const treeDiskBytes = await diskBytes(tree);
     const rootDiskBytes = await diskBytes(root);
     const treeRsync = await rsyncInto(tree, work);
-    const skopeoDiskBytes = await diskBytes(dest(runs));
-    const skopeoRsync = await rsyncInto(dest(runs), work);
-    await rm(dest(runs), { recursive: true, force: true });
 
     const sync = () => blobmirrorSync(cli, configFile, registry, work);
     phase('noop', 'blobmirror: no-op re-syncs');
@@ -157,8 +159,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         wallMs: skopeoWall,
         cpuMs: stat(skopeoRuns.map((r) => r.cpuMs)),
         peakRssBytes: stat(skopeoRuns.map((r) => r.peakRssBytes)),
-        diskBytes: skopeoDiskBytes,
-        rsyncBytesSent: skopeoRsync.bytesSent,
+        ...skopeoDisk,
       },
       serve: {
         seconds: SERVE_SECONDS[size],
@@ -171,7 +172,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         skopeoOverFull: skopeoWall.median / fullStats.wallMs.median,
         treeDiskOverUnique: treeDiskBytes / uniqueBytes,
         rsyncOverUnique: treeRsync.bytesSent / uniqueBytes,
-        skopeoDiskOverUnique: skopeoDiskBytes / uniqueBytes,
+        skopeoDiskOverUnique: skopeoDisk.diskBytes / uniqueBytes,
       },
     };
     return { ...partial, targets: judgeTargets(partial) };
