@@ -6,7 +6,7 @@ import type { RegistrySourceConfig } from '../config/schema.js';
 import { isDigest, type Digest } from '../oci/digest.js';
 import { DEFAULT_MAX_MANIFEST_BYTES, manifestDigest, parseManifest } from '../oci/manifest.js';
 import { MANIFEST_TYPES, bareMediaType, isManifestType } from '../oci/media-types.js';
-import { assertRepositoryName, assertTag } from '../oci/reference.js';
+import { assertTag } from '../oci/reference.js';
 import { emptyStats, type BlobStream, type FetchedManifest, type ManifestHead, type Source } from '../source/source.js';
 import { resolveCredentials } from './credentials.js';
 import { drain, parseJsonObject, readBounded } from './http-body.js';
@@ -67,10 +67,9 @@ export class RegistrySource implements Source {
     return new RegistrySource(config, transport, options);
   }
 
+  /** Names as the catalog lists them: the caller validates each (one bad entry must not stop all). */
   async listRepositories(): Promise<string[]> {
-    return this.#list(`/v2/_catalog?n=${this.#pageSize}`, 'registry:catalog:*', 'repositories', 'catalog', () => this.stats.catalogPages++).then((names) =>
-      names.map((name) => assertRepositoryName(name, 'repository name in the catalog')),
-    );
+    return this.#list(`/v2/_catalog?n=${this.#pageSize}`, 'registry:catalog:*', 'repositories', 'catalog', () => this.stats.catalogPages++);
   }
 
   async listTags(repository: string): Promise<string[]> {

@@ -39,6 +39,7 @@ export interface Source {
   /** Human description without credentials, e.g. `https://registry.example.org`. */
   readonly description: string;
   readonly stats: SourceStats;
+  /** Catalog entries, not yet validated as repository names (the caller skips bad ones). */
   listRepositories(): Promise<string[]>;
   listTags(repository: string): Promise<string[]>;
   headManifest(repository: string, tag: string): Promise<ManifestHead>;

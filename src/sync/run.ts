@@ -7,7 +7,7 @@ import { writeFileLists } from '../publish/file-list.js';
 import { recordRun } from '../publish/last-run.js';
 import type { Digest } from '../oci/digest.js';
 import type { BlobRef } from '../oci/manifest.js';
-import { isRepositoryName } from '../oci/reference.js';
+import { assertRepositoryName, isRepositoryName } from '../oci/reference.js';
 import { MANIFESTS, publishGeneration, readCurrentGeneration, type Generation } from '../publish/generations.js';
 import type { RepositoryMetadata } from '../publish/metadata-types.js';
 import type { Source } from '../source/source.js';
@@ -38,7 +38,8 @@ export interface SyncOptions {
 
 const REPOSITORY_CONCURRENCY = 4;
 
-async function selectNames(config: Config, source: Source, only: readonly string[] | undefined): Promise<string[]> {
+/** Selected repositories; a catalog entry that is no valid name is a failure, not the end of the run. */
+async function selectNames(config: Config, source: Source, only: readonly string[] | undefined): Promise<{ names: string[]; failures: Failure[] }> {
   if (only?.length) {
     for (const name of only) {
       // The name becomes a tree path and a registry URL path: `../..` must never get that far.
@@ -47,10 +48,19 @@ async function selectNames(config: Config, source: Source, only: readonly string
         throw new UsageError(`repository ${JSON.stringify(name)} is not selected by repositories.include/exclude in ${config.file}`);
       }
     }
-    return [...new Set(only)].sort();
+    return { names: [...new Set(only)].sort(), failures: [] };
   }
-  const catalog = needsCatalog(config.repositories) ? await source.listRepositories() : [];
-  return selectRepositories(config.repositories, catalog);
+  const failures: Failure[] = [];
+  const catalog = (needsCatalog(config.repositories) ? await source.listRepositories() : []).filter((name) => {
+    try {
+      assertRepositoryName(name, 'repository name in the catalog');
+      return true;
+    } catch (error) {
+      failures.push(failure(error, { repository: '(catalog)' }));
+      return false;
+    }
+  });
+  return { names: selectRepositories(config.repositories, catalog), failures };
 }
 
 /** read -> pure plan -> apply: the whole sync, composed. */
@@ -98,7 +108,7 @@ async function syncLocked(config: Config, source: Source, events: SyncEvents, op
   const published = await readCurrentGeneration(config.storage.metadata);
   // A changed module layout re-resolves every tag (blobs stay in the store) so every path moves.
   const previous = published && sameLayout(published.index, config.modules) ? published : undefined;
-  const names = await selectNames(config, source, options.repositories);
+  const { names, failures: catalogFailures } = await selectNames(config, source, options.repositories);
   events.repositoriesSelected?.(names);
 
   // Phase 1: tags and manifests (reads only).
@@ -113,7 +123,7 @@ async function syncLocked(config: Config, source: Source, events: SyncEvents, op
   await Promise.all([...needs.values()].map(async ({ blob }) => (await store.has(blob.digest, blob.size)) && present.add(blob.digest)));
   const blobPlan = planBlobs([...needs.values()].map(({ blob }) => blob), (need) => present.has(need.digest));
   events.blobsPlanned?.(blobPlan.fetch.length, blobPlan.bytesToFetch);
-  if (dryRun) return summarize({ started, dryRun, resolutions, blobPlan, source, repositories: [], published: undefined, fetcher: undefined });
+  if (dryRun) return summarize({ started, dryRun, catalogFailures, resolutions, blobPlan, source, repositories: [], published: undefined, fetcher: undefined });
 
   // Phase 2: fetch each missing blob once, link every new tag's blobs, store its manifests.
   const fetcher = new BlobFetcher(source, store, events);
@@ -123,7 +133,7 @@ async function syncLocked(config: Config, source: Source, events: SyncEvents, op
   );
   await store.syncDirectories();
   const outcome = await publish(config, source, previous, repositories, options.repositories !== undefined && options.repositories.length > 0, now());
-  const summary = summarize({ started, dryRun, resolutions, blobPlan, source, repositories, published: outcome, fetcher });
+  const summary = summarize({ started, dryRun, catalogFailures, resolutions, blobPlan, source, repositories, published: outcome, fetcher });
   // Under the same lock, so nothing can publish between this sync and its gc.
   if (config.retention.gcAfterSync) summary.gc = await runGc(config, { lockHeld: true, now: now() });
   // Mirrors (quick-fedora-mirror) and MirrorManager read these; rewritten only when changed.
@@ -188,6 +198,7 @@ async function publish(config: Config, source: Source, previous: Generation | un
 function summarize(input: {
   started: number;
   dryRun: boolean;
+  catalogFailures: Failure[];
   resolutions: RepositoryResolution[];
   blobPlan: BlobPlan;
   source: Source;
@@ -195,7 +206,7 @@ function summarize(input: {
   published: { id: string; published: boolean; repositories: RepositoryMetadata[] } | undefined;
   fetcher: BlobFetcher | undefined;
 }): SyncSummary {
-  const failures: Failure[] = input.resolutions.flatMap((r) => r.failures);
+  const failures: Failure[] = [...input.catalogFailures, ...input.resolutions.flatMap((r) => r.failures)];
   const failedRepos = input.resolutions.filter((r) => r.failures.length > 0).length;
   const totals = byteTotals(input.published?.repositories ?? []);
   const plan = input.resolutions.map((r) => ({
