@@ -29,9 +29,13 @@ export async function writeFileAtomic(target: string, data: string | Buffer): Pr
   await rename(temp, target);
 }
 
-/** Replace `target` with a hardlink to `source` atomically (link to a temp name, rename over). */
-export async function replaceWithLink(source: string, target: string): Promise<void> {
-  const temp = `${target}.link-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+/**
+ * Replace `target` with a hardlink to `source` atomically (link to a temp name, rename over). The
+ * temp name is in `tempDir` (same filesystem, outside the tree) so an rsync of the tree can never
+ * catch it, even from a run killed in between.
+ */
+export async function replaceWithLink(source: string, target: string, tempDir: string): Promise<void> {
+  const temp = path.join(tempDir, `${path.basename(target)}.link-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
   await link(source, temp);
   try {
     await rename(temp, target);

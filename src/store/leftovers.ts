@@ -1,24 +1,18 @@
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { isTempFileName } from './fs-durable.js';
+import { processAlive } from './lock.js';
 
 // Temp files a killed run left behind. Every temp name carries its writer's pid (fs-durable.ts,
 // link-check.ts, publishGeneration's `.current-<pid>`), so one whose pid is not a live process is
 // garbage, whoever looks. sync sweeps the cheap places at start, under the tree lock: the
 // manifests and the top levels of the metadata, the tree (file lists, link-check probes) and
-// the state directory. A `.link-` temp deep in the tree (a link-then-rename window) is left to
-// gc and verify, which walk the whole tree anyway.
+// the state directory with its tmp/ (where replacing a tree file links its temp name).
 
 const PID = /(?:\.(?:tmp|link)-|linkcheck-|^\.current-)(\d+)(?:-|$)/;
 
 function writerAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return pid === process.pid || processAlive(pid);
 }
 
 /** A temp file (or `.current-<pid>` symlink) whose writer is gone. */

@@ -32,7 +32,8 @@ async function readInfo(file: string): Promise<LockInfo | undefined> {
   }
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid runs on this host (EPERM: it does, as another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -43,7 +44,7 @@ function alive(pid: number): boolean {
 
 /** Held by a live process? A lock from another host is always treated as held. */
 function isStale(info: LockInfo | undefined): boolean {
-  return info !== undefined && info.host === hostname() && !alive(info.pid);
+  return info !== undefined && info.host === hostname() && !processAlive(info.pid);
 }
 
 export function describeHolder(info: LockInfo | undefined): string {

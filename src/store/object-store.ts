@@ -157,7 +157,7 @@ export class ObjectStore {
       const [a, b] = await Promise.all([stat(source), stat(target)]);
       if (a.ino === b.ino && a.dev === b.dev) return 'present';
       // A copy (restored without -H) or a stray file: replace it by the verified object.
-      await replaceWithLink(source, target);
+      await replaceWithLink(source, target, this.layout.tmp);
       return 'replaced';
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new StoreError('STORE_ERROR', `object ${digest} vanished from the store while linking it to ${relativePath}`);

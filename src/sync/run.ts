@@ -100,7 +100,7 @@ async function syncLocked(config: Config, source: Source, events: SyncEvents, op
   if (!dryRun) {
     // Under the lock and before writing anything: what killed runs left behind goes.
     const { metadata, tree, state } = config.storage;
-    const swept = await sweepLeftovers([{ dir: path.join(metadata, MANIFESTS), deep: true }, { dir: metadata }, { dir: tree }, { dir: state }, { dir: store.layout.objects }]);
+    const swept = await sweepLeftovers([{ dir: path.join(metadata, MANIFESTS), deep: true }, { dir: metadata }, { dir: tree }, { dir: state }, { dir: store.layout.tmp }, { dir: store.layout.objects }]);
     if (swept.length) events.warn?.(`removed ${swept.length} temp file(s) left by an interrupted run`, { files: swept.slice(0, 10) });
     await checkHardlinks(store.layout.objects, config.storage.tree);
     await store.init();
