@@ -70,8 +70,14 @@ async function describeTree(tree: string, metadata: string, configFile: string):
     '',
     'next:',
     `  rsync -aH ${tree}/ /srv/mirror/containers/     # what every mirror does`,
-    `  blobmirror sync -c ${configFile} --dry-run        # a re-sync: nothing to fetch`,
+    `  ${invokedAs()} sync -c ${configFile} --dry-run        # a re-sync: nothing to fetch`,
     '',
   );
   return lines.join('\n');
+}
+
+/** `blobmirror` when installed, else how this clone ran it (`node dist/cli/main.js`). */
+function invokedAs(): string {
+  const script = process.argv[1] ?? 'blobmirror';
+  return path.basename(script) === 'blobmirror' ? 'blobmirror' : `node ${path.relative(process.cwd(), script) || script}`;
 }
