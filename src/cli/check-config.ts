@@ -16,7 +16,7 @@ export function registerCheckConfig(program: Command): void {
         '  blobmirror check-config -c config.yaml --json --repo fedora/toolbox candidate/x   # "selected", "notSelected"\n',
     );
   withOutputOptions(withConfigOption(command)).action(async (flags: CommonFlags & { repo?: string[] }) => {
-    const output = outputFor(flags);
+    const output = await outputFor(flags);
     const config = await configFor(flags);
     const source = config.source.type === 'registry' ? { type: 'registry', url: config.source.url, auth: config.source.auth ? 'configured' : 'none' } : config.source;
     const asked = flags.repo ?? [];

@@ -43,7 +43,7 @@ export function registerCheckMirror(program: Command): void {
         '\nExit codes: 0 up to date; 1 not up to date (or the check failed); 2 usage or config error.',
     );
   withOutputOptions(withConfigOption(command)).action(async (mirror: string, flags: CheckMirrorFlags) => {
-    const output = outputFor(flags);
+    const output = await outputFor(flags);
     const config = await configFor(flags);
     const report = await checkMirror(config, mirror, { module: flags.module, concurrency: flags.concurrency, timeoutMs: flags.timeout * 1000 });
     if (output.json) printJson(report);

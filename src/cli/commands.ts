@@ -1,23 +1,23 @@
 import type { Command } from 'commander';
-import { registerCheckConfig } from './check-config.js';
-import { registerCheckMirror } from './check-mirror.js';
-import { registerDemo } from './demo.js';
-import { registerGc } from './gc.js';
-import { registerListen } from './listen.js';
-import { registerServe } from './serve.js';
-import { registerStatus } from './status.js';
-import { registerSync } from './sync.js';
-import { registerVerify } from './verify.js';
 
-/** Every subcommand, in the order `--help` lists them. One register function per file. */
-export function registerCommands(program: Command): void {
-  registerSync(program);
-  registerServe(program);
-  registerListen(program);
-  registerGc(program);
-  registerVerify(program);
-  registerCheckMirror(program);
-  registerStatus(program);
-  registerDemo(program);
-  registerCheckConfig(program);
+type Register = (program: Command) => void;
+
+// Every subcommand, in the order `--help` lists them, loaded on demand: a run of one command
+// does not pay the memory and start-up time of every other command's dependencies.
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  sync: async () => (await import('./sync.js')).registerSync,
+  serve: async () => (await import('./serve.js')).registerServe,
+  listen: async () => (await import('./listen.js')).registerListen,
+  gc: async () => (await import('./gc.js')).registerGc,
+  verify: async () => (await import('./verify.js')).registerVerify,
+  'check-mirror': async () => (await import('./check-mirror.js')).registerCheckMirror,
+  status: async () => (await import('./status.js')).registerStatus,
+  demo: async () => (await import('./demo.js')).registerDemo,
+  'check-config': async () => (await import('./check-config.js')).registerCheckConfig,
+};
+
+/** Register only `invoked` when it is a known command; every command otherwise (help, typos). */
+export async function registerCommands(program: Command, invoked: string | undefined): Promise<void> {
+  const names = invoked !== undefined && Object.hasOwn(COMMANDS, invoked) ? [invoked] : Object.keys(COMMANDS);
+  for (const name of names) (await COMMANDS[name]!())(program);
 }

@@ -27,7 +27,7 @@ export function withConfigOption(command: Command): Command {
   return command.option('-c, --config <file>', `YAML config (default: $BLOBMIRROR_CONFIG or ${DEFAULT_CONFIG})`);
 }
 
-export function outputFor(flags: CommonFlags): Output {
+export function outputFor(flags: CommonFlags): Promise<Output> {
   return createOutput(flags);
 }
 

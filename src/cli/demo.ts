@@ -38,7 +38,7 @@ export function registerDemo(program: Command): void {
 }
 
 async function demoAction(flags: CommonFlags & { dir: string }): Promise<number> {
-  const output = outputFor(flags);
+  const output = await outputFor(flags);
   const dir = path.resolve(flags.dir);
   const generated = await generateImages(demoSpec(), path.join(dir, 'layout'));
   const configFile = path.join(dir, 'config.yaml');
@@ -46,7 +46,7 @@ async function demoAction(flags: CommonFlags & { dir: string }): Promise<number>
   const config = parseConfig(DEMO_CONFIG, configFile);
   output.log.info({ layout: path.join(dir, 'layout'), repositories: Object.keys(generated.repositories).length }, 'generated the demo image set');
   const source = await openSource(config);
-  const progress = syncProgress(output);
+  const progress = await syncProgress(output);
   const summary = await runSync(config, source, progress).finally(() => progress.stop());
   report(output, summary);
   if (!output.json) process.stdout.write(await describeTree(config.storage.tree, config.storage.metadata, configFile));

@@ -27,7 +27,7 @@ export function registerGc(program: Command): void {
     .addOption(new Option('--now <iso-time>', 'pretend it is this time (tests, and planning ahead)').hideHelp())
     .addHelpText('after', '\nExamples:\n  blobmirror gc -c /etc/blobmirror/config.yaml --dry-run\n  blobmirror gc -c /etc/blobmirror/config.yaml --wait-lock 3600   # after a sync, from cron\n');
   withMetricsFileOption(withOutputOptions(withLockWaitOption(withConfigOption(command)))).action(async (flags: GcFlags) => {
-    const output = outputFor(flags);
+    const output = await outputFor(flags);
     const config = await configFor(flags);
     const now = flags.now === undefined ? undefined : new Date(flags.now);
     if (now && Number.isNaN(now.getTime())) throw new UsageError(`--now expects an ISO time, got ${JSON.stringify(flags.now)}`);

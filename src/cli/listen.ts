@@ -70,7 +70,7 @@ export function registerListen(program: Command): void {
 }
 
 async function listenAction(flags: CommonFlags): Promise<number> {
-  const output = outputFor(flags);
+  const output = await outputFor(flags);
   const config = await configFor(flags);
   if (!config.listen) throw new UsageError(`${config.file} has no listen: section (run blobmirror listen --help for an example)`);
   const listener = new Listener(config as ListeningConfig, output.log);

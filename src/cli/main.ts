@@ -15,7 +15,7 @@ const program = new Command('blobmirror')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-registerCommands(program);
+await registerCommands(program, process.argv.slice(2).find((arg) => !arg.startsWith('-')));
 
 // `blobmirror sync --json | head` closes stdout early; that is not a failure worth a stack trace.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {

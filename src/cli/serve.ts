@@ -81,7 +81,7 @@ async function readPem(file: string, option: string): Promise<Buffer> {
 }
 
 async function serveAction(flags: ServeFlags): Promise<number> {
-  const output = outputFor(flags);
+  const output = await outputFor(flags);
   const { log } = output;
   const { host, port } = parseListen(flags.listen);
   const recheckSeconds = Number(flags.reloadInterval);

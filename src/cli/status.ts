@@ -18,7 +18,7 @@ export function registerStatus(program: Command): void {
     )
     .addHelpText('after', '\nExamples:\n  blobmirror status -c /etc/blobmirror/config.yaml\n  blobmirror status -c config.yaml --json | jq .lastRun.result\n');
   withOutputOptions(withConfigOption(command)).action(async (flags: CommonFlags) => {
-    const output = outputFor(flags);
+    const output = await outputFor(flags);
     const report = await collectStatus(await configFor(flags));
     if (output.json) printJson(report);
     else process.stdout.write(renderStatus(report));

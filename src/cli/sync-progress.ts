@@ -1,4 +1,4 @@
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
 import type { SyncEvents } from '../sync/events.js';
 import { formatBytes } from './format.js';
 import type { Output } from './output.js';
@@ -7,8 +7,10 @@ import type { Output } from './output.js';
  * Progress as sync events: a bar of bytes and blobs on a terminal, log lines otherwise (cron
  * gets one line per repository, not a line per chunk).
  */
-export function syncProgress(output: Output): SyncEvents & { stop(): void } {
+export async function syncProgress(output: Output): Promise<SyncEvents & { stop(): void }> {
   const { log } = output;
+  // The bar library is for terminals only; cron does not load it.
+  const bars = output.interactive ? (await import('cli-progress')).default : undefined;
   let bar: cliProgress.SingleBar | undefined;
   let blobsDone = 0;
   let blobsTotal = 0;
@@ -19,14 +21,14 @@ export function syncProgress(output: Output): SyncEvents & { stop(): void } {
     blobsPlanned(count, bytes) {
       blobsTotal = count;
       log.info({ blobs: count, bytes }, `${count} blobs to fetch (${formatBytes(bytes)})`);
-      if (output.interactive && count > 0) {
-        bar = new cliProgress.SingleBar(
+      if (bars && count > 0) {
+        bar = new bars.SingleBar(
           {
             format: ' {bar} {percentage}% | {done}/{count} blobs | {value_h}/{total_h} | {speed}/s',
             hideCursor: true,
             stream: process.stderr,
           },
-          cliProgress.Presets.shades_classic,
+          bars.Presets.shades_classic,
         );
         startedAt = Date.now();
         bar.start(bytes, 0, { done: 0, count, value_h: formatBytes(0), total_h: formatBytes(bytes), speed: '0 B' });

@@ -42,13 +42,13 @@ export function registerSync(program: Command): void {
 }
 
 async function syncAction(flags: SyncFlags): Promise<number> {
-  const output = outputFor(flags);
+  const output = await outputFor(flags);
   const config = await configFor(flags);
   const lockWaitMs = lockWaitFor(flags);
   const source = await openSource(config, {
     onRetry: (what, error, delayMs, attempt) => output.log.warn({ attempt, delayMs }, `retrying ${what} in ${delayMs} ms: ${(error as Error).message}`),
   });
-  const progress = syncProgress(output);
+  const progress = await syncProgress(output);
   let summary: SyncSummary;
   try {
     summary = await runSync(config, source, progress, { repositories: flags.repo, dryRun: flags.dryRun, lockWaitMs });

@@ -42,7 +42,7 @@ export function registerVerify(program: Command): void {
         '3 another run holds the lock.',
     );
   withOutputOptions(withMetricsFileOption(withLockWaitOption(withConfigOption(command)))).action(async (flags: VerifyFlags) => {
-    const output = outputFor(flags);
+    const output = await outputFor(flags);
     const config = await configFor(flags);
     const report = await runVerify(config, { full: flags.full, repair: flags.repair, lockWaitMs: lockWaitFor(flags) });
     if (output.json) printJson(report);
