@@ -44,7 +44,8 @@ export function renderFileList(list: Omit<FileList, 'version'>): string {
   const lines = ['[Version]', String(FILE_LIST_VERSION), '', '[Files]'];
   for (const e of list.files) lines.push(`${e.mtime}\t${e.type}\t${e.size}\t${e.path}`);
   lines.push('');
-  const checksummed = list.files.filter((e) => list.checksums[e.path] !== undefined);
+  // Own keys only: a file named `constructor` has no checksum from Object.prototype.
+  const checksummed = list.files.filter((e) => Object.hasOwn(list.checksums, e.path));
   if (checksummed.length) {
     lines.push('[Checksums SHA1]');
     for (const e of checksummed) lines.push(`${list.checksums[e.path]}\t${e.path}`);
@@ -75,7 +76,8 @@ function checkPath(path: string, line: number): string {
  * skipped. A list without `[End]` was cut short (a partial download) and is refused.
  */
 export function parseFileList(text: string): FileList {
-  const list: FileList = { version: 0, files: [], checksums: {} };
+  // No prototype: paths such as `__proto__` are plain keys.
+  const list: FileList = { version: 0, files: [], checksums: Object.create(null) as Record<string, string> };
   let section: string | undefined;
   let ended = false;
   const lines = text.split('\n');

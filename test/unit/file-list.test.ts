@@ -29,6 +29,13 @@ describe('file list format', () => {
     expect(text).toBe('[Version]\n2\n\n[Files]\n1700000000\td\t0\ta\n1700000001\tf\t5\ta/b\n\n[End]\n');
   });
 
+  it('treats paths named like Object.prototype members as plain paths', () => {
+    const files = ['constructor', '__proto__', 'toString'].map((path) => ({ mtime: 0, type: 'f', size: 0, path }));
+    const parsed = parseFileList(renderFileList({ files, checksums: { __proto__: null, toString: 'b'.repeat(40) } as unknown as Record<string, string> }));
+    expect(parsed.files).toEqual(files);
+    expect({ ...parsed.checksums }).toEqual({ toString: 'b'.repeat(40) });
+  });
+
   it('skips sections it does not know and reads checksums', () => {
     const sha1 = 'b'.repeat(40);
     const text = `[Version]\n2\n\n[Files]\n1\tf\t3\tx\n\n[Checksums SHA256]\n${'c'.repeat(64)}\tx\n\n[Checksums SHA1]\n${sha1}\tx\n\n[End]\n`;
