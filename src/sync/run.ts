@@ -108,6 +108,10 @@ async function syncLocked(config: Config, source: Source, events: SyncEvents, op
   const published = await readCurrentGeneration(config.storage.metadata);
   // A changed module layout re-resolves every tag (blobs stay in the store) so every path moves.
   const previous = published && sameLayout(published.index, config.modules) ? published : undefined;
+  if (published && !previous && options.repositories?.length) {
+    // A targeted run would carry the other repositories over with paths of the old layout.
+    throw new UsageError(`the module layout in ${config.file} differs from published generation ${published.id}; run a full sync (without --repo) first`);
+  }
   const { names, failures: catalogFailures } = await selectNames(config, source, options.repositories);
   events.repositoriesSelected?.(names);
 
