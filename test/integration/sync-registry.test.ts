@@ -192,6 +192,16 @@ describe('sync from a real docker-registry', () => {
     await expect(stat(path.join(config.root, 'tree/stable/app-1/_blobs/sha256', newBlobs[0]!.slice(7)))).resolves.toBeTruthy();
   });
 
+  it('follows catalog pagination (Link, n=2) to the same selection', async () => {
+    const paged = await writeTestConfig({ registryUrl: registry.url, include: ['stable/**'], extraSource: { catalogPageSize: 2 } }, path.join(work, 'paged'));
+    await registry.mark();
+    const result = await runCli(['sync', '-c', paged.file, '--dry-run', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(jsonOf(result).plan.map((p: { name: string }) => p.name)).toEqual(stable().sort());
+    // 9 repositories (7 stable, 2 candidates) in pages of 2.
+    expect(await registry.countRequests({ method: 'GET', pathPattern: /^\/v2\/_catalog\?/ })).toBeGreaterThanOrEqual(5);
+  });
+
   it('a second writer is refused with exit 3 while the lock is held', async () => {
     const { acquireLock } = await import('../../src/store/lock.js');
     const lock = await acquireLock(path.join(config.root, 'state', 'lock'), { command: 'test' });
@@ -201,6 +211,29 @@ describe('sync from a real docker-registry', () => {
       expect(result.stderr).toMatch(/locked by test \(pid \d+/);
     } finally {
       await lock.release();
+    }
+  });
+});
+
+describe('storage layout and catalog paging', () => {
+  it('refuses a tree and store on different filesystems with a clear message and exit 2, writing nothing', async () => {
+    const { stringify } = await import('yaml');
+    const { writeFile, mkdir } = await import('node:fs/promises');
+    const work = await mkdtemp(path.join(tmpdir(), 'blobmirror-xdev-'));
+    // /dev/shm is a tmpfs; the work dir is on the disk.
+    const state = await mkdtemp('/dev/shm/blobmirror-state-');
+    try {
+      await generateImages(fixtureSpec({ repos: 1, tagsPerRepo: 1, baseBytes: 4096, repoBytes: 1024, tagBytes: 1024 }), path.join(work, 'layout'));
+      await mkdir(path.join(work, 'tree'));
+      const file = path.join(work, 'config.yaml');
+      await writeFile(file, stringify({ version: 1, source: { type: 'oci-layout', path: 'layout' }, repositories: { include: ['stable/**'] }, storage: { tree: 'tree', metadata: 'metadata', state } }));
+      const result = await runCli(['sync', '-c', file]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/^blobmirror: error CROSS_DEVICE: the store .* and the tree .* are on different filesystems/m);
+      expect(await listFiles(path.join(work, 'tree'))).toEqual([]);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+      await rm(state, { recursive: true, force: true });
     }
   });
 });
