@@ -1,7 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import autocannon from 'autocannon';
-import { MANIFEST_TYPES } from '../src/oci/media-types.js';
+import { measureServe } from '../test/helpers/serve-load.js';
 import { startServe, type ServeProcess } from '../test/helpers/serve-process.js';
 
 // `blobmirror serve` on the metadata the benchmark's sync published, loaded by autocannon from
@@ -38,17 +37,7 @@ export async function serveRates(serverUrl: string, target: ServeTarget, seconds
 }
 
 async function rate(url: string, status: 200 | 307, seconds: number): Promise<number> {
-  const result = await autocannon({
-    url,
-    connections: SERVE_CONNECTIONS,
-    duration: seconds,
-    // autocannon never follows a redirect: the 307 is the answer measured.
-    headers: { accept: MANIFEST_TYPES.join(', ') },
-  });
-  const expected = status === 200 ? result['2xx'] : result['3xx'];
-  const answered = result['1xx'] + result['2xx'] + result['3xx'] + result['4xx'] + result['5xx'];
-  if (result.errors || answered !== expected) {
-    throw new Error(`serve load on ${url}: ${answered - expected} answers other than ${status}, ${result.errors} errors`);
-  }
-  return answered / result.duration;
+  const result = await measureServe(url, status, { connections: SERVE_CONNECTIONS, seconds });
+  if (result.unexpected) throw new Error(`serve load on ${url}: ${result.unexpected} answers other than ${status} or errors`);
+  return result.requestsPerSecond;
 }

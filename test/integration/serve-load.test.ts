@@ -5,11 +5,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import autocannon from 'autocannon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MANIFEST_TYPES } from '../../src/oci/media-types.js';
 import type { Digest } from '../../src/oci/digest.js';
 import { MetadataFixture, type Described } from '../helpers/metadata-fixture.js';
+import { measureServe, type LoadResult } from '../helpers/serve-load.js';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
 
 const SECONDS = Number(process.env.SERVE_LOAD_SECONDS ?? 2);
@@ -17,32 +16,11 @@ const CONNECTIONS = 32;
 const AMD64 = { os: 'linux', architecture: 'amd64' };
 const ARM64 = { os: 'linux', architecture: 'arm64', variant: 'v8' };
 
-interface Rate {
+interface Rate extends LoadResult {
   scenario: string;
-  requestsPerSecond: number;
-  p50ms: number;
-  p99ms: number;
-  unexpected: number;
 }
 
-async function measure(scenario: string, url: string, expectedStatus: number): Promise<Rate> {
-  const result = await autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration: SECONDS,
-    // autocannon never follows redirects, so a blob scenario measures serve's 307s alone.
-    headers: { Accept: MANIFEST_TYPES.join(', ') },
-  });
-  const ok = expectedStatus === 200 ? result['2xx'] : result['3xx'];
-  const answered = result['1xx'] + result['2xx'] + result['3xx'] + result['4xx'] + result['5xx'];
-  return {
-    scenario,
-    requestsPerSecond: Math.round(result.requests.average),
-    p50ms: result.latency.p50,
-    p99ms: result.latency.p99,
-    unexpected: result.errors + result.timeouts + answered - ok,
-  };
-}
+const measure = async (scenario: string, url: string, expectedStatus: 200 | 307): Promise<Rate> => ({ scenario, ...(await measureServe(url, expectedStatus, { connections: CONNECTIONS, seconds: SECONDS })) });
 
 describe('serve request rates on loopback', () => {
   let work: string;
