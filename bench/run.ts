@@ -21,8 +21,8 @@ export interface BenchOptions {
   size: BenchSize;
   /** Times each figure is measured (at least 3 for recorded figures). */
   runs: number;
-  /** The built CLI, dist/cli/main.js. */
-  cli: string;
+  /** Node arguments that run the built CLI as its installed command does (flags, dist/cli/main.js). */
+  cli: readonly string[];
   /** Progress lines (stderr in `npm run bench`). */
   log: (line: string) => void;
 }
@@ -70,7 +70,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       };
       if (config) await rm(path.dirname(config.root), { recursive: true, force: true });
       config = await writeTestConfig({ registryUrl: registry.url, include: [STABLE_PATTERN] }, path.join(work, `blobmirror-${run}`));
+      // What the last steps wrote or deleted is flushed first (a filesystem mounted with `discard`
+      // trims freed blocks at the next commit), so no run pays for an earlier one's disk work.
+      await flushDirtyPages();
       const full = await blobmirrorSync(cli, config.file, registry, work);
+      await flushDirtyPages();
       const skopeoRun = await skopeoSync(skopeo, registry.host, stableRepos, skopeoDir, work);
       if (run === runs) skopeoDisk = { diskBytes: await diskBytes(skopeoDir), rsyncBytesSent: (await rsyncInto(skopeoDir, work)).bytesSent };
       await rm(skopeoDir, { recursive: true, force: true });
@@ -118,6 +122,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         const added = newBlobs(await blobSizes(await generateImages(spec(size, run), layout), isStable), known);
         await pushLayout(registry, layout);
         await rm(layout, { recursive: true, force: true });
+        await flushDirtyPages();
         const result: SyncRun & { newBytes: number } = { ...(await sync()), newBytes: totalBytes(added) };
         for (const digest of added.keys()) known.add(digest);
         return result;

@@ -1,4 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --single-threaded-gc --max-semi-space-size=2
+// The flags (read by the test helpers and the benchmark too): V8's GC helper threads cost a 2.5 GB
+// sync 2-3 s of CPU on 2 cores (scanning the heap each time socket buffers pile up), and a 2 MB
+// young generation keeps peak RSS ~20 MB lower; see docs/benchmarks.md.
 import { Command, CommanderError } from 'commander';
 import { ExitCode, describeError, errorCode, isBlobmirrorError } from '../errors.js';
 import { VERSION } from '../version.js';

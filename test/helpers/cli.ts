@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,18 @@ import { stringify } from 'yaml';
  */
 export const PACKAGE_ROOT = packageRoot(import.meta.dirname);
 export const CLI = path.join(PACKAGE_ROOT, 'dist/cli/main.js');
+/**
+ * `process.execPath` arguments that run the CLI as its installed `blobmirror` command does: the
+ * node flags of its `#!/usr/bin/env -S node …` line, then the script.
+ */
+export const CLI_ARGS: readonly string[] = [...shebangFlags(CLI), CLI];
+
+function shebangFlags(script: string): string[] {
+  const first = readFileSync(script, 'utf8').split('\n', 1)[0]!;
+  const match = /^#!\/usr\/bin\/env (?:-S )?node((?: --[\w-]+(?:=\S+)?)*)$/.exec(first);
+  if (!match) throw new Error(`${script}: unexpected first line ${JSON.stringify(first)} (run npm run build)`);
+  return match[1]!.split(' ').filter(Boolean);
+}
 
 function packageRoot(from: string): string {
   for (let dir = from; ; dir = path.dirname(dir)) {
@@ -29,7 +41,7 @@ export interface CliResult {
 /** Run the built CLI as a user would (a child process, no TTY), collecting its output. */
 export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, [...CLI_ARGS, ...args], {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

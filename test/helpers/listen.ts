@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { stringify } from 'yaml';
 import { metadataView, type RepositoryView } from './tree-check.js';
-import { CLI } from './cli.js';
+import { CLI_ARGS } from './cli.js';
 
 const run = promisify(execFile);
 
@@ -59,7 +59,7 @@ process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
 
 /** Start `blobmirror listen` and wait until it consumes (when it has amqp) and listens. */
 export async function startListener(configFile: string, env: NodeJS.ProcessEnv = {}): Promise<ListenerProcess> {
-  const child = spawn(process.execPath, [CLI, 'listen', '-c', configFile, '--json', '--log-format', 'json'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...CLI_ARGS, 'listen', '-c', configFile, '--json', '--log-format', 'json'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   const logs: LogLine[] = [];
   const raw: string[] = [];

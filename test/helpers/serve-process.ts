@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { CLI } from './cli.js';
+import { CLI_ARGS } from './cli.js';
 
 // `blobmirror serve` from the built CLI as a child process, the way an operator runs it. It
 // listens on a free port (`--listen 127.0.0.1:0`) and says which one with --json.
@@ -16,7 +16,7 @@ export interface ServeProcess {
 }
 
 export async function startServe(args: readonly string[]): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0', '--json', '--log-format', 'json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...CLI_ARGS, 'serve', '--listen', '127.0.0.1:0', '--json', '--log-format', 'json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

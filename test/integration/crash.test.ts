@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureSpec, generateImages, type GeneratedImages } from '../../src/demo/image-generator.js';
 import { layoutBlobPath } from '../../src/oci-layout/layout-format.js';
-import { CLI, jsonOf, runCli, writeTestConfig } from '../helpers/cli.js';
+import { CLI_ARGS, jsonOf, runCli, writeTestConfig } from '../helpers/cli.js';
 import { seededRandom, startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { pushLayout } from '../helpers/push.js';
 import { startRegistry, type RegistryHandle } from '../helpers/registry.js';
@@ -43,7 +43,7 @@ interface Run {
  */
 function syncKilledAfter(config: string, killAfterMs: number, armed: () => boolean = () => true): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'sync', '-c', config, '--log-format', 'json', '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [...CLI_ARGS, 'sync', '-c', config, '--log-format', 'json', '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     let killed: number | undefined;
