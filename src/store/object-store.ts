@@ -60,6 +60,10 @@ export class ObjectStore {
    * re-hashed and continued with Range; a source that ignores Range restarts it from zero.
    */
   async ingest(digest: Digest, size: number | undefined, what: string, open: (offset: number) => Promise<BlobStream>, onBytes: (n: number) => void): Promise<IngestResult> {
+    return this.#ingest(digest, size, what, open, onBytes, false);
+  }
+
+  async #ingest(digest: Digest, size: number | undefined, what: string, open: (offset: number) => Promise<BlobStream>, onBytes: (n: number) => void, refetched: boolean): Promise<IngestResult> {
     const partial = partialPath(this.layout, digest);
     let { hash, length } = await this.#resumeState(partial, digest, size);
     const resumedFrom = length;
@@ -73,7 +77,7 @@ export class ObjectStore {
         if (start === 0 && length > 0) {
           stream.destroy();
           await truncate(partial, 0);
-          return this.#restart(digest, size, what, open, onBytes);
+          return this.#restart(digest, size, what, open, onBytes, { fetched, refetched });
         }
         limiter = new HashingLimiter(hash, length, size, what, (n) => {
           fetched += n;
@@ -100,9 +104,10 @@ export class ObjectStore {
     const actual = finalHex(hash);
     if (actual !== parseDigest(digest).hex) {
       await unlink(partial).catch(() => {});
-      // A partial file from an earlier run may hold bytes that were never the blob's (a power loss
-      // keeps a file's length but not always its data): one download from zero decides.
-      if (resumedFrom > 0) return this.#restart(digest, size, what, open, onBytes);
+      // One download from zero decides: a partial file from an earlier run may hold bytes that
+      // were never the blob's (a power loss keeps a file's length, not always its data), and a
+      // byte damaged in transit (a bad NIC, a proxy) is rarely damaged twice the same way.
+      if (!refetched) return this.#restart(digest, size, what, open, onBytes, { fetched, refetched: true });
       throw new IntegrityError('DIGEST_MISMATCH', `${what}: content hashes to ${parseDigest(digest).algorithm}:${actual}, not ${digest}`);
     }
     await this.#commit(partial, digest, what);
@@ -120,9 +125,10 @@ export class ObjectStore {
     return { hash, length };
   }
 
-  async #restart(digest: Digest, size: number | undefined, what: string, open: (offset: number) => Promise<BlobStream>, onBytes: (n: number) => void): Promise<IngestResult> {
-    const result = await this.ingest(digest, size, what, open, onBytes);
-    return { ...result, resumedFrom: 0 };
+  /** Start over from byte 0; the bytes already received still count as fetched. */
+  async #restart(digest: Digest, size: number | undefined, what: string, open: (offset: number) => Promise<BlobStream>, onBytes: (n: number) => void, so: { fetched: number; refetched: boolean }): Promise<IngestResult> {
+    const result = await this.#ingest(digest, size, what, open, onBytes, so.refetched);
+    return { fetched: so.fetched + result.fetched, resumedFrom: 0 };
   }
 
   async #commit(partial: string, digest: Digest, what: string): Promise<void> {

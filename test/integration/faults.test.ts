@@ -83,7 +83,21 @@ const CASES: FaultCase[] = [
     check: (ctx) => expect(blobGets(ctx.proxy, ctx.big.re).reduce((sum, r) => sum + r.bytesSent, 0)).toBe(ctx.big.size),
   },
   {
-    name: 'flipped byte: DIGEST_MISMATCH for that repository only, nothing kept',
+    name: 'one flipped byte: the blob is downloaded again from zero in the same run',
+    rules: ({ big }) => [{ method: 'GET', path: big.re, times: 1, fault: { kind: 'flip' } }],
+    outcome: 'recovers',
+    check: (ctx) => {
+      const gets = blobGets(ctx.proxy, ctx.big.re);
+      expect(gets.map((g) => [g.headers.range, g.bytesSent])).toEqual([
+        [undefined, ctx.big.size],
+        [undefined, ctx.big.size],
+      ]);
+      // The wasted download is counted as fetched.
+      expect(ctx.summary.bytes.fetched).toBe(ctx.summary.bytes.toFetch + ctx.big.size);
+    },
+  },
+  {
+    name: 'a byte flipped on every download: DIGEST_MISMATCH for that repository only, nothing kept',
     rules: ({ own }) => [{ method: 'GET', path: own.re, fault: { kind: 'flip' } }],
     outcome: { code: 'DIGEST_MISMATCH', message: /blob sha256:[0-9a-f]{64} of stable\/app-1: content hashes to sha256:[0-9a-f]{64}, not sha256:/ },
   },
