@@ -63,12 +63,30 @@ export interface GenerationIndex {
 const digest = z.string().refine(isDigest, 'invalid digest');
 const digestKeyed = <T extends z.ZodTypeAny>(value: T) => z.record(z.string().refine(isDigest, 'invalid digest key'), value);
 
+/**
+ * An object keyed by tag. z.record skips a key named `__proto__`, which is a valid tag; this keeps
+ * every key, in an object without a prototype, where such a key is plain data.
+ */
+const tagKeyed = <T extends z.ZodTypeAny>(value: T) =>
+  z
+    .custom<Record<string, unknown>>((raw) => typeof raw === 'object' && raw !== null && !Array.isArray(raw), 'expected an object keyed by tag')
+    .transform((raw, ctx) => {
+      const out = Object.create(null) as Record<string, z.output<T>>;
+      for (const [key, item] of Object.entries(raw)) {
+        if (!isTag(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'invalid tag' });
+        const parsed = value.safeParse(item);
+        if (parsed.success) out[key] = parsed.data;
+        else for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: [key, ...issue.path], message: issue.message });
+      }
+      return out;
+    });
+
 // Metadata on disk is ours, but it is read back after crashes and by other tools: validate it.
 export const repositorySchema = z.object({
   formatVersion: z.literal(FORMAT_VERSION),
   name: z.string().refine(isRepositoryName, 'invalid repository name'),
   syncedAt: z.string(),
-  tags: z.record(z.string().refine(isTag, 'invalid tag'), z.object({ digest })),
+  tags: tagKeyed(z.object({ digest })),
   manifests: digestKeyed(
     z.object({
       mediaType: z.string(),
@@ -80,7 +98,7 @@ export const repositorySchema = z.object({
     }),
   ),
   blobs: digestKeyed(z.object({ size: z.number().int().nonnegative(), mediaType: z.string().optional(), path: z.string(), modules: z.record(z.string(), z.string()) })),
-  history: z.record(z.string().refine(isTag, 'invalid tag'), z.array(z.object({ digest: digest.nullable(), since: z.string() }))),
+  history: tagKeyed(z.array(z.object({ digest: digest.nullable(), since: z.string() }))),
 });
 
 export const indexSchema = z.object({

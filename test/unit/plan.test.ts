@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Digest } from '../../src/oci/digest.js';
 import { MediaType } from '../../src/oci/media-types.js';
-import type { BlobEntry, ManifestEntry, RepositoryMetadata } from '../../src/publish/metadata-types.js';
+import { repositorySchema, type BlobEntry, type ManifestEntry, type RepositoryMetadata } from '../../src/publish/metadata-types.js';
 import { buildRepositoryMetadata, emptyClosure, planBlobs, planTags, previousClosure, type BlobNeed } from '../../src/sync/plan.js';
 
 const d = (c: string) => `sha256:${c.repeat(64)}` as Digest;
@@ -197,5 +197,23 @@ describe('buildRepositoryMetadata', () => {
     const meta = buildRepositoryMetadata('r', 'now', new Map([['__proto__', d('c')]]), emptyClosure());
     expect(Object.keys(meta.tags)).toEqual(['__proto__']);
     expect(JSON.parse(JSON.stringify(meta)).tags.__proto__).toEqual({ digest: d('c') });
+  });
+
+  it('reads a tag named __proto__ back from the metadata format, with its history', () => {
+    const meta = buildRepositoryMetadata('r', 'now', new Map([['__proto__', d('c')], ['constructor', d('c')]]), emptyClosure());
+    const text = JSON.stringify(meta).replace('"history":{}', `"history":{"__proto__":[{"digest":"${d('c')}","since":"then"}]}`);
+    expect(text).toContain('"history":{"__proto__"');
+    const read = repositorySchema.parse(JSON.parse(text));
+    expect(Object.keys(read.tags)).toEqual(['__proto__', 'constructor']);
+    expect(Object.keys(read.history)).toEqual(['__proto__']);
+    expect(JSON.stringify(read)).toBe(text);
+  });
+
+  it('names an invalid tag key of the metadata format', () => {
+    const written = JSON.parse(JSON.stringify(buildRepositoryMetadata('r', 'now', new Map([['ok', d('c')]]), emptyClosure())));
+    written.tags['bad tag'] = { digest: d('c') };
+    const result = repositorySchema.safeParse(written);
+    expect(result.success).toBe(false);
+    expect(result.error!.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['tags.bad tag', 'invalid tag']]);
   });
 });
