@@ -118,7 +118,7 @@ async function syncLocked(config: Config, source: Source, events: SyncEvents, op
   // Phase 1: tags and manifests (reads only).
   const cache = new ManifestCache();
   const limit = pLimit(REPOSITORY_CONCURRENCY);
-  const resolutions = await Promise.all(names.map((name) => limit(() => resolveRepository(config, source, cache, name, previous?.repositories.get(name)))));
+  const resolutions = await settleAll(names.map((name) => limit(() => resolveRepository(config, source, cache, name, previous?.repositories.get(name)))));
 
   // Plan: distinct blobs of new tags, minus what the store has.
   const needs = new Map<Digest, { blob: BlobRef; repository: string }>();
@@ -132,7 +132,7 @@ async function syncLocked(config: Config, source: Source, events: SyncEvents, op
   // Phase 2: fetch each missing blob once, link every new tag's blobs, store its manifests.
   const fetcher = new BlobFetcher(source, store, events);
   const syncedAt = now().toISOString();
-  const repositories = await Promise.all(
+  const repositories = await settleAll(
     resolutions.map((r) => limit(() => applyRepository(r, { repository: r.name, fetcher, store, layout: config.modules, metadataDir: config.storage.metadata }, config, syncedAt, events))),
   );
   await store.syncDirectories();
@@ -143,6 +143,14 @@ async function syncLocked(config: Config, source: Source, events: SyncEvents, op
   // Mirrors (quick-fedora-mirror) and MirrorManager read these; rewritten only when changed.
   await writeFileLists(config.storage.tree, outcome.modules, { stateDir: config.storage.state });
   return summary;
+}
+
+/** Like Promise.all, but rejects only once every promise has settled: nothing keeps writing after the lock is released. */
+async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
 /** Apply a repository's tags (concurrently); a tag that fails keeps what was published for it. */
