@@ -13,6 +13,7 @@ declare -A PACKAGES=(
   [rsync]=/usr/bin/rsync
   [openssl]=/usr/bin/openssl
   [time]=/usr/bin/time
+  [bsdutils]=/usr/bin/script
   [ansible-core]=/usr/bin/ansible-playbook
   [ansible-lint]=/usr/bin/ansible-lint
   [rabbitmq-server]=/usr/sbin/rabbitmq-server

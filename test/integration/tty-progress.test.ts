@@ -1,0 +1,49 @@
+// By hand on a terminal, sync shows a progress bar and human log lines; off a terminal (cron) it
+// writes JSON lines and no bar. The terminal is a real pseudo-terminal from util-linux `script`.
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { fixtureSpec, generateImages } from '../../src/demo/image-generator.js';
+import { CLI_ARGS, runCli } from '../helpers/cli.js';
+
+const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
+const quote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
+
+describe('sync progress', () => {
+  let work: string;
+  let config: string;
+  let blobs: number;
+
+  beforeAll(async () => {
+    work = await mkdtemp(path.join(tmpdir(), 'blobmirror-tty-'));
+    const generated = await generateImages(fixtureSpec({ repos: 2, tagsPerRepo: 2, baseBytes: 512 * 1024, repoBytes: 64 * 1024, tagBytes: 16 * 1024 }), path.join(work, 'layout'));
+    blobs = new Set(Object.values(generated.repositories).flatMap((repo) => repo.blobs)).size;
+    config = path.join(work, 'config.yaml');
+    await writeFile(config, stringify({ version: 1, source: { type: 'oci-layout', path: 'layout' }, repositories: { include: ['stable/**'] }, storage: { root: 'mirror' } }));
+  });
+
+  // Each test syncs into an empty storage root.
+  beforeEach(() => rm(path.join(work, 'mirror'), { recursive: true, force: true }));
+  afterAll(() => rm(work, { recursive: true, force: true }));
+
+  it('draws a bar on a terminal that ends at 100% with every blob, and logs for people', async () => {
+    const command = [process.execPath, ...CLI_ARGS, 'sync', '-c', config].map(quote).join(' ');
+    const run = spawnSync('script', ['-qefc', command, '/dev/null'], { encoding: 'utf8', env: { ...process.env, TERM: 'xterm', COLUMNS: '120' }, timeout: 60_000 });
+    const screen = run.stdout.replace(ANSI, '');
+    expect(run.status, screen).toBe(0);
+    expect(screen).toContain(`${blobs} blobs to fetch`);
+    expect(screen).toMatch(new RegExp(`100% \\| ${blobs}/${blobs} blobs \\| [\\d.]+ [kMG]?B/[\\d.]+ [kMG]?B \\|`));
+    expect(screen).not.toMatch(/^\{"level"/m);
+  });
+
+  it('writes JSON lines and no bar off a terminal', async () => {
+    const result = await runCli(['sync', '-c', config]);
+    expect(result.code, result.stderr).toBe(0);
+    const logs = result.stderr.trim().split('\n').map((line) => JSON.parse(line) as { level: number; msg: string });
+    expect(logs.filter((log) => log.msg.startsWith(`${blobs} blobs to fetch (`))).toHaveLength(1);
+    expect(result.stderr).not.toContain('blobs |');
+  });
+});
