@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Agent, get } from 'node:http';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { mkdir, open, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pLimit from 'p-limit';
 import type { Digest } from '../src/oci/digest.js';
 import { layoutBlobPath } from '../src/oci-layout/layout-format.js';
@@ -19,6 +20,18 @@ export interface FloorBlob {
   repository: string;
   digest: Digest;
   size: number;
+}
+
+/**
+ * floorGet in a process of its own, started with `nodeFlags` (the CLI's): measured inside the
+ * benchmark's process, the client would pay for that process's heap at every garbage collection
+ * and the floor would look slower than it is.
+ */
+export async function floorGetProcess(registryUrl: string, blobs: readonly FloorBlob[], nodeFlags: readonly string[], scratchDir: string): Promise<number> {
+  const list = path.join(scratchDir, 'floor-blobs.json');
+  await writeFile(list, JSON.stringify(blobs));
+  const run = await timed({ file: process.execPath, args: [...nodeFlags, fileURLToPath(new URL('floor-get.js', import.meta.url)), registryUrl, list] }, scratchDir);
+  return Number(run.stdout.trim());
 }
 
 /** GET every blob with a keep-alive plain HTTP client, bytes counted and discarded. */

@@ -1,7 +1,7 @@
 // `npm run bench [-- --size small|large] [--runs N] [--out DIR]`: see docs/benchmarks.md.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CLI_ARGS, PACKAGE_ROOT } from '../test/helpers/cli.js';
+import { CLI_ARGS, CLI_NODE_FLAGS, PACKAGE_ROOT } from '../test/helpers/cli.js';
 import type { BenchSize } from './fixture.js';
 import { renderTable, writeResult } from './report.js';
 import { runBench } from './run.js';
@@ -20,6 +20,6 @@ if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs expects a whole
 
 const started = Date.now();
 const log = (line: string) => process.stderr.write(`bench [${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
-const result = await runBench({ size, runs, cli: CLI_ARGS, log });
+const result = await runBench({ size, runs, cli: CLI_ARGS, nodeFlags: CLI_NODE_FLAGS, log });
 process.stdout.write(renderTable(result));
 log(`wrote ${await writeResult(result, values.out!)}`);

@@ -38,7 +38,7 @@ export function renderTable(r: BenchResult): string {
   const { floor, blobmirror: bm, skopeo, serve, fixture: f, machine: m } = r;
   const unique = f.uniqueBytes;
   const rows: Row[] = [
-    row(`Floor: GET every unique blob (${floor.concurrency} in parallel, bytes discarded)`, floor.getMs, seconds),
+    row(`Floor: GET every unique blob (${floor.concurrency} in parallel, bytes discarded, own process)`, floor.getMs, seconds),
     row('Floor: sha256 of the unique bytes (one openssl dgst)', floor.hashMs, seconds),
     row(`Floor: write the unique bytes, fsync each file (${floor.concurrency} in parallel)`, floor.writeMs, seconds),
     row(`**Floor** (the slowest: ${floor.slowest})`, floor.floorMs, seconds),

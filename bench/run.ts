@@ -10,7 +10,7 @@ import { createSkopeo } from '../test/helpers/skopeo.js';
 import { blobmirrorSync, type SyncRun } from './blobmirror.js';
 import { diskBytes, flushDirtyPages, rsyncInto } from './disk.js';
 import { baseRebuild, blobSizes, fixture, incrementalTag, isStable, SINGLE_PLATFORM_REPO, STABLE_PATTERN, totalBytes, type BenchSize, type BlobSizes } from './fixture.js';
-import { FLOOR_CONCURRENCY, floorGet, floorHash, floorWrite, type FloorBlob } from './floor.js';
+import { FLOOR_CONCURRENCY, floorGetProcess, floorHash, floorWrite, type FloorBlob } from './floor.js';
 import { describeMachine } from './machine.js';
 import { repeat, stat } from './measure.js';
 import { changeStats, judgeTargets, RESULT_VERSION, syncStats, type BenchResult } from './results.js';
@@ -23,6 +23,8 @@ export interface BenchOptions {
   runs: number;
   /** Node arguments that run the built CLI as its installed command does (flags, dist/cli/main.js). */
   cli: readonly string[];
+  /** The node flags of those arguments; the GET floor's client runs with them too. */
+  nodeFlags: readonly string[];
   /** Progress lines (stderr in `npm run bench`). */
   log: (line: string) => void;
 }
@@ -35,7 +37,7 @@ const SERVE_SECONDS: Record<BenchSize, number> = { small: 2, large: 10 };
  * is removed at the end.
  */
 export async function runBench(options: BenchOptions): Promise<BenchResult> {
-  const { size, runs, cli, log } = options;
+  const { size, runs, cli, nodeFlags, log } = options;
   const startedAt = new Date();
   const load: Record<string, number> = {};
   // Other work on a 2-core machine moves every figure: record how busy it was as each phase began.
@@ -64,7 +66,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     const rounds = await repeat(runs, async (run) => {
       phase(`round ${run}`, `round ${run}/${runs}: floor (GET, sha256, fsync'd writes of ${blobs.length} blobs, ${uniqueBytes} bytes), blobmirror full sync, skopeo sync`);
       const floor = {
-        get: await floorGet(registry.url, blobs),
+        get: await floorGetProcess(registry.url, blobs, nodeFlags, work),
         hash: await floorHash(generated.dir, blobs, work),
         write: await floorWrite(path.join(work, 'floor-write'), blobs),
       };

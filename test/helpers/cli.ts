@@ -15,7 +15,8 @@ export const CLI = path.join(PACKAGE_ROOT, 'dist/cli/main.js');
  * `process.execPath` arguments that run the CLI as its installed `blobmirror` command does: the
  * node flags of its `#!/usr/bin/env -S node …` line, then the script.
  */
-export const CLI_ARGS: readonly string[] = [...shebangFlags(CLI), CLI];
+export const CLI_NODE_FLAGS: readonly string[] = shebangFlags(CLI);
+export const CLI_ARGS: readonly string[] = [...CLI_NODE_FLAGS, CLI];
 
 function shebangFlags(script: string): string[] {
   const first = readFileSync(script, 'utf8').split('\n', 1)[0]!;
