@@ -20,9 +20,11 @@ describe('leftovers of killed runs', () => {
     expect(isLeftover(`.blobmirror-linkcheck-${DEAD}`)).toBe(true);
     expect(isLeftover(`.linkcheck-${DEAD}`)).toBe(true);
     expect(isLeftover(`.current-${DEAD}`)).toBe(true);
+    expect(isLeftover(`lock.${DEAD}`)).toBe(true);
+    expect(isLeftover(`lock.${process.pid}`)).toBe(false);
     expect(isLeftover(`abc.tmp-${process.pid}-x1y2z3`)).toBe(false);
     expect(isLeftover(`abc.tmp-${process.ppid}-x1y2z3`)).toBe(false);
-    for (const name of ['current', 'index.json', 'a'.repeat(64), 'lock', `lock.${DEAD}`, 'x.tmp-', `.staging-0000000001-${DEAD}`]) expect(isLeftover(name), name).toBe(false);
+    for (const name of ['current', 'index.json', 'a'.repeat(64), 'lock', 'lock.takeover', `lock.${DEAD}.x`, `xlock.${DEAD}`, 'x.tmp-', `.staging-0000000001-${DEAD}`]) expect(isLeftover(name), name).toBe(false);
   });
 
   it('sweeps the top level, or deep when asked, and nothing else', async () => {
@@ -33,9 +35,12 @@ describe('leftovers of killed runs', () => {
     await writeFile(path.join(dir, `.blobmirror-linkcheck-${DEAD}`), '');
     await writeFile(path.join(dir, `mine.tmp-${process.pid}-q`), 'in flight');
     await symlink('generations/0000000001', path.join(dir, `.current-${DEAD}`));
+    // A run killed between writing its lock candidate and removing it; the lock itself stays.
+    await writeFile(path.join(dir, `lock.${DEAD}`), '{}');
+    await writeFile(path.join(dir, 'lock'), '{}');
     const removed = await sweepLeftovers([{ dir }, { dir: path.join(dir, 'manifests'), deep: true }]);
-    expect(removed.map((f) => path.relative(dir, f)).sort()).toEqual([`.blobmirror-linkcheck-${DEAD}`, `.current-${DEAD}`, `manifests/sha256/aa/aa11.tmp-${DEAD}-q`]);
-    expect((await readdir(dir)).sort()).toEqual(['manifests', `mine.tmp-${process.pid}-q`]);
+    expect(removed.map((f) => path.relative(dir, f)).sort()).toEqual([`.blobmirror-linkcheck-${DEAD}`, `.current-${DEAD}`, `lock.${DEAD}`, `manifests/sha256/aa/aa11.tmp-${DEAD}-q`]);
+    expect((await readdir(dir)).sort()).toEqual(['lock', 'manifests', `mine.tmp-${process.pid}-q`]);
     expect(await readdir(shard)).toEqual(['aa11']);
     // A directory that does not exist yet is nothing to sweep.
     expect(await sweepLeftovers([{ dir: path.join(dir, 'missing'), deep: true }])).toEqual([]);
