@@ -126,9 +126,9 @@ export class ObjectStore {
   }
 
   /** Start over from byte 0; the bytes already received still count as fetched. */
-  async #restart(digest: Digest, size: number | undefined, what: string, open: (offset: number) => Promise<BlobStream>, onBytes: (n: number) => void, so: { fetched: number; refetched: boolean }): Promise<IngestResult> {
-    const result = await this.#ingest(digest, size, what, open, onBytes, so.refetched);
-    return { fetched: so.fetched + result.fetched, resumedFrom: 0 };
+  async #restart(digest: Digest, size: number | undefined, what: string, open: (offset: number) => Promise<BlobStream>, onBytes: (n: number) => void, earlier: { fetched: number; refetched: boolean }): Promise<IngestResult> {
+    const result = await this.#ingest(digest, size, what, open, onBytes, earlier.refetched);
+    return { fetched: earlier.fetched + result.fetched, resumedFrom: 0 };
   }
 
   async #commit(partial: string, digest: Digest, what: string): Promise<void> {
