@@ -16,11 +16,22 @@ export interface SyncRun {
 const BLOB_GET = /^\/v2\/.+\/blobs\/(sha256:[0-9a-f]{64})/;
 
 /** One `blobmirror sync --json` as cron runs it: a fresh process, wall time including its start. */
-export async function blobmirrorSync(cli: readonly string[], configFile: string, registry: RegistryHandle, scratchDir: string): Promise<SyncRun> {
+export async function blobmirrorSync(
+  cli: readonly string[],
+  configFile: string,
+  registry: RegistryHandle,
+  scratchDir: string,
+): Promise<SyncRun> {
   await registry.mark();
   const run = await timed({ file: process.execPath, args: [...cli, 'sync', '-c', configFile, '--json'] }, scratchDir);
-  const summary = JSON.parse(run.stdout) as { result: string; failures: unknown[]; bytes: { fetched: number }; blobs: { fetched: number } };
-  if (summary.result !== 'ok') throw new Error(`blobmirror sync: ${summary.result}: ${JSON.stringify(summary.failures).slice(0, 1000)}`);
+  const summary = JSON.parse(run.stdout) as {
+    result: string;
+    failures: unknown[];
+    bytes: { fetched: number };
+    blobs: { fetched: number };
+  };
+  if (summary.result !== 'ok')
+    throw new Error(`blobmirror sync: ${summary.result}: ${JSON.stringify(summary.failures).slice(0, 1000)}`);
   const gets = new Map<string, number>();
   for (const request of await registry.requests({ method: 'GET', pathPattern: BLOB_GET })) {
     const digest = BLOB_GET.exec(request.path)![1]!;

@@ -67,7 +67,11 @@ export function fixture(size: BenchSize): ImageSetSpec {
       'base',
       Array.from({ length: VERSIONS }, (_, v) => {
         const newest = v === VERSIONS - 1;
-        return { tag: `1.${v}`, unique: [scale.app], ...(newest ? { aliases: ['latest'], multiPlatform: multiPlatform(n) } : {}) };
+        return {
+          tag: `1.${v}`,
+          unique: [scale.app],
+          ...(newest ? { aliases: ['latest'], multiPlatform: multiPlatform(n) } : {}),
+        };
       }),
     );
   });
@@ -75,7 +79,10 @@ export function fixture(size: BenchSize): ImageSetSpec {
     name: name('candidate', i + 1),
     layers: ['base', 'tools'],
     unique: [scale.dependency / 4],
-    tags: [{ tag: '2.0-rc1', unique: [scale.app] }, { tag: '2.0-rc2', unique: [scale.app], aliases: ['testing'] }],
+    tags: [
+      { tag: '2.0-rc1', unique: [scale.app] },
+      { tag: '2.0-rc2', unique: [scale.app], aliases: ['testing'] },
+    ],
   }));
   return { seed: SEED, sharedLayers: shared(scale, 'base'), repositories: [...stable, ...candidates] };
 }
@@ -84,7 +91,9 @@ export function fixture(size: BenchSize): ImageSetSpec {
 export function incrementalTag(size: BenchSize, run: number): ImageSetSpec {
   const scale = SCALES[size];
   const n = Number(SINGLE_PLATFORM_REPO.slice(-2));
-  const repo = stableRepo(scale, n, 'base', [{ tag: `1.${VERSIONS - 1 + run}`, unique: [scale.app], aliases: ['latest'] }]);
+  const repo = stableRepo(scale, n, 'base', [
+    { tag: `1.${VERSIONS - 1 + run}`, unique: [scale.app], aliases: ['latest'] },
+  ]);
   return { seed: SEED, sharedLayers: shared(scale, 'base'), repositories: [repo] };
 }
 
@@ -96,7 +105,9 @@ export function baseRebuild(size: BenchSize, run: number): ImageSetSpec {
   const scale = SCALES[size];
   const base = `base-rebuild-${run}`;
   const repositories = Array.from({ length: STABLE_REPOS }, (_, i) =>
-    stableRepo(scale, i + 1, base, [{ tag: `2.${run - 1}`, unique: [scale.app], aliases: ['latest'], multiPlatform: multiPlatform(i + 1) }]),
+    stableRepo(scale, i + 1, base, [
+      { tag: `2.${run - 1}`, unique: [scale.app], aliases: ['latest'], multiPlatform: multiPlatform(i + 1) },
+    ]),
   );
   return { seed: SEED, sharedLayers: shared(scale, base), repositories };
 }
@@ -104,8 +115,13 @@ export function baseRebuild(size: BenchSize, run: number): ImageSetSpec {
 /** Blob sizes by digest, read from the layout the generator wrote. */
 export type BlobSizes = Map<Digest, number>;
 
-export async function blobSizes(generated: GeneratedImages, repositories: (name: string) => boolean): Promise<BlobSizes> {
-  const digests = new Set(Object.entries(generated.repositories).flatMap(([repo, r]) => (repositories(repo) ? r.blobs : [])));
+export async function blobSizes(
+  generated: GeneratedImages,
+  repositories: (name: string) => boolean,
+): Promise<BlobSizes> {
+  const digests = new Set(
+    Object.entries(generated.repositories).flatMap(([repo, r]) => (repositories(repo) ? r.blobs : [])),
+  );
   const sizes: BlobSizes = new Map();
   for (const digest of digests) sizes.set(digest, (await stat(layoutBlobPath(generated.dir, digest))).size);
   return sizes;

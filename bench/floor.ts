@@ -27,10 +27,21 @@ export interface FloorBlob {
  * benchmark's process, the client would pay for that process's heap at every garbage collection
  * and the floor would look slower than it is.
  */
-export async function floorGetProcess(registryUrl: string, blobs: readonly FloorBlob[], nodeFlags: readonly string[], scratchDir: string): Promise<number> {
+export async function floorGetProcess(
+  registryUrl: string,
+  blobs: readonly FloorBlob[],
+  nodeFlags: readonly string[],
+  scratchDir: string,
+): Promise<number> {
   const list = path.join(scratchDir, 'floor-blobs.json');
   await writeFile(list, JSON.stringify(blobs));
-  const run = await timed({ file: process.execPath, args: [...nodeFlags, fileURLToPath(new URL('floor-get.js', import.meta.url)), registryUrl, list] }, scratchDir);
+  const run = await timed(
+    {
+      file: process.execPath,
+      args: [...nodeFlags, fileURLToPath(new URL('floor-get.js', import.meta.url)), registryUrl, list],
+    },
+    scratchDir,
+  );
   return Number(run.stdout.trim());
 }
 
@@ -41,7 +52,9 @@ export async function floorGet(registryUrl: string, blobs: readonly FloorBlob[])
   const expected = blobs.reduce((sum, blob) => sum + blob.size, 0);
   try {
     const { wallMs, value: received } = await wall(async () => {
-      const sizes = await Promise.all(blobs.map((blob) => limit(() => getBytes(`${registryUrl}/v2/${blob.repository}/blobs/${blob.digest}`, agent))));
+      const sizes = await Promise.all(
+        blobs.map((blob) => limit(() => getBytes(`${registryUrl}/v2/${blob.repository}/blobs/${blob.digest}`, agent))),
+      );
       return sizes.reduce((a, b) => a + b, 0);
     });
     if (received !== expected) throw new Error(`floor GET received ${received} bytes, expected ${expected}`);

@@ -6,7 +6,10 @@ import type { Machine } from './results.js';
 const run = promisify(execFile);
 
 const firstLine = async (file: string, args: string[]) => {
-  const { stdout, stderr } = await run(file, args).catch((error: { stdout?: string; stderr?: string }) => ({ stdout: error.stdout ?? '', stderr: error.stderr ?? '' }));
+  const { stdout, stderr } = await run(file, args).catch((error: { stdout?: string; stderr?: string }) => ({
+    stdout: error.stdout ?? '',
+    stderr: error.stderr ?? '',
+  }));
   return (stdout || stderr).split('\n')[0]!.replace(/\s+/g, ' ').trim();
 };
 

@@ -42,11 +42,18 @@ export async function timed(command: Command, scratchDir: string): Promise<Proce
   const wallMs = performance.now() - started;
   const text = await readFile(report, 'utf8').catch(() => '');
   await rm(report, { force: true });
-  if (code !== 0) throw new Error(`${path.basename(command.file)} ${command.args.join(' ')} exited ${code}:\n${stderr.slice(-2000)}`);
+  if (code !== 0)
+    throw new Error(`${path.basename(command.file)} ${command.args.join(' ')} exited ${code}:\n${stderr.slice(-2000)}`);
   // The last line: GNU time first writes "Command exited with non-zero status" lines when there are any.
   const match = /([\d.]+) ([\d.]+) (\d+)\s*$/.exec(text);
   if (!match) throw new Error(`${TIME_BIN} wrote no usage report (${JSON.stringify(text)})`);
-  return { wallMs, cpuMs: (Number(match[1]) + Number(match[2])) * 1000, peakRssBytes: Number(match[3]) * 1024, stdout, stderr };
+  return {
+    wallMs,
+    cpuMs: (Number(match[1]) + Number(match[2])) * 1000,
+    peakRssBytes: Number(match[3]) * 1024,
+    stdout,
+    stderr,
+  };
 }
 
 /** Wall time of an in-process step. */

@@ -9,7 +9,8 @@ import type { BenchResult, ChangeStats, SyncStats } from './results.js';
 type Unit = (value: number) => string;
 
 const seconds: Unit = (ms) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
-const bytes: Unit = (n) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(1)} kB`);
+const bytes: Unit = (n) =>
+  n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(1)} kB`;
 const perSecond: Unit = (n) => `${Math.round(n).toLocaleString('en-US')}/s`;
 const count: Unit = (n) => String(n);
 const times = (ratio: number, of: string) => `${ratio.toFixed(2)}x ${of}`;
@@ -23,12 +24,22 @@ function row(measure: string, value: Stat | number, unit: Unit, ratio = ''): Row
 }
 
 function syncRows(label: string, s: SyncStats, wallRatio = '', extra: Row[] = []): Row[] {
-  return [row(`${label}: wall`, s.wallMs, seconds, wallRatio), row(`${label}: CPU (user+sys)`, s.cpuMs, seconds), row(`${label}: peak RSS`, s.peakRssBytes, bytes), ...extra];
+  return [
+    row(`${label}: wall`, s.wallMs, seconds, wallRatio),
+    row(`${label}: CPU (user+sys)`, s.cpuMs, seconds),
+    row(`${label}: peak RSS`, s.peakRssBytes, bytes),
+    ...extra,
+  ];
 }
 
 function changeRows(label: string, s: ChangeStats): Row[] {
   return syncRows(label, s, '', [
-    row(`${label}: bytes fetched`, s.bytesFetched, bytes, times(s.bytesFetched.median / s.newBytes.median, 'the new bytes')),
+    row(
+      `${label}: bytes fetched`,
+      s.bytesFetched,
+      bytes,
+      times(s.bytesFetched.median / s.newBytes.median, 'the new bytes'),
+    ),
     row(`${label}: new bytes (ideal)`, s.newBytes, bytes),
     row(`${label}: most GETs of one blob`, s.maxGetsOfOneBlob, count),
   ]);
@@ -38,29 +49,70 @@ export function renderTable(r: BenchResult): string {
   const { floor, blobmirror: bm, skopeo, serve, fixture: f, machine: m } = r;
   const unique = f.uniqueBytes;
   const rows: Row[] = [
-    row(`Floor: GET every unique blob (${floor.concurrency} in parallel, bytes discarded, own process)`, floor.getMs, seconds),
+    row(
+      `Floor: GET every unique blob (${floor.concurrency} in parallel, bytes discarded, own process)`,
+      floor.getMs,
+      seconds,
+    ),
     row('Floor: sha256 of the unique bytes (one openssl dgst)', floor.hashMs, seconds),
     row(`Floor: write the unique bytes, fsync each file (${floor.concurrency} in parallel)`, floor.writeMs, seconds),
     row(`**Floor** (the slowest: ${floor.slowest})`, floor.floorMs, seconds),
     ...syncRows('blobmirror full sync', bm.full, times(r.ratios.fullOverFloor, 'floor'), [
-      row('blobmirror full sync: bytes fetched', bm.full.bytesFetched, bytes, times(bm.full.bytesFetched.median / unique, 'unique')),
+      row(
+        'blobmirror full sync: bytes fetched',
+        bm.full.bytesFetched,
+        bytes,
+        times(bm.full.bytesFetched.median / unique, 'unique'),
+      ),
     ]),
     ...syncRows('blobmirror no-op re-sync', bm.noop),
     ...changeRows('blobmirror incremental (one new tag)', bm.incremental),
     ...changeRows('blobmirror base rebuild (a tag per repository on a new base)', bm.baseRebuild),
-    row(`skopeo sync (${f.stableRepositories} x --src docker --dest dir --all --scoped): wall`, skopeo.wallMs, seconds, times(r.ratios.skopeoOverFull, 'blobmirror full sync')),
+    row(
+      `skopeo sync (${f.stableRepositories} x --src docker --dest dir --all --scoped): wall`,
+      skopeo.wallMs,
+      seconds,
+      times(r.ratios.skopeoOverFull, 'blobmirror full sync'),
+    ),
     row('skopeo sync: CPU (user+sys)', skopeo.cpuMs, seconds),
     row('skopeo sync: peak RSS (largest invocation)', skopeo.peakRssBytes, bytes),
     row('Disk: blobmirror tree (du -sb)', bm.treeDiskBytes, bytes, times(r.ratios.treeDiskOverUnique, 'unique')),
-    row('Disk: blobmirror tree + state + metadata (du -sb)', bm.rootDiskBytes, bytes, times(bm.rootDiskBytes / unique, 'unique')),
+    row(
+      'Disk: blobmirror tree + state + metadata (du -sb)',
+      bm.rootDiskBytes,
+      bytes,
+      times(bm.rootDiskBytes / unique, 'unique'),
+    ),
     row('Disk: skopeo dir (du -sb)', skopeo.diskBytes, bytes, times(r.ratios.skopeoDiskOverUnique, 'unique')),
-    row('rsync -aH into an empty dir, bytes sent: blobmirror tree', bm.rsyncBytesSent, bytes, times(r.ratios.rsyncOverUnique, 'unique')),
-    row('rsync -aH into an empty dir, bytes sent: skopeo dir', skopeo.rsyncBytesSent, bytes, times(skopeo.rsyncBytesSent / unique, 'unique')),
-    row(`serve: manifest GET by tag (${serve.connections} connections, ${serve.seconds} s)`, serve.manifestRps, perSecond),
-    row(`serve: blob GET answered 307 (${serve.connections} connections, ${serve.seconds} s)`, serve.blobRedirectRps, perSecond),
+    row(
+      'rsync -aH into an empty dir, bytes sent: blobmirror tree',
+      bm.rsyncBytesSent,
+      bytes,
+      times(r.ratios.rsyncOverUnique, 'unique'),
+    ),
+    row(
+      'rsync -aH into an empty dir, bytes sent: skopeo dir',
+      skopeo.rsyncBytesSent,
+      bytes,
+      times(skopeo.rsyncBytesSent / unique, 'unique'),
+    ),
+    row(
+      `serve: manifest GET by tag (${serve.connections} connections, ${serve.seconds} s)`,
+      serve.manifestRps,
+      perSecond,
+    ),
+    row(
+      `serve: blob GET answered 307 (${serve.connections} connections, ${serve.seconds} s)`,
+      serve.blobRedirectRps,
+      perSecond,
+    ),
   ];
   const table = (header: string[], body: string[][]) =>
-    [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...body.map((cells) => `| ${cells.join(' | ')} |`)].join('\n');
+    [
+      `| ${header.join(' | ')} |`,
+      `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
+      ...body.map((cells) => `| ${cells.join(' | ')} |`),
+    ].join('\n');
   return [
     `### ${r.size} fixture, ${r.runs} runs per figure (${r.startedAt.slice(0, 16).replace('T', ' ')} UTC, took ${seconds(r.durationMs)})`,
     '',
@@ -71,11 +123,16 @@ export function renderTable(r: BenchResult): string {
     `Machine: ${m.cpuModel}, ${m.cpus} cores, ${bytes(m.memoryBytes)} memory, Linux ${m.kernel}, ${m.filesystem}, Node ${m.node}; ` +
       `${Object.values(m.tools).join('; ')}.`,
     '',
-    `Load average (1 min) as each phase began: ${Object.entries(m.load).map(([name, value]) => `${name} ${value.toFixed(1)}`).join(', ')}.`,
+    `Load average (1 min) as each phase began: ${Object.entries(m.load)
+      .map(([name, value]) => `${name} ${value.toFixed(1)}`)
+      .join(', ')}.`,
     '',
     table(['Measure', 'Median', 'Min – max', 'Ratio'], rows),
     '',
-    table(['Target (large fixture)', 'Wanted', 'Measured', 'Met'], r.targets.map((t) => [t.what, t.target, t.value, t.met ? 'yes' : '**no**'])),
+    table(
+      ['Target (large fixture)', 'Wanted', 'Measured', 'Met'],
+      r.targets.map((t) => [t.what, t.target, t.value, t.met ? 'yes' : '**no**']),
+    ),
     '',
   ].join('\n');
 }

@@ -56,7 +56,14 @@ export interface BenchResult {
   durationMs: number;
   machine: Machine;
   fixture: FixtureFacts;
-  floor: { getMs: Stat; hashMs: Stat; writeMs: Stat; concurrency: number; floorMs: number; slowest: 'get' | 'hash' | 'write' };
+  floor: {
+    getMs: Stat;
+    hashMs: Stat;
+    writeMs: Stat;
+    concurrency: number;
+    floorMs: number;
+    slowest: 'get' | 'hash' | 'write';
+  };
   blobmirror: {
     full: SyncStats;
     noop: SyncStats;
@@ -69,7 +76,13 @@ export interface BenchResult {
   };
   skopeo: { wallMs: Stat; cpuMs: Stat; peakRssBytes: Stat; diskBytes: number; rsyncBytesSent: number };
   serve: { seconds: number; connections: number; manifestRps: Stat; blobRedirectRps: Stat };
-  ratios: { fullOverFloor: number; skopeoOverFull: number; treeDiskOverUnique: number; rsyncOverUnique: number; skopeoDiskOverUnique: number };
+  ratios: {
+    fullOverFloor: number;
+    skopeoOverFull: number;
+    treeDiskOverUnique: number;
+    rsyncOverUnique: number;
+    skopeoDiskOverUnique: number;
+  };
   targets: Target[];
 }
 
@@ -110,14 +123,59 @@ export function judgeTargets(r: Omit<BenchResult, 'targets'>): Target[] {
   const peakRss = Math.max(...syncs.map((s) => s.peakRssBytes.max));
   const serve = r.serve.manifestRps.median;
   return [
-    { what: 'full sync / floor', target: '<= 1.5x', value: x(r.ratios.fullOverFloor), met: r.ratios.fullOverFloor <= 1.5 },
-    { what: 'skopeo sync / full sync', target: '>= 8x', value: x(r.ratios.skopeoOverFull), met: r.ratios.skopeoOverFull >= 8 },
-    { what: 'no-op re-sync, process start included', target: '< 1 s', value: `${(bm.noop.wallMs.median / 1000).toFixed(2)} s`, met: bm.noop.wallMs.median < 1000 },
-    { what: 'incremental sync fetches only the new bytes', target: 'fetched = new', value: bm.incremental.onlyNewBytes ? 'yes' : 'no', met: bm.incremental.onlyNewBytes },
-    { what: 'base rebuild fetches only the new bytes, the new base once', target: 'fetched = new', value: bm.baseRebuild.onlyNewBytes ? 'yes' : 'no', met: bm.baseRebuild.onlyNewBytes },
-    { what: 'tree disk bytes / unique bytes', target: '<= 1.01x', value: x(r.ratios.treeDiskOverUnique), met: r.ratios.treeDiskOverUnique <= 1.01 },
-    { what: 'rsync -aH bytes / unique bytes', target: '<= 1.01x', value: x(r.ratios.rsyncOverUnique), met: r.ratios.rsyncOverUnique <= 1.01 },
-    { what: 'peak RSS of any sync run', target: '< 150 MB', value: `${(peakRss / MB).toFixed(0)} MB`, met: peakRss < 150 * MB },
-    { what: 'serve manifest GETs', target: '>= 5,000/s', value: `${Math.round(serve).toLocaleString('en-US')}/s`, met: serve >= 5000 },
+    {
+      what: 'full sync / floor',
+      target: '<= 1.5x',
+      value: x(r.ratios.fullOverFloor),
+      met: r.ratios.fullOverFloor <= 1.5,
+    },
+    {
+      what: 'skopeo sync / full sync',
+      target: '>= 8x',
+      value: x(r.ratios.skopeoOverFull),
+      met: r.ratios.skopeoOverFull >= 8,
+    },
+    {
+      what: 'no-op re-sync, process start included',
+      target: '< 1 s',
+      value: `${(bm.noop.wallMs.median / 1000).toFixed(2)} s`,
+      met: bm.noop.wallMs.median < 1000,
+    },
+    {
+      what: 'incremental sync fetches only the new bytes',
+      target: 'fetched = new',
+      value: bm.incremental.onlyNewBytes ? 'yes' : 'no',
+      met: bm.incremental.onlyNewBytes,
+    },
+    {
+      what: 'base rebuild fetches only the new bytes, the new base once',
+      target: 'fetched = new',
+      value: bm.baseRebuild.onlyNewBytes ? 'yes' : 'no',
+      met: bm.baseRebuild.onlyNewBytes,
+    },
+    {
+      what: 'tree disk bytes / unique bytes',
+      target: '<= 1.01x',
+      value: x(r.ratios.treeDiskOverUnique),
+      met: r.ratios.treeDiskOverUnique <= 1.01,
+    },
+    {
+      what: 'rsync -aH bytes / unique bytes',
+      target: '<= 1.01x',
+      value: x(r.ratios.rsyncOverUnique),
+      met: r.ratios.rsyncOverUnique <= 1.01,
+    },
+    {
+      what: 'peak RSS of any sync run',
+      target: '< 150 MB',
+      value: `${(peakRss / MB).toFixed(0)} MB`,
+      met: peakRss < 150 * MB,
+    },
+    {
+      what: 'serve manifest GETs',
+      target: '>= 5,000/s',
+      value: `${Math.round(serve).toLocaleString('en-US')}/s`,
+      met: serve >= 5000,
+    },
   ];
 }

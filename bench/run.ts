@@ -5,11 +5,22 @@ import { generateImages, type GeneratedImages, type ImageSetSpec } from '../src/
 import type { Digest } from '../src/oci/digest.js';
 import { writeTestConfig } from '../test/helpers/cli.js';
 import { pushLayout } from '../test/helpers/push.js';
-import { startRegistry, type RegistryHandle } from '../test/helpers/registry.js';
+import { startRegistry } from '../test/helpers/registry.js';
 import { createSkopeo } from '../test/helpers/skopeo.js';
 import { blobmirrorSync, type SyncRun } from './blobmirror.js';
 import { diskBytes, flushDirtyPages, rsyncInto } from './disk.js';
-import { baseRebuild, blobSizes, fixture, incrementalTag, isStable, SINGLE_PLATFORM_REPO, STABLE_PATTERN, totalBytes, type BenchSize, type BlobSizes } from './fixture.js';
+import {
+  baseRebuild,
+  blobSizes,
+  fixture,
+  incrementalTag,
+  isStable,
+  SINGLE_PLATFORM_REPO,
+  STABLE_PATTERN,
+  totalBytes,
+  type BenchSize,
+  type BlobSizes,
+} from './fixture.js';
 import { FLOOR_CONCURRENCY, floorGetProcess, floorHash, floorWrite, type FloorBlob } from './floor.js';
 import { describeMachine } from './machine.js';
 import { repeat, stat } from './measure.js';
@@ -64,21 +75,31 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     const skopeoDir = path.join(work, 'skopeo');
     let skopeoDisk = { diskBytes: 0, rsyncBytesSent: 0 };
     const rounds = await repeat(runs, async (run) => {
-      phase(`round ${run}`, `round ${run}/${runs}: floor (GET, sha256, fsync'd writes of ${blobs.length} blobs, ${uniqueBytes} bytes), blobmirror full sync, skopeo sync`);
+      phase(
+        `round ${run}`,
+        `round ${run}/${runs}: floor (GET, sha256, fsync'd writes of ${blobs.length} blobs, ${uniqueBytes} bytes), blobmirror full sync, skopeo sync`,
+      );
       const floor = {
         get: await floorGetProcess(registry.url, blobs, nodeFlags, work),
         hash: await floorHash(generated.dir, blobs, work),
         write: await floorWrite(path.join(work, 'floor-write'), blobs),
       };
       if (config) await rm(path.dirname(config.root), { recursive: true, force: true });
-      config = await writeTestConfig({ registryUrl: registry.url, include: [STABLE_PATTERN] }, path.join(work, `blobmirror-${run}`));
+      config = await writeTestConfig(
+        { registryUrl: registry.url, include: [STABLE_PATTERN] },
+        path.join(work, `blobmirror-${run}`),
+      );
       // What the last steps wrote or deleted is flushed first (a filesystem mounted with `discard`
       // trims freed blocks at the next commit), so no run pays for an earlier one's disk work.
       await flushDirtyPages();
       const full = await blobmirrorSync(cli, config.file, registry, work);
       await flushDirtyPages();
       const skopeoRun = await skopeoSync(skopeo, registry.host, stableRepos, skopeoDir, work);
-      if (run === runs) skopeoDisk = { diskBytes: await diskBytes(skopeoDir), rsyncBytesSent: (await rsyncInto(skopeoDir, work)).bytesSent };
+      if (run === runs)
+        skopeoDisk = {
+          diskBytes: await diskBytes(skopeoDir),
+          rsyncBytesSent: (await rsyncInto(skopeoDir, work)).bytesSent,
+        };
       await rm(skopeoDir, { recursive: true, force: true });
       await flushDirtyPages();
       return { floor, full, skopeo: skopeoRun };
@@ -88,7 +109,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       hash: stat(rounds.map((r) => r.floor.hash)),
       write: stat(rounds.map((r) => r.floor.write)),
     };
-    const slowest = (['get', 'hash', 'write'] as const).reduce((a, b) => (floorParts[a].median >= floorParts[b].median ? a : b));
+    const slowest = (['get', 'hash', 'write'] as const).reduce((a, b) =>
+      floorParts[a].median >= floorParts[b].median ? a : b,
+    );
     const floorMs = floorParts[slowest].median;
     const full = rounds.map((r) => r.full);
     const skopeoRuns = rounds.map((r) => r.skopeo);
@@ -152,7 +175,14 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         uniqueBytes,
         registryBytes: generated.blobBytes,
       },
-      floor: { getMs: floorParts.get, hashMs: floorParts.hash, writeMs: floorParts.write, concurrency: FLOOR_CONCURRENCY, floorMs, slowest },
+      floor: {
+        getMs: floorParts.get,
+        hashMs: floorParts.hash,
+        writeMs: floorParts.write,
+        concurrency: FLOOR_CONCURRENCY,
+        floorMs,
+        slowest,
+      },
       blobmirror: {
         full: fullStats,
         noop: syncStats(noop),
@@ -204,5 +234,8 @@ function newBlobs(sizes: BlobSizes, known: ReadonlySet<Digest>): BlobSizes {
 }
 
 function countIndexes(spec: ImageSetSpec): number {
-  return spec.repositories.filter((repo) => isStable(repo.name)).flatMap((repo) => repo.tags).filter((tag) => tag.multiPlatform).length;
+  return spec.repositories
+    .filter((repo) => isStable(repo.name))
+    .flatMap((repo) => repo.tags)
+    .filter((tag) => tag.multiPlatform).length;
 }

@@ -26,7 +26,14 @@ export async function startBenchServe(metadataDir: string, workDir: string): Pro
   const lines = ['version: 1', 'master: https://master.example.org/containers', 'mirrors:'];
   for (let m = 1; m <= 5; m++) lines.push(`  - url: https://mirror-${m}.example.net/containers`, `    weight: ${m}`);
   await writeFile(mirrors, `${lines.join('\n')}\n`);
-  return startServe(['--metadata', metadataDir, '--mirrors', mirrors, '--access-log', path.join(workDir, 'serve-access.log')]);
+  return startServe([
+    '--metadata',
+    metadataDir,
+    '--mirrors',
+    mirrors,
+    '--access-log',
+    path.join(workDir, 'serve-access.log'),
+  ]);
 }
 
 export async function serveRates(serverUrl: string, target: ServeTarget, seconds: number): Promise<ServeRates> {
@@ -38,6 +45,7 @@ export async function serveRates(serverUrl: string, target: ServeTarget, seconds
 
 async function rate(url: string, status: 200 | 307, seconds: number): Promise<number> {
   const result = await measureServe(url, status, { connections: SERVE_CONNECTIONS, seconds });
-  if (result.unexpected) throw new Error(`serve load on ${url}: ${result.unexpected} answers other than ${status} or errors`);
+  if (result.unexpected)
+    throw new Error(`serve load on ${url}: ${result.unexpected} answers other than ${status} or errors`);
   return result.requestsPerSecond;
 }

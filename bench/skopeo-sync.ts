@@ -13,10 +13,27 @@ export interface SkopeoRun {
  * per repository (that transport takes one repository), one after another, `--all` platforms,
  * `--scoped` paths. Wall and CPU time are the invocations' sums.
  */
-export async function skopeoSync(skopeo: Skopeo, registryHost: string, repositories: readonly string[], dest: string, scratchDir: string): Promise<SkopeoRun> {
+export async function skopeoSync(
+  skopeo: Skopeo,
+  registryHost: string,
+  repositories: readonly string[],
+  dest: string,
+  scratchDir: string,
+): Promise<SkopeoRun> {
   const total: SkopeoRun = { wallMs: 0, cpuMs: 0, peakRssBytes: 0 };
   for (const repository of repositories) {
-    const args = ['sync', '--src', 'docker', '--dest', 'dir', '--all', '--scoped', '--src-tls-verify=false', `${registryHost}/${repository}`, dest];
+    const args = [
+      'sync',
+      '--src',
+      'docker',
+      '--dest',
+      'dir',
+      '--all',
+      '--scoped',
+      '--src-tls-verify=false',
+      `${registryHost}/${repository}`,
+      dest,
+    ];
     const run = await timed(skopeo.command(args), scratchDir);
     total.wallMs += run.wallMs;
     total.cpuMs += run.cpuMs;

@@ -35,7 +35,12 @@ export function repositoryOf(relativePath: string): string {
  * Up to date, as MirrorManager decides it: every file the master lists exists on the mirror with
  * the same size. `files` are a module's `f` rows; `mirrorPath` maps a row to the probed path.
  */
-export function compareModule(module: string, files: readonly FileListEntry[], probes: ReadonlyMap<string, Probe>, mirrorPath: (rel: string) => string): RepositoryCheck[] {
+export function compareModule(
+  module: string,
+  files: readonly FileListEntry[],
+  probes: ReadonlyMap<string, Probe>,
+  mirrorPath: (rel: string) => string,
+): RepositoryCheck[] {
   const byRepository = new Map<string, RepositoryCheck>();
   for (const file of files) {
     const repository = repositoryOf(file.path);
@@ -63,5 +68,7 @@ export function compareModule(module: string, files: readonly FileListEntry[], p
       if (check.firstProblems.length < FIRST_PROBLEMS) check.firstProblems.push(problem);
     }
   }
-  return [...byRepository.values()].sort((a, b) => (a.repository < b.repository ? -1 : a.repository > b.repository ? 1 : 0));
+  return [...byRepository.values()].sort((a, b) =>
+    a.repository < b.repository ? -1 : a.repository > b.repository ? 1 : 0,
+  );
 }

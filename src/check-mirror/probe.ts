@@ -27,7 +27,9 @@ function localProber(base: string): Prober {
       return info.isFile() ? { kind: 'present', size: info.size } : { kind: 'error', detail: 'not a regular file' };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      return code === 'ENOENT' || code === 'ENOTDIR' ? { kind: 'missing' } : { kind: 'error', detail: describeError(error) };
+      return code === 'ENOENT' || code === 'ENOTDIR'
+        ? { kind: 'missing' }
+        : { kind: 'error', detail: describeError(error) };
     }
   };
 }
@@ -49,7 +51,9 @@ function httpProber(base: string, timeoutMs: number): Prober {
       if (response.statusCode === 404 || response.statusCode === 410) return { kind: 'missing' };
       if (response.statusCode !== 200) return { kind: 'error', detail: `HTTP ${response.statusCode}` };
       const length = Number(response.headers['content-length']);
-      return Number.isInteger(length) ? { kind: 'present', size: length } : { kind: 'error', detail: 'no Content-Length' };
+      return Number.isInteger(length)
+        ? { kind: 'present', size: length }
+        : { kind: 'error', detail: 'no Content-Length' };
     } catch (error) {
       return { kind: 'error', detail: describeError(error) };
     }

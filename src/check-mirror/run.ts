@@ -44,17 +44,32 @@ async function masterList(treeDir: string, module: ModuleRoot) {
 }
 
 /** Compare a mirror (`base`: its copy of the tree root, URL or directory) with the master's current file lists. */
-export async function checkMirror(config: Config, base: string, options: CheckMirrorOptions): Promise<MirrorCheckReport> {
+export async function checkMirror(
+  config: Config,
+  base: string,
+  options: CheckMirrorOptions,
+): Promise<MirrorCheckReport> {
   const started = Date.now();
   const generation = await readCurrentGeneration(config.storage.metadata);
-  if (!generation) throw new BlobmirrorError('NOT_FOUND', `nothing published yet in ${config.storage.metadata}: run sync first`);
+  if (!generation)
+    throw new BlobmirrorError('NOT_FOUND', `nothing published yet in ${config.storage.metadata}: run sync first`);
   const all = moduleView(generation.index).modules;
   const modules = options.module === undefined ? all : all.filter((m) => m.name === options.module);
-  if (!modules.length) throw new UsageError(`no module ${JSON.stringify(options.module)}; the current generation has ${all.map((m) => m.name).join(', ')}`);
+  if (!modules.length)
+    throw new UsageError(
+      `no module ${JSON.stringify(options.module)}; the current generation has ${all.map((m) => m.name).join(', ')}`,
+    );
 
   const probe = proberFor(base, options.timeoutMs);
   const limit = pLimit(options.concurrency);
-  const report: MirrorCheckReport = { mirror: base, upToDate: true, generation: generation.id, modules: [], repositories: [], durationMs: 0 };
+  const report: MirrorCheckReport = {
+    mirror: base,
+    upToDate: true,
+    generation: generation.id,
+    modules: [],
+    repositories: [],
+    durationMs: 0,
+  };
   for (const module of modules) {
     const files = (await masterList(config.storage.tree, module)).files.filter((f) => f.type.startsWith('f'));
     const where = (rel: string) => inModule(module, rel);
@@ -62,7 +77,13 @@ export async function checkMirror(config: Config, base: string, options: CheckMi
     await Promise.all(files.map((f) => limit(async () => probes.set(where(f.path), await probe(where(f.path))))));
     const repositories = compareModule(module.name, files, probes, where);
     const outdated = repositories.filter((r) => !r.upToDate).map((r) => r.repository);
-    report.modules.push({ module: module.name, root: module.root, upToDate: outdated.length === 0, files: files.length, outdated });
+    report.modules.push({
+      module: module.name,
+      root: module.root,
+      upToDate: outdated.length === 0,
+      files: files.length,
+      outdated,
+    });
     report.repositories.push(...repositories);
     report.upToDate &&= outdated.length === 0;
   }

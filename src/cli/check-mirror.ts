@@ -14,7 +14,8 @@ interface CheckMirrorFlags extends CommonFlags {
 function bounded(what: string, min: number, max: number, integer: boolean) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) throw new InvalidArgumentError(`${what} from ${min} to ${max}`);
+    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n)))
+      throw new InvalidArgumentError(`${what} from ${min} to ${max}`);
     return n;
   };
 }
@@ -30,22 +31,36 @@ export function registerCheckMirror(program: Command): void {
         "the mirror's copy of the tree root. Reports each repository (and module) up to date or " +
         'not, with its first missing or wrong paths.',
     )
-    .argument('<mirror>', 'base URL (http:// or https://) or directory of the mirror\'s copy of the tree')
+    .argument('<mirror>', "base URL (http:// or https://) or directory of the mirror's copy of the tree")
     .option('--module <name>', 'check only this module (default: all)')
-    .option('--concurrency <n>', 'requests in flight at once', bounded('--concurrency expects a whole number', 1, 256, true), 8)
-    .option('--timeout <seconds>', 'per request, after which the file counts as an error', bounded('--timeout expects seconds', 0.1, 600, false), 10)
+    .option(
+      '--concurrency <n>',
+      'requests in flight at once',
+      bounded('--concurrency expects a whole number', 1, 256, true),
+      8,
+    )
+    .option(
+      '--timeout <seconds>',
+      'per request, after which the file counts as an error',
+      bounded('--timeout expects seconds', 0.1, 600, false),
+      10,
+    )
     .addHelpText(
       'after',
       '\nExamples:\n' +
         '  blobmirror check-mirror -c /etc/blobmirror/config.yaml https://mirror.example.org/pub/containers\n' +
         '  blobmirror check-mirror -c config.yaml /srv/mirror/containers --module containers-arm64\n' +
-        '  blobmirror check-mirror -c config.yaml https://mirror.example.org/containers --json | jq \'.repositories[] | select(.upToDate | not) | .repository\'\n' +
+        "  blobmirror check-mirror -c config.yaml https://mirror.example.org/containers --json | jq '.repositories[] | select(.upToDate | not) | .repository'\n" +
         '\nExit codes: 0 up to date; 1 not up to date (or the check failed); 2 usage or config error.',
     );
   withOutputOptions(withConfigOption(command)).action(async (mirror: string, flags: CheckMirrorFlags) => {
     const output = await outputFor(flags);
     const config = await configFor(flags);
-    const report = await checkMirror(config, mirror, { module: flags.module, concurrency: flags.concurrency, timeoutMs: flags.timeout * 1000 });
+    const report = await checkMirror(config, mirror, {
+      module: flags.module,
+      concurrency: flags.concurrency,
+      timeoutMs: flags.timeout * 1000,
+    });
     if (output.json) printJson(report);
     else process.stdout.write(renderMirrorCheck(report));
     process.exitCode = report.upToDate ? ExitCode.ok : ExitCode.partial;
@@ -57,15 +72,20 @@ export function renderMirrorCheck(r: MirrorCheckReport): string {
   const lines = [`${r.mirror}: ${r.upToDate ? 'up to date' : 'NOT up to date'} with generation ${r.generation}`];
   for (const m of r.modules) {
     const repositories = r.repositories.filter((c) => c.module === m.module);
-    lines.push(`module ${m.module}: ${m.upToDate ? 'up to date' : `${m.outdated.length} of ${repositories.length} repositories not up to date`} (${plural(m.files, 'file')} checked)`);
+    lines.push(
+      `module ${m.module}: ${m.upToDate ? 'up to date' : `${m.outdated.length} of ${repositories.length} repositories not up to date`} (${plural(m.files, 'file')} checked)`,
+    );
     for (const c of repositories) {
       const name = c.repository || '(outside repositories)';
       if (c.upToDate) {
         lines.push(`  yes ${name}`);
         continue;
       }
-      lines.push(`  NO  ${name}: ${c.missing} missing, ${c.wrongSize} wrong size, ${c.errors} errors of ${plural(c.files, 'file')}`);
-      for (const p of c.firstProblems) lines.push(`      ${p.problem} ${p.path}${p.problem === 'missing' ? '' : `: ${p.detail}`}`);
+      lines.push(
+        `  NO  ${name}: ${c.missing} missing, ${c.wrongSize} wrong size, ${c.errors} errors of ${plural(c.files, 'file')}`,
+      );
+      for (const p of c.firstProblems)
+        lines.push(`      ${p.problem} ${p.path}${p.problem === 'missing' ? '' : `: ${p.detail}`}`);
     }
   }
   lines.push(`done in ${formatDuration(r.durationMs)}`);

@@ -18,7 +18,12 @@ export interface CommonFlags {
 export function withOutputOptions(command: Command): Command {
   return command
     .option('--json', 'print the result as one JSON document on stdout')
-    .addOption(new Option('--log-format <format>', 'log lines on stderr: text, or json (default: json when stderr is not a terminal)').choices(['text', 'json']))
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'log lines on stderr: text, or json (default: json when stderr is not a terminal)',
+      ).choices(['text', 'json']),
+    )
     .option('-v, --verbose', 'log debug details')
     .option('-q, --quiet', 'log only warnings and errors');
 }
@@ -37,17 +42,24 @@ export function configFor(flags: CommonFlags): Promise<Config> {
 
 /** For commands that take the tree lock: queue behind a holder instead of exiting 3. */
 export function withLockWaitOption(command: Command): Command {
-  return command.option('--wait-lock <seconds>', 'wait up to this long for another run holding the tree lock (default: fail at once with exit 3)');
+  return command.option(
+    '--wait-lock <seconds>',
+    'wait up to this long for another run holding the tree lock (default: fail at once with exit 3)',
+  );
 }
 
 export function lockWaitFor(flags: CommonFlags): number {
   if (flags.waitLock === undefined) return 0;
   const seconds = Number(flags.waitLock);
-  if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError(`--wait-lock expects seconds, got ${JSON.stringify(flags.waitLock)}`);
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw new UsageError(`--wait-lock expects seconds, got ${JSON.stringify(flags.waitLock)}`);
   return seconds * 1000;
 }
 
 /** For sync, gc and verify: node_exporter's textfile collector reads the file (publish/metrics.ts). */
 export function withMetricsFileOption(command: Command): Command {
-  return command.option('--metrics-file <path>', "write this run's Prometheus metrics there, atomically (one file per command, e.g. <textfile dir>/blobmirror-verify.prom)");
+  return command.option(
+    '--metrics-file <path>',
+    "write this run's Prometheus metrics there, atomically (one file per command, e.g. <textfile dir>/blobmirror-verify.prom)",
+  );
 }

@@ -44,7 +44,10 @@ async function demoAction(flags: CommonFlags & { dir: string }): Promise<number>
   const configFile = path.join(dir, 'config.yaml');
   await writeFile(configFile, DEMO_CONFIG);
   const config = parseConfig(DEMO_CONFIG, configFile);
-  output.log.info({ layout: path.join(dir, 'layout'), repositories: Object.keys(generated.repositories).length }, 'generated the demo image set');
+  output.log.info(
+    { layout: path.join(dir, 'layout'), repositories: Object.keys(generated.repositories).length },
+    'generated the demo image set',
+  );
   const source = await openSource(config);
   const progress = await syncProgress(output);
   const summary = await runSync(config, source, progress).finally(() => progress.stop());
@@ -62,7 +65,9 @@ async function describeTree(tree: string, metadata: string, configFile: string):
   if (largest) {
     const paths = repos.map((repo) => repo.blobs[largest[0]]?.path).filter((p): p is string => p !== undefined);
     const info = await stat(path.join(tree, paths[0]!));
-    lines.push(`the largest blob (${info.size} bytes) is stored once: inode ${info.ino}, ${info.nlink} links (store + ${paths.length} repositories):`);
+    lines.push(
+      `the largest blob (${info.size} bytes) is stored once: inode ${info.ino}, ${info.nlink} links (store + ${paths.length} repositories):`,
+    );
     for (const p of paths) lines.push(`  ${p}`);
   }
   lines.push(
@@ -79,5 +84,7 @@ async function describeTree(tree: string, metadata: string, configFile: string):
 /** `blobmirror` when installed, else how this clone ran it (`node dist/cli/main.js`). */
 function invokedAs(): string {
   const script = process.argv[1] ?? 'blobmirror';
-  return path.basename(script) === 'blobmirror' ? 'blobmirror' : `node ${path.relative(process.cwd(), script) || script}`;
+  return path.basename(script) === 'blobmirror'
+    ? 'blobmirror'
+    : `node ${path.relative(process.cwd(), script) || script}`;
 }

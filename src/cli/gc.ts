@@ -2,7 +2,16 @@ import { Option, type Command } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
 import { runGc, type GcSummary } from '../gc/run-gc.js';
 import { writeMetricsFile } from '../publish/metrics.js';
-import { configFor, lockWaitFor, outputFor, withConfigOption, withLockWaitOption, withMetricsFileOption, withOutputOptions, type CommonFlags } from './common-options.js';
+import {
+  configFor,
+  lockWaitFor,
+  outputFor,
+  withConfigOption,
+  withLockWaitOption,
+  withMetricsFileOption,
+  withOutputOptions,
+  type CommonFlags,
+} from './common-options.js';
 import { formatBytes, formatDuration } from './format.js';
 import { printJson } from './output.js';
 
@@ -19,25 +28,40 @@ export function registerGc(program: Command): void {
     .description(
       'Garbage collection under the tree lock. A tree link no kept metadata generation references ' +
         'stays for retention.graceDays (mirrors and clients hold older metadata), then is removed; ' +
-        'a store object whose only link is the store\'s is deleted; manifest files no kept generation ' +
+        "a store object whose only link is the store's is deleted; manifest files no kept generation " +
         'names, generations beyond metadata.keepGenerations and temp files left by crashes go too. ' +
         'Nothing the current or a kept generation references is ever removed.',
     )
     .option('-n, --dry-run', 'print what would be removed and the bytes freed; change nothing')
     .addOption(new Option('--now <iso-time>', 'pretend it is this time (tests, and planning ahead)').hideHelp())
-    .addHelpText('after', '\nExamples:\n  blobmirror gc -c /etc/blobmirror/config.yaml --dry-run\n  blobmirror gc -c /etc/blobmirror/config.yaml --wait-lock 3600   # after a sync, from cron\n');
-  withMetricsFileOption(withOutputOptions(withLockWaitOption(withConfigOption(command)))).action(async (flags: GcFlags) => {
-    const output = await outputFor(flags);
-    const config = await configFor(flags);
-    const now = flags.now === undefined ? undefined : new Date(flags.now);
-    if (now && Number.isNaN(now.getTime())) throw new UsageError(`--now expects an ISO time, got ${JSON.stringify(flags.now)}`);
-    const summary = await runGc(config, { dryRun: flags.dryRun, lockWaitMs: lockWaitFor(flags), ...(now ? { now } : {}) });
-    if (output.json) printJson(summary);
-    else process.stdout.write(renderGc(summary, output.level === 'debug'));
-    if (output.jsonLogs) output.log.info({ summary: { ...summary, removed: summary.removed.length } }, 'gc finished');
-    if (flags.metricsFile && !summary.dryRun) await writeMetricsFile(flags.metricsFile, 'gc', { success: true, durationSeconds: summary.durationMs / 1000, bytesFreed: summary.bytesFreed });
-    process.exitCode = ExitCode.ok;
-  });
+    .addHelpText(
+      'after',
+      '\nExamples:\n  blobmirror gc -c /etc/blobmirror/config.yaml --dry-run\n  blobmirror gc -c /etc/blobmirror/config.yaml --wait-lock 3600   # after a sync, from cron\n',
+    );
+  withMetricsFileOption(withOutputOptions(withLockWaitOption(withConfigOption(command)))).action(
+    async (flags: GcFlags) => {
+      const output = await outputFor(flags);
+      const config = await configFor(flags);
+      const now = flags.now === undefined ? undefined : new Date(flags.now);
+      if (now && Number.isNaN(now.getTime()))
+        throw new UsageError(`--now expects an ISO time, got ${JSON.stringify(flags.now)}`);
+      const summary = await runGc(config, {
+        dryRun: flags.dryRun,
+        lockWaitMs: lockWaitFor(flags),
+        ...(now ? { now } : {}),
+      });
+      if (output.json) printJson(summary);
+      else process.stdout.write(renderGc(summary, output.level === 'debug'));
+      if (output.jsonLogs) output.log.info({ summary: { ...summary, removed: summary.removed.length } }, 'gc finished');
+      if (flags.metricsFile && !summary.dryRun)
+        await writeMetricsFile(flags.metricsFile, 'gc', {
+          success: true,
+          durationSeconds: summary.durationMs / 1000,
+          bytesFreed: summary.bytesFreed,
+        });
+      process.exitCode = ExitCode.ok;
+    },
+  );
 }
 
 export function renderGc(s: GcSummary, verbose: boolean): string {

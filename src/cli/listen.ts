@@ -72,7 +72,8 @@ export function registerListen(program: Command): void {
 async function listenAction(flags: CommonFlags): Promise<number> {
   const output = await outputFor(flags);
   const config = await configFor(flags);
-  if (!config.listen) throw new UsageError(`${config.file} has no listen: section (run blobmirror listen --help for an example)`);
+  if (!config.listen)
+    throw new UsageError(`${config.file} has no listen: section (run blobmirror listen --help for an example)`);
   const listener = new Listener(config as ListeningConfig, output.log);
   const started = await listener.start();
   if (output.json) printJson(started);

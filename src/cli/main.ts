@@ -9,7 +9,7 @@ import { registerCommands } from './commands.js';
 
 const program = new Command('blobmirror')
   .description(
-    'Mirror a distribution\'s container images through its rsync mirror network.\n\n' +
+    "Mirror a distribution's container images through its rsync mirror network.\n\n" +
       'sync pulls the selected repositories from a registry (or an OCI layout), verifies every ' +
       'digest, writes each distinct blob once into a hardlinked tree for `rsync -aH`, and ' +
       'publishes metadata for the mirror-list service. Start with `blobmirror demo`.',
@@ -18,7 +18,10 @@ const program = new Command('blobmirror')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-await registerCommands(program, process.argv.slice(2).find((arg) => !arg.startsWith('-')));
+await registerCommands(
+  program,
+  process.argv.slice(2).find((arg) => !arg.startsWith('-')),
+);
 
 // `blobmirror sync --json | head` closes stdout early; that is not a failure worth a stack trace.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {

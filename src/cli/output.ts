@@ -14,17 +14,43 @@ export interface Output extends OutputOptions {
 }
 
 // Credentials can reach a log line only through a mistake; redact the usual fields anyway.
-const REDACT = ['password', 'token', 'authorization', '*.password', '*.token', '*.authorization', 'headers.authorization'];
+const REDACT = [
+  'password',
+  'token',
+  'authorization',
+  '*.password',
+  '*.token',
+  '*.authorization',
+  'headers.authorization',
+];
 
-export async function createOutput(options: { json?: boolean; logFormat?: string; verbose?: boolean; quiet?: boolean }): Promise<Output> {
+export async function createOutput(options: {
+  json?: boolean;
+  logFormat?: string;
+  verbose?: boolean;
+  quiet?: boolean;
+}): Promise<Output> {
   const interactive = Boolean(process.stderr.isTTY);
   const jsonLogs = options.logFormat ? options.logFormat === 'json' : !interactive;
   const level = options.verbose ? 'debug' : options.quiet ? 'warn' : 'info';
   const base = { level, redact: { paths: REDACT, censor: '[redacted]' } };
   // pino-pretty only for people: cron's JSON lines do not load it.
   const log = jsonLogs
-    ? pino({ ...base, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }))
-    : pino(base, (await import('pino-pretty')).default({ destination: 2, sync: true, colorize: interactive, ignore: 'pid,hostname', translateTime: 'HH:MM:ss', hideObject: level !== 'debug' }));
+    ? pino(
+        { ...base, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
+        pino.destination({ fd: 2, sync: true }),
+      )
+    : pino(
+        base,
+        (await import('pino-pretty')).default({
+          destination: 2,
+          sync: true,
+          colorize: interactive,
+          ignore: 'pid,hostname',
+          translateTime: 'HH:MM:ss',
+          hideObject: level !== 'debug',
+        }),
+      );
   return { json: Boolean(options.json), jsonLogs, level, interactive: interactive && !jsonLogs, log };
 }
 

@@ -15,7 +15,9 @@ export function renderSyncSummary(s: SyncSummary): string {
       ].filter(Boolean);
       lines.push(`  ${repo.name}: ${parts.join('; ') || 'no tags'}`);
     }
-    lines.push(`would fetch ${plural(s.blobs.toFetch, 'blob')} (${formatBytes(s.bytes.toFetch)}); ${plural(s.blobs.reused, 'blob')} already in the store`);
+    lines.push(
+      `would fetch ${plural(s.blobs.toFetch, 'blob')} (${formatBytes(s.bytes.toFetch)}); ${plural(s.blobs.reused, 'blob')} already in the store`,
+    );
   } else {
     lines.push(
       `${s.repositories.synced}/${s.repositories.selected} repositories synced, ${plural(s.tags.total, 'tag')} (${s.tags.added} new, ${s.tags.changed} changed, ${s.tags.unchanged} unchanged, ${s.tags.removed} removed)`,
@@ -23,11 +25,19 @@ export function renderSyncSummary(s: SyncSummary): string {
     lines.push(
       `blobs: ${s.blobs.fetched} fetched (${formatBytes(s.bytes.fetched)}${s.bytes.resumed ? `, resumed after ${formatBytes(s.bytes.resumed)}` : ''}), ${s.blobs.reused} reused, ${s.blobs.referenced} in the tree`,
     );
-    lines.push(`disk: ${formatBytes(s.bytes.unique)} unique for ${formatBytes(s.bytes.referenced)} referenced (dedupe ${s.bytes.dedupeRatio}x)`);
-    lines.push(s.published ? `published metadata generation ${s.generation}` : `metadata unchanged (generation ${s.generation ?? 'none'})`);
+    lines.push(
+      `disk: ${formatBytes(s.bytes.unique)} unique for ${formatBytes(s.bytes.referenced)} referenced (dedupe ${s.bytes.dedupeRatio}x)`,
+    );
+    lines.push(
+      s.published
+        ? `published metadata generation ${s.generation}`
+        : `metadata unchanged (generation ${s.generation ?? 'none'})`,
+    );
   }
   for (const f of s.failures) {
-    const where = [f.repository, f.tag ? `tag ${f.tag}` : '', f.digest ? `digest ${f.digest}` : ''].filter(Boolean).join(', ');
+    const where = [f.repository, f.tag ? `tag ${f.tag}` : '', f.digest ? `digest ${f.digest}` : '']
+      .filter(Boolean)
+      .join(', ');
     lines.push(`FAILED ${where}: ${f.code}: ${f.message}`);
   }
   lines.push(`done in ${formatDuration(s.durationMs)}: ${s.result}`);

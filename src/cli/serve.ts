@@ -37,8 +37,18 @@ export function registerServe(program: Command): void {
     .option('--listen <host:port>', 'address to bind ([::1]:5000 for IPv6; port 0 picks a free one)', '127.0.0.1:5000')
     .option('--tls-cert <file>', 'PEM certificate (chain) to serve HTTPS; needs --tls-key')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
-    .addOption(new Option('--mode <mode>', 'redirect: 307 blob redirects; urls: also put mirror URLs in manifests (see docs/serving.md)').choices(['redirect', 'urls']).default('redirect'))
-    .option('--access-log <file>', 'append a combined-format access log line per request to this file ("-": stderr); SIGHUP reopens it')
+    .addOption(
+      new Option(
+        '--mode <mode>',
+        'redirect: 307 blob redirects; urls: also put mirror URLs in manifests (see docs/serving.md)',
+      )
+        .choices(['redirect', 'urls'])
+        .default('redirect'),
+    )
+    .option(
+      '--access-log <file>',
+      'append a combined-format access log line per request to this file ("-": stderr); SIGHUP reopens it',
+    )
     .option('--reload-interval <seconds>', 'how often to look for a newly published generation (0: every request)', '1')
     .addHelpText(
       'after',
@@ -68,7 +78,8 @@ export function registerServe(program: Command): void {
 export function parseListen(value: string): { host: string; port: number } {
   const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value);
   const port = Number(match?.[3]);
-  if (!match || port > 65535) throw new UsageError(`--listen expects host:port or [ipv6]:port, got ${JSON.stringify(value)}`);
+  if (!match || port > 65535)
+    throw new UsageError(`--listen expects host:port or [ipv6]:port, got ${JSON.stringify(value)}`);
   return { host: match[1] ?? match[2]!, port };
 }
 
@@ -85,26 +96,50 @@ async function serveAction(flags: ServeFlags): Promise<number> {
   const { log } = output;
   const { host, port } = parseListen(flags.listen);
   const recheckSeconds = Number(flags.reloadInterval);
-  if (!Number.isFinite(recheckSeconds) || recheckSeconds < 0) throw new UsageError(`--reload-interval expects seconds, got ${JSON.stringify(flags.reloadInterval)}`);
+  if (!Number.isFinite(recheckSeconds) || recheckSeconds < 0)
+    throw new UsageError(`--reload-interval expects seconds, got ${JSON.stringify(flags.reloadInterval)}`);
   if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey)) throw new UsageError('--tls-cert and --tls-key go together');
-  const isDir = await stat(flags.metadata).then((s) => s.isDirectory(), () => false);
+  const isDir = await stat(flags.metadata).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
   if (!isDir) throw new UsageError(`--metadata ${flags.metadata} is not a directory`);
   const mirrors = await loadMirrorConfig(flags.mirrors);
-  const tls = flags.tlsCert && flags.tlsKey ? { cert: await readPem(flags.tlsCert, '--tls-cert'), key: await readPem(flags.tlsKey, '--tls-key') } : undefined;
+  const tls =
+    flags.tlsCert && flags.tlsKey
+      ? { cert: await readPem(flags.tlsCert, '--tls-cert'), key: await readPem(flags.tlsKey, '--tls-key') }
+      : undefined;
   let accessLog: AccessLog | undefined;
   try {
-    accessLog = flags.accessLog ? new AccessLog(flags.accessLog, (error) => log.error({ err: describeError(error) }, 'access log write failed')) : undefined;
+    accessLog = flags.accessLog
+      ? new AccessLog(flags.accessLog, (error) => log.error({ err: describeError(error) }, 'access log write failed'))
+      : undefined;
   } catch (error) {
     throw new UsageError(`--access-log ${flags.accessLog}: ${describeError(error)}`, { cause: error });
   }
 
   // Said once at start; requests then answer 503 until sync publishes a generation.
-  await new MetadataReader(flags.metadata).current().catch((error) => log.warn(`${describeError(error)}; answering 503 until sync publishes one`));
-  const server = await startServer({ metadataDir: flags.metadata, mirrors, mode: flags.mode, host, port, tls, accessLog, log, recheckMs: recheckSeconds * 1000 }).catch((error) => {
+  await new MetadataReader(flags.metadata)
+    .current()
+    .catch((error) => log.warn(`${describeError(error)}; answering 503 until sync publishes one`));
+  const server = await startServer({
+    metadataDir: flags.metadata,
+    mirrors,
+    mode: flags.mode,
+    host,
+    port,
+    tls,
+    accessLog,
+    log,
+    recheckMs: recheckSeconds * 1000,
+  }).catch((error) => {
     throw new UsageError(`cannot listen on ${flags.listen}: ${describeError(error)}`, { cause: error });
   });
   if (output.json) printJson({ url: server.url, port: server.port });
-  log.info({ url: server.url, mode: flags.mode, mirrors: mirrors.mirrors.length }, `serving ${flags.metadata} on ${server.url}`);
+  log.info(
+    { url: server.url, mode: flags.mode, mirrors: mirrors.mirrors.length },
+    `serving ${flags.metadata} on ${server.url}`,
+  );
 
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
@@ -112,7 +147,10 @@ async function serveAction(flags: ServeFlags): Promise<number> {
       process.off('SIGTERM', stop).off('SIGINT', stop).off('SIGHUP', reopen);
       void server.close(SHUTDOWN_GRACE_MS).then(resolve);
     };
-    const reopen = () => void accessLog?.reopen().catch((error) => log.error({ err: describeError(error) }, 'cannot reopen the access log'));
+    const reopen = () =>
+      void accessLog
+        ?.reopen()
+        .catch((error) => log.error({ err: describeError(error) }, 'cannot reopen the access log'));
     process.on('SIGTERM', stop).on('SIGINT', stop).on('SIGHUP', reopen);
   });
   await accessLog?.close();

@@ -13,10 +13,13 @@ export function registerStatus(program: Command): void {
     .description(
       'Read-only (takes no lock, so it answers while a sync runs): how the last sync ended and its ' +
         'failures (<state>/last-run.json), the current metadata generation with its repositories, ' +
-        'tags, blobs and bytes unique vs referenced, who holds the tree lock, and the listener\'s ' +
+        "tags, blobs and bytes unique vs referenced, who holds the tree lock, and the listener's " +
         'status file when there is one (queue depth, last message, last trigger latency).',
     )
-    .addHelpText('after', '\nExamples:\n  blobmirror status -c /etc/blobmirror/config.yaml\n  blobmirror status -c config.yaml --json | jq .lastRun.result\n');
+    .addHelpText(
+      'after',
+      '\nExamples:\n  blobmirror status -c /etc/blobmirror/config.yaml\n  blobmirror status -c config.yaml --json | jq .lastRun.result\n',
+    );
   withOutputOptions(withConfigOption(command)).action(async (flags: CommonFlags) => {
     const output = await outputFor(flags);
     const report = await collectStatus(await configFor(flags));
@@ -35,19 +38,34 @@ export function renderStatus(s: StatusReport, now = new Date()): string {
   if (!run) lines.push('last run: none recorded');
   else if ('unreadable' in run) lines.push(`last run: unreadable (${run.unreadable})`);
   else {
-    lines.push(`last run: ${run.command} ${run.result}, started ${run.startedAt}, ended ${run.finishedAt} (${formatDuration(run.durationMs)}, ${since(run.finishedAt, now)} ago)`);
+    lines.push(
+      `last run: ${run.command} ${run.result}, started ${run.startedAt}, ended ${run.finishedAt} (${formatDuration(run.durationMs)}, ${since(run.finishedAt, now)} ago)`,
+    );
     if (run.error) lines.push(`  error ${run.error.code}: ${run.error.message}`);
-    if (run.repositories) lines.push(`  ${run.repositories.synced}/${run.repositories.selected} repositories synced; ${run.blobs?.fetched ?? 0} blobs fetched (${formatBytes(run.bytesFetched ?? 0)}), ${run.blobs?.reused ?? 0} reused`);
-    for (const f of run.failures) lines.push(`  FAILED ${[f.repository, f.tag && `tag ${f.tag}`, f.digest].filter(Boolean).join(' ')}: ${f.code}: ${f.message}`);
-    if (run.failureCount > run.failures.length) lines.push(`  ... and ${run.failureCount - run.failures.length} more failures`);
+    if (run.repositories)
+      lines.push(
+        `  ${run.repositories.synced}/${run.repositories.selected} repositories synced; ${run.blobs?.fetched ?? 0} blobs fetched (${formatBytes(run.bytesFetched ?? 0)}), ${run.blobs?.reused ?? 0} reused`,
+      );
+    for (const f of run.failures)
+      lines.push(
+        `  FAILED ${[f.repository, f.tag && `tag ${f.tag}`, f.digest].filter(Boolean).join(' ')}: ${f.code}: ${f.message}`,
+      );
+    if (run.failureCount > run.failures.length)
+      lines.push(`  ... and ${run.failureCount - run.failures.length} more failures`);
   }
   const g = s.generation;
   if (!g) lines.push('current generation: none published yet');
   else if ('unreadable' in g) lines.push(`current generation: unreadable (${g.unreadable})`);
   else {
-    lines.push(`current generation: ${g.id}, created ${g.createdAt} (${since(g.createdAt, now)} ago), modules ${g.modules.join(', ')}`);
-    lines.push(`  ${g.repositories} ${g.repositories === 1 ? 'repository' : 'repositories'}, ${plural(g.tags, 'tag')}, ${plural(g.blobs, 'blob')}`);
-    lines.push(`  disk: ${formatBytes(g.bytes.unique)} unique for ${formatBytes(g.bytes.referenced)} referenced (dedupe ${g.bytes.dedupeRatio}x)`);
+    lines.push(
+      `current generation: ${g.id}, created ${g.createdAt} (${since(g.createdAt, now)} ago), modules ${g.modules.join(', ')}`,
+    );
+    lines.push(
+      `  ${g.repositories} ${g.repositories === 1 ? 'repository' : 'repositories'}, ${plural(g.tags, 'tag')}, ${plural(g.blobs, 'blob')}`,
+    );
+    lines.push(
+      `  disk: ${formatBytes(g.bytes.unique)} unique for ${formatBytes(g.bytes.referenced)} referenced (dedupe ${g.bytes.dedupeRatio}x)`,
+    );
   }
   lines.push(`lock: ${s.lock ? `held by ${describeHolder(s.lock)}` : 'free'}`);
   lines.push(...listenerLines(s.listener, now));
@@ -57,10 +75,19 @@ export function renderStatus(s: StatusReport, now = new Date()): string {
 function listenerLines(l: StatusReport['listener'], now: Date): string[] {
   if (!l) return ['listener: no status file'];
   if ('unreadable' in l) return [`listener: status unreadable (${l.unreadable})`];
-  const lines = [`listener: ${l.state} (pid ${l.pid}, status written ${since(l.updatedAt, now)} ago), ${l.pending.length} pending, ${l.running.length} syncing`];
-  if (l.amqp) lines.push(`  amqp queue ${l.amqp.queue}: ${l.amqp.connected ? 'connected' : 'DISCONNECTED'}, depth ${l.amqp.queueDepth ?? 'unknown'}, ${l.amqp.unacked} unacked`);
-  if (l.lastMessage) lines.push(`  last message ${l.lastMessage.at}: ${l.lastMessage.outcome} (${l.lastMessage.detail})`);
-  if (l.lastTrigger) lines.push(`  last trigger: ${l.lastTrigger.result} in ${formatDuration(l.lastTrigger.latencyMs)} from trigger to ${l.lastTrigger.result === 'ok' ? 'published' : 'end'}, at ${l.lastTrigger.finishedAt}`);
+  const lines = [
+    `listener: ${l.state} (pid ${l.pid}, status written ${since(l.updatedAt, now)} ago), ${l.pending.length} pending, ${l.running.length} syncing`,
+  ];
+  if (l.amqp)
+    lines.push(
+      `  amqp queue ${l.amqp.queue}: ${l.amqp.connected ? 'connected' : 'DISCONNECTED'}, depth ${l.amqp.queueDepth ?? 'unknown'}, ${l.amqp.unacked} unacked`,
+    );
+  if (l.lastMessage)
+    lines.push(`  last message ${l.lastMessage.at}: ${l.lastMessage.outcome} (${l.lastMessage.detail})`);
+  if (l.lastTrigger)
+    lines.push(
+      `  last trigger: ${l.lastTrigger.result} in ${formatDuration(l.lastTrigger.latencyMs)} from trigger to ${l.lastTrigger.result === 'ok' ? 'published' : 'end'}, at ${l.lastTrigger.finishedAt}`,
+    );
   if (l.lastError) lines.push(`  last error ${l.lastError.at}: ${l.lastError.message}`);
   return lines;
 }

@@ -4,7 +4,16 @@ import { openSource } from '../source/open-source.js';
 import { runSync } from '../sync/run.js';
 import type { SyncSummary } from '../sync/summary.js';
 import { syncRunMetrics, writeMetricsFile } from '../publish/metrics.js';
-import { configFor, lockWaitFor, outputFor, withConfigOption, withLockWaitOption, withMetricsFileOption, withOutputOptions, type CommonFlags } from './common-options.js';
+import {
+  configFor,
+  lockWaitFor,
+  outputFor,
+  withConfigOption,
+  withLockWaitOption,
+  withMetricsFileOption,
+  withOutputOptions,
+  type CommonFlags,
+} from './common-options.js';
 import { printJson, type Output } from './output.js';
 import { renderSyncSummary } from './render-sync.js';
 import { syncProgress } from './sync-progress.js';
@@ -25,7 +34,10 @@ export function registerSync(program: Command): void {
         'digest while streaming, hardlink blobs into <tree>/<repo>/_blobs/sha256/<hex>, then ' +
         'publish a new metadata generation atomically.',
     )
-    .option('-r, --repo <name...>', 'sync only these repositories (they must be selected by the config); others keep their published state')
+    .option(
+      '-r, --repo <name...>',
+      'sync only these repositories (they must be selected by the config); others keep their published state',
+    )
     .option('-n, --dry-run', 'print the plan (tags new/changed/removed, blobs and bytes to fetch) and write nothing')
     .addHelpText(
       'after',
@@ -36,9 +48,11 @@ export function registerSync(program: Command): void {
         '\nExit codes: 0 all selected repositories synced; 1 some failed (the others were still\n' +
         'published); 2 usage or config error; 3 another run holds the lock.',
     );
-  withMetricsFileOption(withOutputOptions(withLockWaitOption(withConfigOption(command)))).action(async (flags: SyncFlags) => {
-    process.exitCode = await syncAction(flags);
-  });
+  withMetricsFileOption(withOutputOptions(withLockWaitOption(withConfigOption(command)))).action(
+    async (flags: SyncFlags) => {
+      process.exitCode = await syncAction(flags);
+    },
+  );
 }
 
 async function syncAction(flags: SyncFlags): Promise<number> {
@@ -46,7 +60,8 @@ async function syncAction(flags: SyncFlags): Promise<number> {
   const config = await configFor(flags);
   const lockWaitMs = lockWaitFor(flags);
   const source = await openSource(config, {
-    onRetry: (what, error, delayMs, attempt) => output.log.warn({ attempt, delayMs }, `retrying ${what} in ${delayMs} ms: ${(error as Error).message}`),
+    onRetry: (what, error, delayMs, attempt) =>
+      output.log.warn({ attempt, delayMs }, `retrying ${what} in ${delayMs} ms: ${(error as Error).message}`),
   });
   const progress = await syncProgress(output);
   let summary: SyncSummary;
@@ -64,7 +79,8 @@ async function syncAction(flags: SyncFlags): Promise<number> {
 export function report(output: Output, summary: SyncSummary): void {
   if (output.json) printJson(summary);
   else process.stdout.write(renderSyncSummary(summary));
-  for (const f of summary.failures) output.log.error(f, `sync failed for ${f.repository}${f.tag ? `:${f.tag}` : ''}: ${f.message}`);
+  for (const f of summary.failures)
+    output.log.error(f, `sync failed for ${f.repository}${f.tag ? `:${f.tag}` : ''}: ${f.message}`);
   // cron's log gets the whole summary as one JSON line; a terminal already saw it on stdout.
   if (output.jsonLogs) {
     const { plan: _plan, ...fields } = summary;

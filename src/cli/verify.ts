@@ -3,7 +3,16 @@ import { ExitCode } from '../errors.js';
 import { writeMetricsFile } from '../publish/metrics.js';
 import type { Finding } from '../verify/findings.js';
 import { runVerify, type VerifyReport } from '../verify/run.js';
-import { configFor, lockWaitFor, outputFor, withConfigOption, withLockWaitOption, withMetricsFileOption, withOutputOptions, type CommonFlags } from './common-options.js';
+import {
+  configFor,
+  lockWaitFor,
+  outputFor,
+  withConfigOption,
+  withLockWaitOption,
+  withMetricsFileOption,
+  withOutputOptions,
+  type CommonFlags,
+} from './common-options.js';
 import { formatBytes, formatDuration, plural } from './format.js';
 import { printJson } from './output.js';
 
@@ -25,7 +34,7 @@ export function registerVerify(program: Command): void {
         'each blob is in the store with its size and every tree path of it (in every module) is a ' +
         'hardlink of that object; each manifest file has its size and digest. Reports temp files ' +
         'left by crashes, tree files no generation references and objects linked nowhere (the ' +
-        'last two are gc\'s: warnings only). --full re-hashes every object on all cores. --repair ' +
+        "last two are gc's: warnings only). --full re-hashes every object on all cores. --repair " +
         'relinks copies and missing paths, moves corrupt objects to <state>/quarantine/ and fetches ' +
         'them again from the source, fetches bad manifests again and removes temp files, then checks again.',
     )
@@ -41,24 +50,34 @@ export function registerVerify(program: Command): void {
         '\nExit codes: 0 clean (warnings allowed); 1 problems left; 2 usage or config error;\n' +
         '3 another run holds the lock.',
     );
-  withOutputOptions(withMetricsFileOption(withLockWaitOption(withConfigOption(command)))).action(async (flags: VerifyFlags) => {
-    const output = await outputFor(flags);
-    const config = await configFor(flags);
-    const report = await runVerify(config, { full: flags.full, repair: flags.repair, lockWaitMs: lockWaitFor(flags) });
-    if (output.json) printJson(report);
-    else process.stdout.write(renderVerify(report));
-    if (output.jsonLogs) output.log.info({ summary: { ...report, problems: report.problems.length, warnings: report.warnings.length } }, `verify ${report.result}`);
-    if (flags.metricsFile) {
-      await writeMetricsFile(flags.metricsFile, 'verify', {
-        success: report.left === 0,
-        durationSeconds: report.durationMs / 1000,
-        problemsFound: report.problems.length,
-        problemsFixed: report.repaired,
-        problemsLeft: report.left,
+  withOutputOptions(withMetricsFileOption(withLockWaitOption(withConfigOption(command)))).action(
+    async (flags: VerifyFlags) => {
+      const output = await outputFor(flags);
+      const config = await configFor(flags);
+      const report = await runVerify(config, {
+        full: flags.full,
+        repair: flags.repair,
+        lockWaitMs: lockWaitFor(flags),
       });
-    }
-    process.exitCode = report.left === 0 ? ExitCode.ok : ExitCode.partial;
-  });
+      if (output.json) printJson(report);
+      else process.stdout.write(renderVerify(report));
+      if (output.jsonLogs)
+        output.log.info(
+          { summary: { ...report, problems: report.problems.length, warnings: report.warnings.length } },
+          `verify ${report.result}`,
+        );
+      if (flags.metricsFile) {
+        await writeMetricsFile(flags.metricsFile, 'verify', {
+          success: report.left === 0,
+          durationSeconds: report.durationMs / 1000,
+          problemsFound: report.problems.length,
+          problemsFixed: report.repaired,
+          problemsLeft: report.left,
+        });
+      }
+      process.exitCode = report.left === 0 ? ExitCode.ok : ExitCode.partial;
+    },
+  );
 }
 
 function findingLines(findings: readonly Finding[]): string[] {
@@ -67,10 +86,15 @@ function findingLines(findings: readonly Finding[]): string[] {
   for (const kind of kinds) {
     const ofKind = findings.filter((f) => f.kind === kind);
     for (const f of ofKind.slice(0, SHOWN_PER_KIND)) {
-      const repair = f.repair ? (f.repair.done ? ` -> repaired: ${f.repair.detail}` : ` -> NOT repaired: ${f.repair.detail}`) : '';
+      const repair = f.repair
+        ? f.repair.done
+          ? ` -> repaired: ${f.repair.detail}`
+          : ` -> NOT repaired: ${f.repair.detail}`
+        : '';
       lines.push(`  ${kind} ${f.path}: ${f.detail}${repair}`);
     }
-    if (ofKind.length > SHOWN_PER_KIND) lines.push(`  ... and ${ofKind.length - SHOWN_PER_KIND} more ${kind} (see --json)`);
+    if (ofKind.length > SHOWN_PER_KIND)
+      lines.push(`  ... and ${ofKind.length - SHOWN_PER_KIND} more ${kind} (see --json)`);
   }
   return lines;
 }
@@ -81,9 +105,13 @@ export function renderVerify(r: VerifyReport): string {
     `checked ${plural(r.generations.length, 'generation')} (current ${r.current ?? 'none'}): ${r.checked.repositories} ${r.checked.repositories === 1 ? 'repository' : 'repositories'}, ` +
       `${plural(r.checked.blobs, 'blob')} at ${plural(r.checked.paths, 'tree path')}, ${plural(r.checked.manifests, 'manifest')}, ${plural(r.checked.objects, 'stored object')}`,
   ];
-  if (r.full) lines.push(`re-hashed ${plural(r.full.objects, 'object')}, ${formatBytes(r.full.bytes)} in ${r.full.seconds} s (${r.full.megabytesPerSecond} MB/s)`);
+  if (r.full)
+    lines.push(
+      `re-hashed ${plural(r.full.objects, 'object')}, ${formatBytes(r.full.bytes)} in ${r.full.seconds} s (${r.full.megabytesPerSecond} MB/s)`,
+    );
   if (r.problems.length) lines.push(`${plural(r.problems.length, 'problem')}:`, ...findingLines(r.problems));
-  if (r.warnings.length) lines.push(`${plural(r.warnings.length, 'warning')} (not failures):`, ...findingLines(r.warnings));
+  if (r.warnings.length)
+    lines.push(`${plural(r.warnings.length, 'warning')} (not failures):`, ...findingLines(r.warnings));
   const outcome = r.left === 0 ? 'clean' : `${plural(r.left, 'problem')} left`;
   lines.push(`done in ${formatDuration(r.durationMs)}: ${outcome}${r.repaired ? ` (${r.repaired} repaired)` : ''}`);
   return `${lines.join('\n')}\n`;

@@ -15,7 +15,11 @@ export interface StoragePaths {
 /** `listen:` with its files resolved and the state directory defaulted. */
 export type ListenConfig = ParsedListenConfig & { stateDir: string };
 
-export type Config = Omit<ParsedConfig, 'storage' | 'listen'> & { storage: StoragePaths; listen?: ListenConfig; file: string };
+export type Config = Omit<ParsedConfig, 'storage' | 'listen'> & {
+  storage: StoragePaths;
+  listen?: ListenConfig;
+  file: string;
+};
 
 function resolveStorage(storage: ParsedConfig['storage'], baseDir: string): StoragePaths {
   const at = (p: string) => path.resolve(baseDir, p);
@@ -29,7 +33,11 @@ function resolveStorage(storage: ParsedConfig['storage'], baseDir: string): Stor
 
 function resolveListen(listen: ParsedListenConfig, baseDir: string, stateDir: string): ListenConfig {
   const at = (p: string | undefined) => (p === undefined ? undefined : path.resolve(baseDir, p));
-  const tls = listen.amqp?.tls && { caFile: at(listen.amqp.tls.caFile), certFile: at(listen.amqp.tls.certFile), keyFile: at(listen.amqp.tls.keyFile) };
+  const tls = listen.amqp?.tls && {
+    caFile: at(listen.amqp.tls.caFile),
+    certFile: at(listen.amqp.tls.certFile),
+    keyFile: at(listen.amqp.tls.keyFile),
+  };
   return {
     ...listen,
     ...(listen.amqp ? { amqp: { ...listen.amqp, ...(tls ? { tls } : {}) } } : {}),
@@ -40,15 +48,25 @@ function resolveListen(listen: ParsedListenConfig, baseDir: string, stateDir: st
 
 /** Relative paths in the config are relative to the config file, as operators expect. */
 function resolvePaths(parsed: ParsedConfig, baseDir: string): Config {
-  const source = parsed.source.type === 'oci-layout' ? { ...parsed.source, path: path.resolve(baseDir, parsed.source.path) } : parsed.source;
+  const source =
+    parsed.source.type === 'oci-layout'
+      ? { ...parsed.source, path: path.resolve(baseDir, parsed.source.path) }
+      : parsed.source;
   const storage = resolveStorage(parsed.storage, baseDir);
   const { listen, ...rest } = parsed;
-  return { ...rest, source, storage, ...(listen ? { listen: resolveListen(listen, baseDir, storage.state) } : {}), file: '' };
+  return {
+    ...rest,
+    source,
+    storage,
+    ...(listen ? { listen: resolveListen(listen, baseDir, storage.state) } : {}),
+    file: '',
+  };
 }
 
 // The one config-specific wording; everything else is the shared YAML/zod reporting.
 function describeIssue(issue: z.core.$ZodIssue): string | undefined {
-  if (issue.code === 'invalid_union' && issue.path.at(-1) === 'type') return 'expected type: registry or type: oci-layout';
+  if (issue.code === 'invalid_union' && issue.path.at(-1) === 'type')
+    return 'expected type: registry or type: oci-layout';
   return undefined;
 }
 

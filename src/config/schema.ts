@@ -43,7 +43,10 @@ const authSchema = z
     dockerConfig: z.string().min(1).optional(),
   })
   .strict()
-  .refine((a) => [a.password, a.passwordEnv, a.passwordFile].filter((p) => p !== undefined).length <= 1, 'give only one of password, passwordEnv, passwordFile')
+  .refine(
+    (a) => [a.password, a.passwordEnv, a.passwordFile].filter((p) => p !== undefined).length <= 1,
+    'give only one of password, passwordEnv, passwordFile',
+  )
   .refine((a) => !(a.password ?? a.passwordEnv ?? a.passwordFile) || a.username, 'a password needs a username');
 
 const registrySourceSchema = z
@@ -60,7 +63,10 @@ const registrySourceSchema = z
     catalogPageSize: z.number().int().min(1).max(10_000).default(1000),
   })
   .strict()
-  .refine((s) => s.insecure || s.url.startsWith('https://'), { message: 'plain http:// needs insecure: true', path: ['url'] });
+  .refine((s) => s.insecure || s.url.startsWith('https://'), {
+    message: 'plain http:// needs insecure: true',
+    path: ['url'],
+  });
 
 const layoutSourceSchema = z
   .object({
@@ -95,12 +101,18 @@ const webhookSchema = z
     address: z.string().min(1).default('127.0.0.1'),
     /** 0 picks a free port (tests); the bound URL is in the status file. */
     port: z.number().int().min(0).max(65535),
-    header: z.string().regex(/^[A-Za-z0-9-]+$/, 'expected an HTTP header name').default('Authorization'),
+    header: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/, 'expected an HTTP header name')
+      .default('Authorization'),
     secretFile: z.string().min(1).optional(),
     secretEnv: z.string().min(1).optional(),
   })
   .strict()
-  .refine((w) => Boolean(w.secretFile) !== Boolean(w.secretEnv), 'give exactly one of secretFile or secretEnv: the webhook never runs without a shared secret');
+  .refine(
+    (w) => Boolean(w.secretFile) !== Boolean(w.secretEnv),
+    'give exactly one of secretFile or secretEnv: the webhook never runs without a shared secret',
+  );
 
 const listenSchema = z
   .object({
@@ -110,7 +122,12 @@ const listenSchema = z
     /** Bodhi names builds by NVR; the name part maps to a repository here, or through `template`. */
     bodhi: z
       .object({
-        repositories: z.record(z.string().regex(/^[A-Za-z0-9._+-]+$/, 'expected an NVR name'), z.string().refine(isRepositoryName, 'not a repository name')).default({}),
+        repositories: z
+          .record(
+            z.string().regex(/^[A-Za-z0-9._+-]+$/, 'expected an NVR name'),
+            z.string().refine(isRepositoryName, 'not a repository name'),
+          )
+          .default({}),
         template: z.string().includes('{name}', { message: 'template must contain {name}' }).optional(),
       })
       .strict()
@@ -164,14 +181,22 @@ export const configSchema = z
     metadata: z
       .object({
         keepGenerations: z.number().int().min(1).max(1000).default(5),
-        maxManifestBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+        maxManifestBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(64 * 1024 * 1024)
+          .default(4 * 1024 * 1024),
       })
       .strict()
       .default({ keepGenerations: 5, maxManifestBytes: 4 * 1024 * 1024 }),
     modules: z
       .object({
         /** quick-fedora-mirror module name: `fullfiletimelist-<name>` at the module root. */
-        name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'expected a module name like containers ([a-z0-9._-])').default('containers'),
+        name: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'expected a module name like containers ([a-z0-9._-])')
+          .default('containers'),
         /** One module per architecture, rooted at <tree>/<architecture>/, so mirrors can carry a subset. */
         perArchitecture: z.boolean().default(false),
       })

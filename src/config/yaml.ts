@@ -21,7 +21,8 @@ function issueLocation(doc: ReturnType<typeof parseDocument>, counter: LineCount
 }
 
 function defaultIssueText(issue: Issue): string {
-  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+  if (issue.code === 'unrecognized_keys')
+    return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
   return issue.message;
 }
 
@@ -29,13 +30,20 @@ function defaultIssueText(issue: Issue): string {
  * Parse YAML text and validate it with `schema`. `describe` may give a clearer message for an
  * issue the schema alone words badly; `file` is only used in messages.
  */
-export function parseYamlWith<S extends z.ZodType>(text: string, file: string, schema: S, describe?: (issue: Issue) => string | undefined): z.output<S> {
+export function parseYamlWith<S extends z.ZodType>(
+  text: string,
+  file: string,
+  schema: S,
+  describe?: (issue: Issue) => string | undefined,
+): z.output<S> {
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
   const yamlError = doc.errors[0];
   if (yamlError) {
     const { line, col } = counter.linePos(yamlError.pos[0]);
-    throw new ConfigError(`${file}: line ${line}, column ${col}: YAML syntax error: ${yamlError.message.split('\n')[0]}`);
+    throw new ConfigError(
+      `${file}: line ${line}, column ${col}: YAML syntax error: ${yamlError.message.split('\n')[0]}`,
+    );
   }
   let value: unknown;
   try {
@@ -61,6 +69,9 @@ export async function readConfigText(file: string, what: string): Promise<string
   try {
     return await readFile(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(`cannot read ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+    throw new ConfigError(
+      `cannot read ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      { cause: error },
+    );
   }
 }

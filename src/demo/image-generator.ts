@@ -16,8 +16,18 @@ const ARM64: Platform = { architecture: 'arm64', os: 'linux', variant: 'v8' };
 const DEFAULT_CREATED = '2024-01-01T00:00:00Z';
 
 const TYPES = {
-  oci: { index: MediaType.ociIndex, manifest: MediaType.ociManifest, config: MediaType.ociConfig, layer: MediaType.ociLayerGzip },
-  docker: { index: MediaType.dockerList, manifest: MediaType.dockerManifest, config: MediaType.dockerConfig, layer: MediaType.dockerLayerGzip },
+  oci: {
+    index: MediaType.ociIndex,
+    manifest: MediaType.ociManifest,
+    config: MediaType.ociConfig,
+    layer: MediaType.ociLayerGzip,
+  },
+  docker: {
+    index: MediaType.dockerList,
+    manifest: MediaType.dockerManifest,
+    config: MediaType.dockerConfig,
+    layer: MediaType.dockerLayerGzip,
+  },
 } as const;
 
 export interface GeneratedRepository {
@@ -54,7 +64,11 @@ interface PlannedLayer {
  * Writes `spec` into the OCI layout `dir` (added to whatever is there) and tells what it wrote.
  * Each distinct layer is generated once, however many images stack it.
  */
-export async function generateImages(spec: ImageSetSpec, dir: string, options: GenerateOptions = {}): Promise<GeneratedImages> {
+export async function generateImages(
+  spec: ImageSetSpec,
+  dir: string,
+  options: GenerateOptions = {},
+): Promise<GeneratedImages> {
   const shared = validateSpec(spec);
   const created = spec.created ?? DEFAULT_CREATED;
   const mtime = Math.floor(Date.parse(created) / 1000);
@@ -146,13 +160,22 @@ export async function generateImages(spec: ImageSetSpec, dir: string, options: G
   };
 }
 
-function planLayers(repo: RepositorySpec, tag: TagSpec, platform: Platform, shared: Map<string, SharedLayerSpec>): PlannedLayer[] {
+function planLayers(
+  repo: RepositorySpec,
+  tag: TagSpec,
+  platform: Platform,
+  shared: Map<string, SharedLayerSpec>,
+): PlannedLayer[] {
   const at = `@${formatPlatform(platform)}`;
   const sharedLayers = (tag.layers ?? repo.layers ?? []).map((name) => {
     const layer = shared.get(name)!;
     return { key: `shared/${name}${layer.perPlatform ? at : ''}`, size: layer.size, label: name };
   });
-  const repoLayers = (repo.unique ?? []).map((size, i) => ({ key: `repo/${repo.name}#${i}${at}`, size, label: `${repo.name} ${i}` }));
+  const repoLayers = (repo.unique ?? []).map((size, i) => ({
+    key: `repo/${repo.name}#${i}${at}`,
+    size,
+    label: `${repo.name} ${i}`,
+  }));
   const tagLayers = (tag.unique ?? []).map((size, i) => ({
     key: `tag/${repo.name}:${tag.tag}#${i}${at}`,
     size,
@@ -187,7 +210,8 @@ function validateSpec(spec: ImageSetSpec): Map<string, SharedLayerSpec> {
         tags.add(name);
       }
       for (const name of tag.layers ?? repo.layers ?? []) {
-        if (!shared.has(name)) throw new UsageError(`image spec: ${repo.name}:${tag.tag} uses unknown shared layer "${name}"`);
+        if (!shared.has(name))
+          throw new UsageError(`image spec: ${repo.name}:${tag.tag} uses unknown shared layer "${name}"`);
       }
       tag.unique?.forEach((size) => assertSize(size, `unique layer of ${repo.name}:${tag.tag}`));
     }
@@ -196,9 +220,11 @@ function validateSpec(spec: ImageSetSpec): Map<string, SharedLayerSpec> {
 }
 
 function assertSize(size: number, what: string): void {
-  if (!Number.isSafeInteger(size) || size < 0) throw new UsageError(`image spec: size of ${what} must be a whole number of bytes, not ${size}`);
+  if (!Number.isSafeInteger(size) || size < 0)
+    throw new UsageError(`image spec: size of ${what} must be a whole number of bytes, not ${size}`);
 }
 
 function checkFormat(format: ImageFormat | undefined, repository: string): void {
-  if (format !== undefined && !(format in TYPES)) throw new UsageError(`image spec: unknown format ${JSON.stringify(format)} for ${repository}`);
+  if (format !== undefined && !(format in TYPES))
+    throw new UsageError(`image spec: unknown format ${JSON.stringify(format)} for ${repository}`);
 }

@@ -135,6 +135,8 @@ export function fixtureSpec(options: FixtureOptions = {}): ImageSetSpec {
       { name: 'base', size: baseBytes, perPlatform: true },
       { name: 'tools', size: options.toolsBytes ?? Math.floor(baseBytes / 8), perPlatform: true },
     ],
-    repositories: [...names('stable', options.repos ?? 5), ...names('candidate', options.candidateRepos ?? 0)].map(repository),
+    repositories: [...names('stable', options.repos ?? 5), ...names('candidate', options.candidateRepos ?? 0)].map(
+      repository,
+    ),
   };
 }

@@ -78,7 +78,10 @@ function keystream(seed: string): (length: number) => Buffer {
 
 // A readable, unique, short path component: tar's plain ustar name field holds 100 bytes.
 function slug(label: string, seed: string): string {
-  const readable = label.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').slice(0, 40);
+  const readable = label
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .slice(0, 40);
   return `${readable}-${createHash('sha256').update(seed).digest('hex').slice(0, 8)}`;
 }
 

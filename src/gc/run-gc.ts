@@ -41,7 +41,13 @@ async function walk(dir: string): Promise<string[]> {
 /** Remove now-empty directories up to (not including) `root`. */
 async function pruneEmptyDirs(root: string, file: string): Promise<void> {
   for (let dir = path.dirname(path.join(root, file)); dir.startsWith(`${root}${path.sep}`); dir = path.dirname(dir)) {
-    if (!(await rmdir(dir).then(() => true, () => false))) return;
+    if (
+      !(await rmdir(dir).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return;
   }
 }
 
@@ -55,9 +61,23 @@ export async function runGc(config: Config, options: GcOptions = {}): Promise<Gc
   const now = options.now ?? new Date();
   const dryRun = options.dryRun ?? false;
   const layout = stateLayout(config.storage.state);
-  const lock = options.lockHeld || dryRun ? undefined : await acquireLock(layout.lock, { command: 'gc', waitMs: options.lockWaitMs ?? 0 });
+  const lock =
+    options.lockHeld || dryRun
+      ? undefined
+      : await acquireLock(layout.lock, { command: 'gc', waitMs: options.lockWaitMs ?? 0 });
   try {
-    const summary: GcSummary = { dryRun, linksRemoved: 0, linksPending: 0, objectsRemoved: 0, manifestsRemoved: 0, generationsRemoved: 0, tempFilesRemoved: 0, bytesFreed: 0, removed: [], durationMs: 0 };
+    const summary: GcSummary = {
+      dryRun,
+      linksRemoved: 0,
+      linksPending: 0,
+      objectsRemoved: 0,
+      manifestsRemoved: 0,
+      generationsRemoved: 0,
+      tempFilesRemoved: 0,
+      bytesFreed: 0,
+      removed: [],
+      durationMs: 0,
+    };
     const remove = async (file: string, what: string) => {
       summary.removed.push(`${what} ${file}`);
       if (!dryRun) await unlink(file);
@@ -82,7 +102,13 @@ export async function runGc(config: Config, options: GcOptions = {}): Promise<Gc
     const files = await walk(tree);
     const pendingFile = path.join(config.storage.state, 'gc-pending.json');
     const pending = JSON.parse(await readFile(pendingFile, 'utf8').catch(() => '{}')) as Record<string, string>;
-    const plan = planTreeGc({ now, graceMs: config.retention.graceDays * DAY_MS, referenced: referencedPaths, present: files.filter(isBlobPath), pending });
+    const plan = planTreeGc({
+      now,
+      graceMs: config.retention.graceDays * DAY_MS,
+      referenced: referencedPaths,
+      present: files.filter(isBlobPath),
+      pending,
+    });
     const unlinkedPerDigest = new Map<string, number>();
     for (const relative of plan.remove) {
       await remove(path.join(tree, relative), 'link');
@@ -117,7 +143,10 @@ export async function runGc(config: Config, options: GcOptions = {}): Promise<Gc
     }
 
     // Temp files from killed runs, and abandoned partial downloads.
-    for (const [root, list] of [[tree, files], [layout.tmp, await walk(layout.tmp)]] as const) {
+    for (const [root, list] of [
+      [tree, files],
+      [layout.tmp, await walk(layout.tmp)],
+    ] as const) {
       for (const relative of list.filter((f) => isTempFileName(path.basename(f)) || root === layout.tmp)) {
         const file = path.join(root, relative);
         if (now.getTime() - (await stat(file)).mtimeMs < TEMP_AGE_MS) continue;
@@ -133,10 +162,13 @@ export async function runGc(config: Config, options: GcOptions = {}): Promise<Gc
       summary.bytesFreed += info.size;
     }
 
-    summary.generationsRemoved = dryRun ? Math.max(0, generations.length - keep.length) : (await pruneGenerations(config.storage.metadata, config.metadata.keepGenerations)).length;
+    summary.generationsRemoved = dryRun
+      ? Math.max(0, generations.length - keep.length)
+      : (await pruneGenerations(config.storage.metadata, config.metadata.keepGenerations)).length;
     // A sync running gc writes the file lists itself, after.
     const current = generations.at(-1);
-    if (!dryRun && !options.lockHeld && current) await writeFileLists(tree, current.index.modules, { stateDir: config.storage.state });
+    if (!dryRun && !options.lockHeld && current)
+      await writeFileLists(tree, current.index.modules, { stateDir: config.storage.state });
     summary.durationMs = Date.now() - started;
     return summary;
   } finally {

@@ -39,8 +39,17 @@ export async function socketOptions(config: AmqpConfig): Promise<Record<string, 
       throw new ConfigError(`listen.amqp.tls.${what} ${file}: ${describeError(error)}`, { cause: error });
     }
   };
-  const [ca, cert, key] = await Promise.all([read(config.tls?.caFile, 'caFile'), read(config.tls?.certFile, 'certFile'), read(config.tls?.keyFile, 'keyFile')]);
-  return { clientProperties: { connection_name: `blobmirror listen (pid ${process.pid})` }, ...(ca ? { ca: [ca] } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+  const [ca, cert, key] = await Promise.all([
+    read(config.tls?.caFile, 'caFile'),
+    read(config.tls?.certFile, 'certFile'),
+    read(config.tls?.keyFile, 'keyFile'),
+  ]);
+  return {
+    clientProperties: { connection_name: `blobmirror listen (pid ${process.pid})` },
+    ...(ca ? { ca: [ca] } : {}),
+    ...(cert ? { cert } : {}),
+    ...(key ? { key } : {}),
+  };
 }
 
 /** The broker URL without its password, for logs. */
@@ -79,7 +88,10 @@ export class AmqpConsumer {
         await this.#connect(this.#options);
         return;
       } catch (error) {
-        this.log.error({ broker: safeUrl(this.config.url), retryInMs: delay }, `cannot consume from the broker: ${describeError(error)}`);
+        this.log.error(
+          { broker: safeUrl(this.config.url), retryInMs: delay },
+          `cannot consume from the broker: ${describeError(error)}`,
+        );
         await this.#closeConnection();
         await sleep(delay);
       }
@@ -96,12 +108,17 @@ export class AmqpConsumer {
     channel.on('error', (error: unknown) => this.log.warn(`broker channel error: ${describeError(error)}`));
     channel.on('close', () => this.#lostChannel(channel));
     await channel.checkExchange(exchange);
-    await channel.assertQueue(queue, { durable: true, ...(deadLetterExchange ? { arguments: { 'x-dead-letter-exchange': deadLetterExchange } } : {}) });
+    await channel.assertQueue(queue, {
+      durable: true,
+      ...(deadLetterExchange ? { arguments: { 'x-dead-letter-exchange': deadLetterExchange } } : {}),
+    });
     for (const key of routingKeys) await channel.bindQueue(queue, exchange, key);
     await channel.prefetch(prefetch);
     const generation = ++this.#generation;
     this.#channel = channel;
-    const { consumerTag } = await channel.consume(queue, (message) => this.#deliver(channel, generation, message), { noAck: false });
+    const { consumerTag } = await channel.consume(queue, (message) => this.#deliver(channel, generation, message), {
+      noAck: false,
+    });
     this.#consumerTag = consumerTag;
     this.events.onConnection(true);
     this.log.info({ broker: safeUrl(url), exchange, queue, routingKeys, prefetch }, `consuming from queue ${queue}`);
@@ -120,7 +137,11 @@ export class AmqpConsumer {
     const schema = properties.headers?.fedora_messaging_schema;
     this.events.onDelivery({
       token,
-      message: { routingKey: fields.routingKey, schema: typeof schema === 'string' ? schema : undefined, body: message.content },
+      message: {
+        routingKey: fields.routingKey,
+        schema: typeof schema === 'string' ? schema : undefined,
+        body: message.content,
+      },
       messageId: typeof properties.messageId === 'string' ? properties.messageId : undefined,
       redelivered: fields.redelivered,
     });

@@ -77,7 +77,12 @@ export class Coalescer {
         // A fresh trigger does not cut a failure's backoff short: the cause is likely still there.
         if (token !== undefined) entry.tokens.add(token);
       } else {
-        this.pending.set(repository, { since: now, attempts: 0, notBefore: now, tokens: new Set(token === undefined ? [] : [token]) });
+        this.pending.set(repository, {
+          since: now,
+          attempts: 0,
+          notBefore: now,
+          tokens: new Set(token === undefined ? [] : [token]),
+        });
       }
     }
     return true;
@@ -95,7 +100,11 @@ export class Coalescer {
     if (due === undefined || due > now) return undefined;
     const entries = new Map([...this.pending].filter(([, e]) => e.notBefore <= now));
     for (const name of entries.keys()) this.pending.delete(name);
-    const batch = { repositories: [...entries.keys()].sort(), since: Math.min(...[...entries.values()].map((e) => e.since)), startedAt: now };
+    const batch = {
+      repositories: [...entries.keys()].sort(),
+      since: Math.min(...[...entries.values()].map((e) => e.since)),
+      startedAt: now,
+    };
     this.#running = { batch, entries };
     return batch;
   }
@@ -115,7 +124,12 @@ export class Coalescer {
       const attempts = entry.attempts + 1;
       const at = now + backoffMs(attempts, this.backoff);
       const again = this.pending.get(repository);
-      this.pending.set(repository, { since: Math.min(entry.since, again?.since ?? entry.since), attempts, notBefore: at, tokens: again?.tokens ?? new Set() });
+      this.pending.set(repository, {
+        since: Math.min(entry.since, again?.since ?? entry.since),
+        attempts,
+        notBefore: at,
+        tokens: again?.tokens ?? new Set(),
+      });
       result.retries.push({ repository, attempts, at });
     }
     // A token also waiting on a repository not run yet is settled when that one's run ends.
@@ -134,10 +148,15 @@ export class Coalescer {
   /** Everything a restart must resume: pending and running repositories. */
   durable(): Map<string, DurableEntry> {
     const all = new Map<string, DurableEntry>();
-    for (const [name, e] of this.#running?.entries ?? []) all.set(name, { since: e.since, attempts: e.attempts, notBefore: e.notBefore });
+    for (const [name, e] of this.#running?.entries ?? [])
+      all.set(name, { since: e.since, attempts: e.attempts, notBefore: e.notBefore });
     for (const [name, e] of this.pending) {
       const running = all.get(name);
-      all.set(name, { since: Math.min(e.since, running?.since ?? e.since), attempts: e.attempts, notBefore: e.notBefore });
+      all.set(name, {
+        since: Math.min(e.since, running?.since ?? e.since),
+        attempts: e.attempts,
+        notBefore: e.notBefore,
+      });
     }
     return all;
   }
@@ -147,6 +166,7 @@ export class Coalescer {
    * window, so the broker's redeliveries of the same work join the first run.
    */
   restore(entries: ReadonlyMap<string, DurableEntry>, now: number): void {
-    for (const [name, e] of entries) this.pending.set(name, { ...e, notBefore: Math.max(e.notBefore, now), tokens: new Set() });
+    for (const [name, e] of entries)
+      this.pending.set(name, { ...e, notBefore: Math.max(e.notBefore, now), tokens: new Set() });
   }
 }

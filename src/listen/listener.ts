@@ -17,7 +17,16 @@ import { AmqpConsumer, type Delivery } from './amqp-consumer.js';
 import { Coalescer, type Batch } from './coalescer.js';
 import { decide, type Decision } from './messages.js';
 import type { TaggedPush } from './registry-events.js';
-import { LISTENER_LOCK, PENDING_FILE, STATE_FORMAT_VERSION, STATUS_FILE, SnapshotWriter, loadPending, renderPending, type ListenerStatus } from './state-files.js';
+import {
+  LISTENER_LOCK,
+  PENDING_FILE,
+  STATE_FORMAT_VERSION,
+  STATUS_FILE,
+  SnapshotWriter,
+  loadPending,
+  renderPending,
+  type ListenerStatus,
+} from './state-files.js';
 import { readSecret, startWebhook, type Accepted, type Webhook } from './webhook.js';
 
 export type ListeningConfig = Config & { listen: ListenConfig };
@@ -45,8 +54,13 @@ export class Listener {
   ) {
     this.#listen = config.listen;
     this.#log = log;
-    this.#coalescer = new Coalescer(this.#listen.coalesceSeconds * 1000, { initialMs: this.#listen.retry.initialSeconds * 1000, maxMs: this.#listen.retry.maxSeconds * 1000 });
-    this.#pending = new SnapshotWriter(path.join(this.#listen.stateDir, PENDING_FILE), () => renderPending(this.#coalescer.durable(), new Date()));
+    this.#coalescer = new Coalescer(this.#listen.coalesceSeconds * 1000, {
+      initialMs: this.#listen.retry.initialSeconds * 1000,
+      maxMs: this.#listen.retry.maxSeconds * 1000,
+    });
+    this.#pending = new SnapshotWriter(path.join(this.#listen.stateDir, PENDING_FILE), () =>
+      renderPending(this.#coalescer.durable(), new Date()),
+    );
     const now = new Date().toISOString();
     this.#status = {
       formatVersion: STATE_FORMAT_VERSION,
@@ -54,7 +68,9 @@ export class Listener {
       startedAt: now,
       updatedAt: now,
       state: 'starting',
-      amqp: this.#listen.amqp ? { queue: this.#listen.amqp.queue, connected: false, queueDepth: null, depthAt: null, unacked: 0 } : null,
+      amqp: this.#listen.amqp
+        ? { queue: this.#listen.amqp.queue, connected: false, queueDepth: null, depthAt: null, unacked: 0 }
+        : null,
       webhook: null,
       pending: [],
       running: [],
@@ -78,19 +94,28 @@ export class Listener {
     await this.#resume();
     if (webhook) {
       const secret = await readSecret(webhook);
-      this.#webhook = await startWebhook({ config: webhook, secret, log: this.#log, accept: (pushes, requestId) => this.#acceptPushes(pushes, requestId) });
+      this.#webhook = await startWebhook({
+        config: webhook,
+        secret,
+        log: this.#log,
+        accept: (pushes, requestId) => this.#acceptPushes(pushes, requestId),
+      });
       this.#status.webhook = { url: this.#webhook.url };
       this.#log.info({ url: this.#webhook.url, header: webhook.header }, `webhook listening on ${this.#webhook.url}`);
     }
     if (amqp) {
-      this.#consumer = new AmqpConsumer(amqp, {
-        onDelivery: (delivery) => void this.#onDelivery(delivery),
-        onLost: (tokens) => this.#coalescer.dropTokens(tokens),
-        onConnection: (connected) => {
-          this.#status.amqp!.connected = connected;
-          void this.#refreshDepth();
+      this.#consumer = new AmqpConsumer(
+        amqp,
+        {
+          onDelivery: (delivery) => void this.#onDelivery(delivery),
+          onLost: (tokens) => this.#coalescer.dropTokens(tokens),
+          onConnection: (connected) => {
+            this.#status.amqp!.connected = connected;
+            void this.#refreshDepth();
+          },
         },
-      }, this.#log);
+        this.#log,
+      );
       await this.#consumer.start();
       this.#depthTimer = setInterval(() => void this.#refreshDepth(), DEPTH_REFRESH_MS).unref();
     }
@@ -110,7 +135,9 @@ export class Listener {
     const graceMs = this.#listen.shutdownGraceSeconds * 1000;
     const finished = await Promise.race([this.#done.then(() => true), sleep(graceMs, false, { ref: false })]);
     if (!finished) {
-      this.#log.warn(`the sync of ${this.#coalescer.running?.repositories.join(', ')} did not finish within ${this.#listen.shutdownGraceSeconds} s; abandoning it (it resumes at the next start)`);
+      this.#log.warn(
+        `the sync of ${this.#coalescer.running?.repositories.join(', ')} did not finish within ${this.#listen.shutdownGraceSeconds} s; abandoning it (it resumes at the next start)`,
+      );
     }
     // Unsettled deliveries go back to the broker; pending.json keeps everything else.
     await this.#consumer?.close();
@@ -124,38 +151,68 @@ export class Listener {
 
   async #resume(): Promise<void> {
     const loaded = await loadPending(this.#listen.stateDir);
-    if ('corrupt' in loaded) this.#log.error(`pending set was unreadable (${loaded.corrupt}); moved to ${loaded.movedTo}, starting empty (the next full sync reconciles)`);
-    const entries = new Map([...loaded.entries].filter(([name]) => isRepositorySelected(this.config.repositories, name)));
-    for (const name of loaded.entries.keys()) if (!entries.has(name)) this.#log.warn(`dropping pending ${name}: no longer selected by the config`);
+    if ('corrupt' in loaded)
+      this.#log.error(
+        `pending set was unreadable (${loaded.corrupt}); moved to ${loaded.movedTo}, starting empty (the next full sync reconciles)`,
+      );
+    const entries = new Map(
+      [...loaded.entries].filter(([name]) => isRepositorySelected(this.config.repositories, name)),
+    );
+    for (const name of loaded.entries.keys())
+      if (!entries.has(name)) this.#log.warn(`dropping pending ${name}: no longer selected by the config`);
     this.#coalescer.restore(entries, Date.now());
-    if (entries.size) this.#log.info({ repositories: [...entries.keys()] }, `resuming ${entries.size} pending repositories from the previous run`);
+    if (entries.size)
+      this.#log.info(
+        { repositories: [...entries.keys()] },
+        `resuming ${entries.size} pending repositories from the previous run`,
+      );
   }
 
   async #onDelivery(delivery: Delivery): Promise<void> {
     const { token, messageId, redelivered, message } = delivery;
     let decision: Decision;
     try {
-      decision = decide(message, { isSelected: (name) => isRepositorySelected(this.config.repositories, name), bodhi: this.#listen.bodhi });
+      decision = decide(message, {
+        isSelected: (name) => isRepositorySelected(this.config.repositories, name),
+        bodhi: this.#listen.bodhi,
+      });
     } catch (error) {
       decision = { kind: 'invalid', reason: `handler failed: ${describeError(error)}` };
     }
     const fields = { messageId: messageId ?? null, routingKey: message.routingKey, redelivered };
     const detail = decision.kind === 'trigger' ? decision.targets.map((t) => t.repository).join(', ') : decision.reason;
-    this.#status.lastMessage = { at: new Date().toISOString(), messageId: messageId ?? null, routingKey: message.routingKey, outcome: decision.kind, detail };
+    this.#status.lastMessage = {
+      at: new Date().toISOString(),
+      messageId: messageId ?? null,
+      routingKey: message.routingKey,
+      outcome: decision.kind,
+      detail,
+    };
     if (decision.kind === 'invalid') {
       const deadLetter = Boolean(this.#listen.amqp?.deadLetterExchange);
-      this.#log.warn(fields, `invalid message ${messageId ?? '(no message id)'}: ${decision.reason}; ${deadLetter ? 'dead-lettered' : 'acked and dropped'}`);
+      this.#log.warn(
+        fields,
+        `invalid message ${messageId ?? '(no message id)'}: ${decision.reason}; ${deadLetter ? 'dead-lettered' : 'acked and dropped'}`,
+      );
       this.#consumer?.settle(token, deadLetter ? 'reject' : 'ack');
     } else if (decision.kind === 'ignored') {
-      this.#log.info({ ...fields, handler: decision.handler }, `ignored message ${messageId ?? '(no message id)'}: ${decision.reason}`);
+      this.#log.info(
+        { ...fields, handler: decision.handler },
+        `ignored message ${messageId ?? '(no message id)'}: ${decision.reason}`,
+      );
       this.#consumer?.settle(token, 'ack');
     } else {
       const repositories = decision.targets.map((t) => t.repository);
       const held = this.#coalescer.add(repositories, Date.now(), token);
-      this.#log.info({ ...fields, handler: decision.handler, targets: decision.targets, ignored: decision.ignored, held }, `trigger from message ${messageId ?? '(no message id)'}: ${repositories.join(', ')}${held ? '' : ' (already pending: acked)'}`);
+      this.#log.info(
+        { ...fields, handler: decision.handler, targets: decision.targets, ignored: decision.ignored, held },
+        `trigger from message ${messageId ?? '(no message id)'}: ${repositories.join(', ')}${held ? '' : ' (already pending: acked)'}`,
+      );
       if (held) {
         // The broker still holds the delivery, so a failed write loses nothing; it is only logged.
-        await this.#pending.write().catch((error: unknown) => this.#error(`cannot write ${PENDING_FILE}: ${describeError(error)}`));
+        await this.#pending
+          .write()
+          .catch((error: unknown) => this.#error(`cannot write ${PENDING_FILE}: ${describeError(error)}`));
         this.#wake?.();
       } else {
         this.#consumer?.settle(token, 'ack');
@@ -165,11 +222,19 @@ export class Listener {
   }
 
   async #acceptPushes(pushes: TaggedPush[], requestId: string | undefined): Promise<Accepted> {
-    const accepted = [...new Set(pushes.map((p) => p.repository).filter((name) => isRepositorySelected(this.config.repositories, name)))];
+    const accepted = [
+      ...new Set(
+        pushes.map((p) => p.repository).filter((name) => isRepositorySelected(this.config.repositories, name)),
+      ),
+    ];
     const ignored = [...new Set(pushes.map((p) => p.repository).filter((name) => !accepted.includes(name)))];
-    if (ignored.length) this.#log.info({ requestId, ignored }, `webhook: ignored pushes to unselected ${ignored.join(', ')}`);
+    if (ignored.length)
+      this.#log.info({ requestId, ignored }, `webhook: ignored pushes to unselected ${ignored.join(', ')}`);
     if (accepted.length) {
-      this.#log.info({ requestId, pushes: pushes.filter((p) => accepted.includes(p.repository)) }, `trigger from the registry webhook: ${accepted.join(', ')}`);
+      this.#log.info(
+        { requestId, pushes: pushes.filter((p) => accepted.includes(p.repository)) },
+        `trigger from the registry webhook: ${accepted.join(', ')}`,
+      );
       this.#coalescer.add(accepted, Date.now());
       await this.#pending.write();
       this.#wake?.();
@@ -201,8 +266,12 @@ export class Listener {
     this.#setState();
     const lockFile = stateLayout(this.config.storage.state).lock;
     const holder = await readLock(lockFile);
-    if (holder) this.#log.info(`tree locked by ${describeHolder(holder)}; waiting up to ${this.#listen.lockWaitSeconds} s`);
-    this.#log.info({ repositories: batch.repositories, waitedMs: batch.startedAt - batch.since }, `triggered sync of ${batch.repositories.join(', ')}`);
+    if (holder)
+      this.#log.info(`tree locked by ${describeHolder(holder)}; waiting up to ${this.#listen.lockWaitSeconds} s`);
+    this.#log.info(
+      { repositories: batch.repositories, waitedMs: batch.startedAt - batch.since },
+      `triggered sync of ${batch.repositories.join(', ')}`,
+    );
     let summary: SyncSummary | undefined;
     try {
       summary = await syncRepositories(this.config, this.#log, batch.repositories);
@@ -220,8 +289,13 @@ export class Listener {
       (error: unknown) => (this.#error(`cannot write ${PENDING_FILE}: ${describeError(error)}`), false),
     );
     for (const token of finished.failed) this.#consumer?.settle(token, persisted ? 'ack' : 'requeue');
-    for (const f of summary?.failures ?? []) this.#log.error(f, `sync failed for ${f.repository}${f.tag ? `:${f.tag}` : ''}: ${f.message}`);
-    for (const r of finished.retries) this.#log.warn({ repository: r.repository, attempts: r.attempts }, `will retry ${r.repository} at ${new Date(r.at).toISOString()}`);
+    for (const f of summary?.failures ?? [])
+      this.#log.error(f, `sync failed for ${f.repository}${f.tag ? `:${f.tag}` : ''}: ${f.message}`);
+    for (const r of finished.retries)
+      this.#log.warn(
+        { repository: r.repository, attempts: r.attempts },
+        `will retry ${r.repository} at ${new Date(r.at).toISOString()}`,
+      );
     const result = summary?.result ?? 'failed';
     const latencyMs = finishedAt - batch.since;
     this.#status.lastTrigger = {
@@ -232,7 +306,16 @@ export class Listener {
       generation: summary?.generation ?? null,
       latencyMs,
     };
-    this.#log.info({ result, generation: summary?.generation, published: summary?.published, latencyMs, repositories: batch.repositories }, `triggered sync ${result}: generation ${summary?.generation ?? 'none'}, ${latencyMs} ms after the trigger`);
+    this.#log.info(
+      {
+        result,
+        generation: summary?.generation,
+        published: summary?.published,
+        latencyMs,
+        repositories: batch.repositories,
+      },
+      `triggered sync ${result}: generation ${summary?.generation ?? 'none'}, ${latencyMs} ms after the trigger`,
+    );
     await this.#refreshDepth();
   }
 
@@ -252,8 +335,11 @@ export class Listener {
 
   /** Recompute the state fields and write the status file (best effort: it is only for monitoring). */
   #setState(): void {
-    if (!this.#stopping) this.#status.state = this.#coalescer.running ? 'syncing' : this.#coalescer.pending.size ? 'waiting' : 'idle';
-    void this.#statusFile.write().catch((error: unknown) => this.#log.warn(`cannot write ${STATUS_FILE}: ${describeError(error)}`));
+    if (!this.#stopping)
+      this.#status.state = this.#coalescer.running ? 'syncing' : this.#coalescer.pending.size ? 'waiting' : 'idle';
+    void this.#statusFile
+      .write()
+      .catch((error: unknown) => this.#log.warn(`cannot write ${STATUS_FILE}: ${describeError(error)}`));
   }
 
   #renderStatus(): string {
@@ -268,10 +354,16 @@ export class Listener {
 
 async function syncRepositories(config: ListeningConfig, log: Logger, repositories: string[]): Promise<SyncSummary> {
   const source = await openSource(config, {
-    onRetry: (what, error, delayMs, attempt) => log.warn({ attempt, delayMs }, `retrying ${what} in ${delayMs} ms: ${(error as Error).message}`),
+    onRetry: (what, error, delayMs, attempt) =>
+      log.warn({ attempt, delayMs }, `retrying ${what} in ${delayMs} ms: ${(error as Error).message}`),
   });
   try {
-    return await runSync(config, source, { warn: (message, fields) => log.warn(fields ?? {}, message) }, { repositories, lockWaitMs: config.listen.lockWaitSeconds * 1000 });
+    return await runSync(
+      config,
+      source,
+      { warn: (message, fields) => log.warn(fields ?? {}, message) },
+      { repositories, lockWaitMs: config.listen.lockWaitSeconds * 1000 },
+    );
   } finally {
     await source.close();
   }

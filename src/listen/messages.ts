@@ -52,8 +52,15 @@ const bodhiBody = z.object({
   }),
 });
 const genericBody = z
-  .object({ repository: z.string().optional(), repositories: z.array(z.string()).optional(), tags: z.array(z.string()).default([]) })
-  .refine((b) => b.repository !== undefined || b.repositories !== undefined, 'names neither repository nor repositories');
+  .object({
+    repository: z.string().optional(),
+    repositories: z.array(z.string()).optional(),
+    tags: z.array(z.string()).default([]),
+  })
+  .refine(
+    (b) => b.repository !== undefined || b.repositories !== undefined,
+    'names neither repository nor repositories',
+  );
 
 export function decide(message: BusMessage, context: MessageContext): Decision {
   let body: unknown;
@@ -62,9 +69,14 @@ export function decide(message: BusMessage, context: MessageContext): Decision {
   } catch {
     return { kind: 'invalid', reason: 'body is not JSON' };
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { kind: 'invalid', reason: 'body is not a JSON object' };
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return { kind: 'invalid', reason: 'body is not a JSON object' };
   const handler = handlerFor(message.routingKey.replace(TOPIC_PREFIX, ''), message.schema, body);
-  if (!handler) return { kind: 'invalid', reason: `unknown schema (routing key ${message.routingKey}${message.schema ? `, schema ${message.schema}` : ''})` };
+  if (!handler)
+    return {
+      kind: 'invalid',
+      reason: `unknown schema (routing key ${message.routingKey}${message.schema ? `, schema ${message.schema}` : ''})`,
+    };
   try {
     const found = HANDLERS[handler](body, context.bodhi);
     if ('reason' in found) return { kind: 'ignored', handler, reason: found.reason };
@@ -76,7 +88,8 @@ export function decide(message: BusMessage, context: MessageContext): Decision {
 }
 
 function handlerFor(topic: string, schema: string | undefined, body: object): HandlerName | undefined {
-  const named = (name: string) => topic === name || topic.startsWith(`${name}.`) || schema === name || Boolean(schema?.startsWith(`${name}.`));
+  const named = (name: string) =>
+    topic === name || topic.startsWith(`${name}.`) || schema === name || Boolean(schema?.startsWith(`${name}.`));
   if (named(IMAGE_UPLOADER)) return 'image-uploader';
   if (named(BODHI_STABLE)) return 'bodhi';
   if (isEnvelope(body)) return 'registry-notification';
@@ -93,7 +106,8 @@ const HANDLERS: Record<HandlerName, (body: object, bodhi: BodhiMapping) => Found
   },
   bodhi: (body, mapping) => {
     const { update } = parse(bodhiBody, body);
-    if (update.content_type !== 'container') return { reason: `update content_type ${JSON.stringify(update.content_type ?? null)} is not container` };
+    if (update.content_type !== 'container')
+      return { reason: `update content_type ${JSON.stringify(update.content_type ?? null)} is not container` };
     const targets: Target[] = [];
     const ignored: string[] = [];
     for (const { nvr } of update.builds) {
@@ -113,7 +127,10 @@ const HANDLERS: Record<HandlerName, (body: object, bodhi: BodhiMapping) => Found
   },
   generic: (body) => {
     const { repository, repositories = [], tags } = parse(genericBody, body);
-    return { targets: [...(repository === undefined ? [] : [repository]), ...repositories].map((name) => target(name, tags)), ignored: [] };
+    return {
+      targets: [...(repository === undefined ? [] : [repository]), ...repositories].map((name) => target(name, tags)),
+      ignored: [],
+    };
   },
 };
 
@@ -134,12 +151,15 @@ function target(repository: string, tags: readonly string[]): Target {
 /** `name-version-release`; the name may itself contain dashes, version and release may not. */
 export function parseNvr(nvr: string): { name: string; version: string; release: string } {
   const parts = nvr.split('-');
-  if (parts.length < 3 || parts.some((p) => p === '')) throw new Invalid(`build NVR ${JSON.stringify(nvr)} is not name-version-release`);
+  if (parts.length < 3 || parts.some((p) => p === ''))
+    throw new Invalid(`build NVR ${JSON.stringify(nvr)} is not name-version-release`);
   return { name: parts.slice(0, -2).join('-'), version: parts.at(-2)!, release: parts.at(-1)! };
 }
 
 export function bodhiRepository(name: string, mapping: BodhiMapping): string | undefined {
-  const repository = Object.hasOwn(mapping.repositories, name) ? mapping.repositories[name] : mapping.template?.replaceAll('{name}', name);
+  const repository = Object.hasOwn(mapping.repositories, name)
+    ? mapping.repositories[name]
+    : mapping.template?.replaceAll('{name}', name);
   return isRepositoryName(repository) ? repository : undefined;
 }
 

@@ -34,7 +34,11 @@ export function isEnvelope(body: unknown): boolean {
 /** The tagged manifest pushes of an envelope, deduplicated; `skipped` counts the other events. */
 export function taggedPushes(body: unknown): EnvelopeResult {
   const parsed = envelopeSchema.safeParse(body);
-  if (!parsed.success) return { ok: false, reason: `not a notification envelope: ${parsed.error.issues[0]!.path.join('.') || '(root)'}: ${parsed.error.issues[0]!.message}` };
+  if (!parsed.success)
+    return {
+      ok: false,
+      reason: `not a notification envelope: ${parsed.error.issues[0]!.path.join('.') || '(root)'}: ${parsed.error.issues[0]!.message}`,
+    };
   const pushes = new Map<string, TaggedPush>();
   let skipped = 0;
   for (const event of parsed.data.events) {
@@ -44,7 +48,11 @@ export function taggedPushes(body: unknown): EnvelopeResult {
       skipped++;
       continue;
     }
-    if (!isRepositoryName(target.repository)) return { ok: false, reason: `event target.repository ${JSON.stringify(target.repository)} is not a repository name` };
+    if (!isRepositoryName(target.repository))
+      return {
+        ok: false,
+        reason: `event target.repository ${JSON.stringify(target.repository)} is not a repository name`,
+      };
     if (!isTag(target.tag)) return { ok: false, reason: `event target.tag ${JSON.stringify(target.tag)} is not a tag` };
     pushes.set(`${target.repository}:${target.tag}`, { repository: target.repository, tag: target.tag });
   }

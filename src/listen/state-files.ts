@@ -24,7 +24,9 @@ const pendingSchema = z.object({
 /** PURE */
 export function renderPending(entries: ReadonlyMap<string, DurableEntry>, now: Date): string {
   const repositories = Object.fromEntries(
-    [...entries].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, e]) => [name, { since: iso(e.since), attempts: e.attempts, notBefore: iso(e.notBefore) }]),
+    [...entries]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([name, e]) => [name, { since: iso(e.since), attempts: e.attempts, notBefore: iso(e.notBefore) }]),
   );
   return `${JSON.stringify({ formatVersion: STATE_FORMAT_VERSION, updatedAt: now.toISOString(), repositories }, null, 1)}\n`;
 }
@@ -32,12 +34,18 @@ export function renderPending(entries: ReadonlyMap<string, DurableEntry>, now: D
 /** PURE: throws with a one-line reason when the text is not a pending file. */
 export function parsePending(text: string): Map<string, DurableEntry> {
   const parsed = pendingSchema.parse(JSON.parse(text));
-  return new Map(Object.entries(parsed.repositories).map(([name, e]) => [name, { since: Date.parse(e.since), attempts: e.attempts, notBefore: Date.parse(e.notBefore) }]));
+  return new Map(
+    Object.entries(parsed.repositories).map(([name, e]) => [
+      name,
+      { since: Date.parse(e.since), attempts: e.attempts, notBefore: Date.parse(e.notBefore) },
+    ]),
+  );
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export type PendingLoad = { entries: Map<string, DurableEntry> } | { entries: Map<string, DurableEntry>; corrupt: string; movedTo: string };
+export type PendingLoad =
+  { entries: Map<string, DurableEntry> } | { entries: Map<string, DurableEntry>; corrupt: string; movedTo: string };
 
 /** Missing is empty; an unreadable file is moved aside (kept for a person to look at), not fatal. */
 export async function loadPending(stateDir: string): Promise<PendingLoad> {
@@ -104,7 +112,13 @@ export interface ListenerStatus {
   webhook: { url: string } | null;
   pending: string[];
   running: string[];
-  lastMessage: { at: string; messageId: string | null; routingKey: string; outcome: 'trigger' | 'ignored' | 'invalid'; detail: string } | null;
+  lastMessage: {
+    at: string;
+    messageId: string | null;
+    routingKey: string;
+    outcome: 'trigger' | 'ignored' | 'invalid';
+    detail: string;
+  } | null;
   lastTrigger: LastTrigger | null;
   lastError: { at: string; message: string } | null;
 }

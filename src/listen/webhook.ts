@@ -41,12 +41,17 @@ export async function readSecret(config: WebhookConfig): Promise<string> {
     try {
       secret = (await readFile(config.secretFile, 'utf8')).replace(/\r?\n$/, '');
     } catch (error) {
-      throw new ConfigError(`listen.webhook.secretFile ${config.secretFile}: ${describeError(error)}`, { cause: error });
+      throw new ConfigError(`listen.webhook.secretFile ${config.secretFile}: ${describeError(error)}`, {
+        cause: error,
+      });
     }
   } else {
     secret = process.env[config.secretEnv!];
   }
-  if (!secret) throw new ConfigError(`listen.webhook: the shared secret (${config.secretFile ? `file ${config.secretFile}` : `environment variable ${config.secretEnv}`}) is empty or unset`);
+  if (!secret)
+    throw new ConfigError(
+      `listen.webhook: the shared secret (${config.secretFile ? `file ${config.secretFile}` : `environment variable ${config.secretEnv}`}) is empty or unset`,
+    );
   return secret;
 }
 
@@ -69,11 +74,15 @@ export async function startWebhook(options: WebhookOptions): Promise<Webhook> {
   });
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    if (new URL(request.url ?? '/', 'http://x').pathname !== WEBHOOK_PATH) return reply(response, 404, { error: `POST notifications to ${WEBHOOK_PATH}` });
+    if (new URL(request.url ?? '/', 'http://x').pathname !== WEBHOOK_PATH)
+      return reply(response, 404, { error: `POST notifications to ${WEBHOOK_PATH}` });
     if (request.method !== 'POST') return reply(response, 405, { error: 'only POST' }, { allow: 'POST' });
     const value = request.headers[header];
     if (!secretMatches(Array.isArray(value) ? value[0] : value, options.secret)) {
-      log.warn({ remote: request.socket.remoteAddress }, `webhook: rejected a request without the shared secret in ${config.header}`);
+      log.warn(
+        { remote: request.socket.remoteAddress },
+        `webhook: rejected a request without the shared secret in ${config.header}`,
+      );
       request.resume();
       return reply(response, 401, { error: `missing or wrong ${config.header}` });
     }

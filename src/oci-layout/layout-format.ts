@@ -36,7 +36,10 @@ export async function readLayoutRefs(dir: string): Promise<LayoutRef[]> {
     bytes = await readFile(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    throw new RegistryError('NOT_FOUND', `no OCI layout at ${dir}: ${INDEX_FILE} is missing`, { status: 404, cause: error });
+    throw new RegistryError('NOT_FOUND', `no OCI layout at ${dir}: ${INDEX_FILE} is missing`, {
+      status: 404,
+      cause: error,
+    });
   }
   const index = parseManifest(bytes, MediaType.ociIndex, path);
   if (index.kind !== 'index') throw new InvalidInputError('MANIFEST_INVALID', `invalid ${path}: not an image index`);

@@ -40,7 +40,10 @@ export class OciLayoutSource implements Source {
     this.stats.tagLists++;
     const refs = await readLayoutRefs(this.dir);
     const tags = refs.filter((ref) => ref.repository === repository).map((ref) => ref.tag);
-    if (tags.length === 0) throw new RegistryError('NOT_FOUND', `repository ${repository} not found in ${this.description}`, { status: 404 });
+    if (tags.length === 0)
+      throw new RegistryError('NOT_FOUND', `repository ${repository} not found in ${this.description}`, {
+        status: 404,
+      });
     return tags.sort();
   }
 
@@ -91,7 +94,10 @@ export class OciLayoutSource implements Source {
     assertTag(tag);
     const refs = await readLayoutRefs(this.dir);
     const ref = refs.find((r) => r.repository === repository && r.tag === tag);
-    if (!ref) throw new RegistryError('NOT_FOUND', `tag ${refName(repository, tag)} not found in ${this.description}`, { status: 404 });
+    if (!ref)
+      throw new RegistryError('NOT_FOUND', `tag ${refName(repository, tag)} not found in ${this.description}`, {
+        status: 404,
+      });
     return ref;
   }
 
@@ -101,7 +107,10 @@ export class OciLayoutSource implements Source {
       // Checked before reading, so a huge blob named as a manifest is never loaded.
       const { size } = await handle.stat();
       if (size > this.maxManifestBytes) {
-        throw new InvalidInputError('TOO_LARGE', `invalid manifest ${what}: ${size} bytes is over the ${this.maxManifestBytes}-byte limit`);
+        throw new InvalidInputError(
+          'TOO_LARGE',
+          `invalid manifest ${what}: ${size} bytes is over the ${this.maxManifestBytes}-byte limit`,
+        );
       }
       return await handle.readFile();
     } finally {

@@ -25,7 +25,10 @@ export function parseDigest(value: unknown, what = 'digest'): ParsedDigest {
   const algorithm = value.slice(0, colon);
   const hex = value.slice(colon + 1);
   if (colon < 0 || !Object.hasOwn(HEX_LENGTH, algorithm)) {
-    throw new InvalidInputError('DIGEST_INVALID', `invalid ${what} ${shown(value)}: algorithm must be sha256 or sha512`);
+    throw new InvalidInputError(
+      'DIGEST_INVALID',
+      `invalid ${what} ${shown(value)}: algorithm must be sha256 or sha512`,
+    );
   }
   const length = HEX_LENGTH[algorithm as DigestAlgorithm];
   if (hex.length !== length || !/^[0-9a-f]+$/.test(hex)) {

@@ -2,7 +2,15 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
 import { asDigest, isDigest, type Digest } from './digest.js';
-import { INDEX_TYPES, IMAGE_TYPES, SCHEMA1_TYPES, MediaType, isMediaType, isManifestType, isNonDistributable } from './media-types.js';
+import {
+  INDEX_TYPES,
+  IMAGE_TYPES,
+  SCHEMA1_TYPES,
+  MediaType,
+  isMediaType,
+  isManifestType,
+  isNonDistributable,
+} from './media-types.js';
 import type { Platform } from './platform.js';
 
 export const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -45,8 +53,14 @@ export const isImage = (m: Manifest): m is ImageManifest => m.kind === 'image';
 export const isSchema1 = (m: Manifest): m is Schema1Manifest => m.kind === 'schema1';
 
 const digestSchema = z.string().refine(isDigest, 'expected sha256:<64 lowercase hex> or sha512:<128 lowercase hex>');
-const sizeSchema = z.number().int('expected an integer size').nonnegative('size must not be negative').max(Number.MAX_SAFE_INTEGER);
-const mediaTypeSchema = z.string().refine(isMediaType, 'expected a media type like application/vnd.oci.image.layer.v1.tar+gzip');
+const sizeSchema = z
+  .number()
+  .int('expected an integer size')
+  .nonnegative('size must not be negative')
+  .max(Number.MAX_SAFE_INTEGER);
+const mediaTypeSchema = z
+  .string()
+  .refine(isMediaType, 'expected a media type like application/vnd.oci.image.layer.v1.tar+gzip');
 
 const platformSchema = z.object({
   architecture: z.string().max(64),
@@ -126,7 +140,13 @@ function schema1Payload(bytes: Buffer, what: string): Buffer {
     fail(what, 'signature protected header is not base64url JSON');
   }
   const { formatLength, formatTail } = header ?? {};
-  if (typeof formatLength !== 'number' || !Number.isInteger(formatLength) || formatLength < 0 || formatLength > bytes.length || typeof formatTail !== 'string') {
+  if (
+    typeof formatLength !== 'number' ||
+    !Number.isInteger(formatLength) ||
+    formatLength < 0 ||
+    formatLength > bytes.length ||
+    typeof formatTail !== 'string'
+  ) {
     fail(what, 'signature protected header has no valid formatLength/formatTail');
   }
   return Buffer.concat([bytes.subarray(0, formatLength), Buffer.from(formatTail, 'base64url')]);
@@ -136,9 +156,17 @@ function schema1Payload(bytes: Buffer, what: string): Buffer {
  * Parse untrusted manifest bytes. `contentType` is the type the registry declared; a body
  * `mediaType` that disagrees with it is an error, since clients would see two different things.
  */
-export function parseManifest(bytes: Buffer, contentType: string | undefined, what: string, maxBytes = DEFAULT_MAX_MANIFEST_BYTES): Manifest {
+export function parseManifest(
+  bytes: Buffer,
+  contentType: string | undefined,
+  what: string,
+  maxBytes = DEFAULT_MAX_MANIFEST_BYTES,
+): Manifest {
   if (bytes.length > maxBytes) {
-    throw new InvalidInputError('TOO_LARGE', `invalid manifest ${what}: ${bytes.length} bytes is over the ${maxBytes}-byte limit`);
+    throw new InvalidInputError(
+      'TOO_LARGE',
+      `invalid manifest ${what}: ${bytes.length} bytes is over the ${maxBytes}-byte limit`,
+    );
   }
   let json: unknown;
   try {
@@ -149,16 +177,28 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined, wh
   if (typeof json !== 'object' || json === null || Array.isArray(json)) fail(what, 'not a JSON object');
   const body = json as { mediaType?: unknown; schemaVersion?: unknown; manifests?: unknown };
   const declared = typeof body.mediaType === 'string' ? body.mediaType : undefined;
-  if (declared && contentType && declared !== contentType && !(SCHEMA1_TYPES.includes(declared) && SCHEMA1_TYPES.includes(contentType))) {
+  if (
+    declared &&
+    contentType &&
+    declared !== contentType &&
+    !(SCHEMA1_TYPES.includes(declared) && SCHEMA1_TYPES.includes(contentType))
+  ) {
     fail(what, `body mediaType ${JSON.stringify(declared)} differs from Content-Type ${JSON.stringify(contentType)}`);
   }
   // OCI manifests may omit mediaType; fall back to the declared type, then to the shape.
   const mediaType =
     declared ??
     (contentType && isManifestType(contentType) ? contentType : undefined) ??
-    (body.schemaVersion === 1 ? MediaType.schema1Signed : Array.isArray(body.manifests) ? MediaType.ociIndex : MediaType.ociManifest);
+    (body.schemaVersion === 1
+      ? MediaType.schema1Signed
+      : Array.isArray(body.manifests)
+        ? MediaType.ociIndex
+        : MediaType.ociManifest);
   if (!isManifestType(mediaType)) {
-    throw new InvalidInputError('MEDIA_TYPE_UNSUPPORTED', `unsupported manifest media type ${JSON.stringify(mediaType.slice(0, 100))} for ${what}`);
+    throw new InvalidInputError(
+      'MEDIA_TYPE_UNSUPPORTED',
+      `unsupported manifest media type ${JSON.stringify(mediaType.slice(0, 100))} for ${what}`,
+    );
   }
   if (INDEX_TYPES.includes(mediaType)) {
     const index = parseWith(indexSchema, json, what);

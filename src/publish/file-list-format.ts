@@ -65,7 +65,11 @@ function invalid(line: number, message: string): InvalidInputError {
 
 /** Paths from a list become URLs and local paths: nothing absolute, nothing climbing out. */
 function checkPath(path: string, line: number): string {
-  if (path === '' || path.startsWith('/') || path.split('/').some((part) => part === '' || part === '.' || part === '..')) {
+  if (
+    path === '' ||
+    path.startsWith('/') ||
+    path.split('/').some((part) => part === '' || part === '.' || part === '..')
+  ) {
     throw invalid(line, `unsafe path ${JSON.stringify(path.slice(0, 200))}`);
   }
   return path;
@@ -111,6 +115,10 @@ export function parseFileList(text: string): FileList {
     }
   }
   if (!ended) throw new InvalidInputError('METADATA_INVALID', 'file list has no [End] line: it was cut short');
-  if (list.version !== FILE_LIST_VERSION) throw new InvalidInputError('METADATA_INVALID', `file list version ${list.version} is not supported (expected ${FILE_LIST_VERSION})`);
+  if (list.version !== FILE_LIST_VERSION)
+    throw new InvalidInputError(
+      'METADATA_INVALID',
+      `file list version ${list.version} is not supported (expected ${FILE_LIST_VERSION})`,
+    );
   return list;
 }

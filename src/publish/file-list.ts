@@ -6,7 +6,14 @@ import pLimit from 'p-limit';
 import { availableParallelism } from 'node:os';
 import { fsyncPath, isTempFileName, writeFileAtomic } from '../store/fs-durable.js';
 import { hashExisting } from '../store/verified-writer.js';
-import { FILE_LIST_PREFIX, entryType, fileListName, renderFileList, type EntryKind, type FileListEntry } from './file-list-format.js';
+import {
+  FILE_LIST_PREFIX,
+  entryType,
+  fileListName,
+  renderFileList,
+  type EntryKind,
+  type FileListEntry,
+} from './file-list-format.js';
 import { moduleView } from './modules.js';
 
 export { parseFileList, fileListName, type FileList, type FileListEntry } from './file-list-format.js';
@@ -52,11 +59,25 @@ async function scanModule(root: string): Promise<Scanned[]> {
         if (error.code === 'ENOENT') return undefined;
         throw error;
       });
-      const kind: EntryKind | undefined = stats?.isFile() ? 'f' : stats?.isDirectory() ? 'd' : stats?.isSymbolicLink() ? 'l' : undefined;
+      const kind: EntryKind | undefined = stats?.isFile()
+        ? 'f'
+        : stats?.isDirectory()
+          ? 'd'
+          : stats?.isSymbolicLink()
+            ? 'l'
+            : undefined;
       if (!stats || !kind) continue;
       const readable = (stats.mode & WORLD_READABLE) !== 0;
       const mtime = Math.floor(Math.max(stats.mtimeMs, stats.ctimeMs) / 1000);
-      found.push({ entry: { mtime, type: entryType(kind, restricted, readable), size: kind === 'd' ? 0 : stats.size, path: relPath }, stats });
+      found.push({
+        entry: {
+          mtime,
+          type: entryType(kind, restricted, readable),
+          size: kind === 'd' ? 0 : stats.size,
+          path: relPath,
+        },
+        stats,
+      });
       if (kind === 'd') await walk(relPath, restricted || !readable);
     }
   };
@@ -69,23 +90,37 @@ type Sha1Cache = Record<string, [size: number, mtimeMs: number, sha1: string]>;
 const SHA1_CACHE = 'file-list-sha1.json';
 
 /** path -> SHA1 of every regular file per module; each inode (hardlinks share one) hashed once, cached across runs. */
-async function sha1Sums(modules: Array<{ root: string; scanned: Scanned[] }>, stateDir: string | undefined): Promise<Map<string, string>[]> {
+async function sha1Sums(
+  modules: Array<{ root: string; scanned: Scanned[] }>,
+  stateDir: string | undefined,
+): Promise<Map<string, string>[]> {
   const inodeKey = (stats: Stats) => `${stats.dev}:${stats.ino}`;
   const inodes = new Map<string, { file: string; stats: Stats }>();
-  for (const { root, scanned } of modules) for (const s of scanned) if (s.stats.isFile()) inodes.set(inodeKey(s.stats), { file: path.join(root, s.entry.path), stats: s.stats });
+  for (const { root, scanned } of modules)
+    for (const s of scanned)
+      if (s.stats.isFile()) inodes.set(inodeKey(s.stats), { file: path.join(root, s.entry.path), stats: s.stats });
   const cacheFile = stateDir ? path.join(stateDir, SHA1_CACHE) : undefined;
-  const previous: Sha1Cache = cacheFile ? await readFile(cacheFile, 'utf8').then((t) => JSON.parse(t) as Sha1Cache, () => ({})) : {};
+  const previous: Sha1Cache = cacheFile
+    ? await readFile(cacheFile, 'utf8').then(
+        (t) => JSON.parse(t) as Sha1Cache,
+        () => ({}),
+      )
+    : {};
   const next: Sha1Cache = {};
   const limit = pLimit(availableParallelism());
   await Promise.all(
     [...inodes].map(async ([key, { file, stats }]) => {
       const cached = previous[key];
-      const sum = cached && cached[0] === stats.size && cached[1] === stats.mtimeMs ? cached[2] : await limit(() => sha1Of(file));
+      const sum =
+        cached && cached[0] === stats.size && cached[1] === stats.mtimeMs ? cached[2] : await limit(() => sha1Of(file));
       next[key] = [stats.size, stats.mtimeMs, sum];
     }),
   );
   if (cacheFile) await writeFileAtomic(cacheFile, JSON.stringify(next));
-  return modules.map(({ scanned }) => new Map(scanned.filter((s) => s.stats.isFile()).map((s) => [s.entry.path, next[inodeKey(s.stats)]![2]])));
+  return modules.map(
+    ({ scanned }) =>
+      new Map(scanned.filter((s) => s.stats.isFile()).map((s) => [s.entry.path, next[inodeKey(s.stats)]![2]])),
+  );
 }
 
 async function sha1Of(file: string): Promise<string> {
@@ -101,8 +136,18 @@ async function sha1Of(file: string): Promise<string> {
  * Call with the tree lock held, after the tree changed (end of sync and gc): the lists must
  * describe a tree no writer is changing.
  */
-export async function writeFileLists(treeDir: string, modules: Record<string, { root: string }> | undefined, options: FileListOptions = {}): Promise<FileListWritten[]> {
-  const scanned = await Promise.all(moduleView({ modules }).modules.map(async (m) => ({ module: m, root: path.join(treeDir, m.root), scanned: await scanModule(path.join(treeDir, m.root)) })));
+export async function writeFileLists(
+  treeDir: string,
+  modules: Record<string, { root: string }> | undefined,
+  options: FileListOptions = {},
+): Promise<FileListWritten[]> {
+  const scanned = await Promise.all(
+    moduleView({ modules }).modules.map(async (m) => ({
+      module: m,
+      root: path.join(treeDir, m.root),
+      scanned: await scanModule(path.join(treeDir, m.root)),
+    })),
+  );
   const sums = options.checksums ? await sha1Sums(scanned, options.stateDir) : undefined;
   const written: FileListWritten[] = [];
   for (const [i, { module, root, scanned: entries }] of scanned.entries()) {

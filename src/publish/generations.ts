@@ -4,7 +4,13 @@ import { BlobmirrorError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { shardedPath } from '../store/paths.js';
 import { asStoreError, fsyncPath, writeFileAtomic } from '../store/fs-durable.js';
-import { FORMAT_VERSION, indexSchema, repositorySchema, type GenerationIndex, type RepositoryMetadata } from './metadata-types.js';
+import {
+  FORMAT_VERSION,
+  indexSchema,
+  repositorySchema,
+  type GenerationIndex,
+  type RepositoryMetadata,
+} from './metadata-types.js';
 
 export const CURRENT = 'current';
 export const GENERATIONS = 'generations';
@@ -32,7 +38,10 @@ async function readJson<T>(file: string, parse: (value: unknown) => T): Promise<
   try {
     return parse(JSON.parse(text));
   } catch (error) {
-    throw new BlobmirrorError('METADATA_INVALID', `metadata file ${file} is invalid: ${(error as Error).message.split('\n')[0]}`);
+    throw new BlobmirrorError(
+      'METADATA_INVALID',
+      `metadata file ${file} is invalid: ${(error as Error).message.split('\n')[0]}`,
+    );
   }
 }
 
@@ -53,7 +62,10 @@ export async function readGeneration(dir: string): Promise<Generation> {
   const index = await readJson(path.join(dir, 'index.json'), (v) => indexSchema.parse(v) as GenerationIndex);
   const repositories = new Map<string, RepositoryMetadata>();
   for (const [name, entry] of Object.entries(index.repositories)) {
-    repositories.set(name, await readJson(path.join(dir, entry.path), (v) => repositorySchema.parse(v) as RepositoryMetadata));
+    repositories.set(
+      name,
+      await readJson(path.join(dir, entry.path), (v) => repositorySchema.parse(v) as RepositoryMetadata),
+    );
   }
   return { id: index.generation, dir, index, repositories };
 }

@@ -11,7 +11,13 @@ export const LAST_RUN_FILE = 'last-run.json';
 /** A run failing everywhere would otherwise write one entry per tag; the count stays exact. */
 const MAX_FAILURES = 50;
 
-const failureSchema = z.object({ repository: z.string(), tag: z.string().optional(), digest: z.string().optional(), code: z.string(), message: z.string() });
+const failureSchema = z.object({
+  repository: z.string(),
+  tag: z.string().optional(),
+  digest: z.string().optional(),
+  code: z.string(),
+  message: z.string(),
+});
 
 const runRecordSchema = z.object({
   formatVersion: z.literal(1),

@@ -61,7 +61,8 @@ export interface GenerationIndex {
 }
 
 const digest = z.string().refine(isDigest, 'invalid digest');
-const digestKeyed = <T extends z.ZodTypeAny>(value: T) => z.record(z.string().refine(isDigest, 'invalid digest key'), value);
+const digestKeyed = <T extends z.ZodTypeAny>(value: T) =>
+  z.record(z.string().refine(isDigest, 'invalid digest key'), value);
 
 /**
  * An object keyed by tag. z.record skips a key named `__proto__`, which is a valid tag; this keeps
@@ -69,14 +70,19 @@ const digestKeyed = <T extends z.ZodTypeAny>(value: T) => z.record(z.string().re
  */
 const tagKeyed = <T extends z.ZodTypeAny>(value: T) =>
   z
-    .custom<Record<string, unknown>>((raw) => typeof raw === 'object' && raw !== null && !Array.isArray(raw), 'expected an object keyed by tag')
+    .custom<Record<string, unknown>>(
+      (raw) => typeof raw === 'object' && raw !== null && !Array.isArray(raw),
+      'expected an object keyed by tag',
+    )
     .transform((raw, ctx) => {
       const out = Object.create(null) as Record<string, z.output<T>>;
       for (const [key, item] of Object.entries(raw)) {
         if (!isTag(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'invalid tag' });
         const parsed = value.safeParse(item);
         if (parsed.success) out[key] = parsed.data;
-        else for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: [key, ...issue.path], message: issue.message });
+        else
+          for (const issue of parsed.error.issues)
+            ctx.addIssue({ code: 'custom', path: [key, ...issue.path], message: issue.message });
       }
       return out;
     });
@@ -92,12 +98,26 @@ export const repositorySchema = z.object({
       mediaType: z.string(),
       size: z.number().int().nonnegative(),
       path: z.string(),
-      platform: z.object({ architecture: z.string(), os: z.string(), variant: z.string().optional(), 'os.version': z.string().optional() }).optional(),
+      platform: z
+        .object({
+          architecture: z.string(),
+          os: z.string(),
+          variant: z.string().optional(),
+          'os.version': z.string().optional(),
+        })
+        .optional(),
       manifests: z.array(digest),
       blobs: z.array(digest),
     }),
   ),
-  blobs: digestKeyed(z.object({ size: z.number().int().nonnegative(), mediaType: z.string().optional(), path: z.string(), modules: z.record(z.string(), z.string()) })),
+  blobs: digestKeyed(
+    z.object({
+      size: z.number().int().nonnegative(),
+      mediaType: z.string().optional(),
+      path: z.string(),
+      modules: z.record(z.string(), z.string()),
+    }),
+  ),
   history: tagKeyed(z.array(z.object({ digest: digest.nullable(), since: z.string() }))),
 });
 
@@ -109,5 +129,8 @@ export const indexSchema = z.object({
   source: z.string(),
   blobPathTemplate: z.string(),
   modules: z.record(z.string(), z.object({ root: z.string() })),
-  repositories: z.record(z.string().refine(isRepositoryName, 'invalid repository name'), z.object({ path: z.string(), tags: z.number(), syncedAt: z.string() })),
+  repositories: z.record(
+    z.string().refine(isRepositoryName, 'invalid repository name'),
+    z.object({ path: z.string(), tags: z.number(), syncedAt: z.string() }),
+  ),
 });

@@ -38,8 +38,14 @@ const GAUGES: Record<Measured, { name: string; help: string }> = {
   blobsFetched: { name: 'blobmirror_blobs_fetched', help: 'Blobs downloaded by the last run.' },
   blobsReused: { name: 'blobmirror_blobs_reused', help: 'Blobs the last run needed and found in the store.' },
   repositoriesFailed: { name: 'blobmirror_repositories_failed', help: 'Repositories with a failure in the last run.' },
-  treeBytes: { name: 'blobmirror_tree_bytes', help: 'Bytes of the distinct blobs the current generation references (disk use of the tree).' },
-  referencedBytes: { name: 'blobmirror_referenced_bytes', help: 'Blob bytes summed over repositories (what copies instead of hardlinks would take).' },
+  treeBytes: {
+    name: 'blobmirror_tree_bytes',
+    help: 'Bytes of the distinct blobs the current generation references (disk use of the tree).',
+  },
+  referencedBytes: {
+    name: 'blobmirror_referenced_bytes',
+    help: 'Blob bytes summed over repositories (what copies instead of hardlinks would take).',
+  },
   dedupeRatio: { name: 'blobmirror_dedupe_ratio', help: 'Referenced bytes divided by tree bytes.' },
   problemsFound: { name: 'blobmirror_verify_problems_found', help: 'Problems the last verify found.' },
   problemsFixed: { name: 'blobmirror_verify_problems_fixed', help: 'Problems the last verify repaired.' },
@@ -57,12 +63,21 @@ async function previousSuccess(file: string, command: MetricsCommand): Promise<n
 }
 
 /** The file's text (prom-client does the format). */
-async function renderMetrics(command: MetricsCommand, values: RunMetrics, lastSuccess: number | undefined): Promise<string> {
+async function renderMetrics(
+  command: MetricsCommand,
+  values: RunMetrics,
+  lastSuccess: number | undefined,
+): Promise<string> {
   const registry = new Registry();
-  const gauge = (name: string, help: string, value: number) => new Gauge({ name, help, labelNames: ['command'], registers: [registry] }).set({ command }, value);
+  const gauge = (name: string, help: string, value: number) =>
+    new Gauge({ name, help, labelNames: ['command'], registers: [registry] }).set({ command }, value);
   const finished = (values.finishedAt ?? new Date()).getTime() / 1000;
   gauge('blobmirror_last_run_timestamp_seconds', 'When the last run ended (Unix time).', finished);
-  gauge('blobmirror_last_run_success', 'Whether the last run did all it was asked (1) or not (0).', values.success ? 1 : 0);
+  gauge(
+    'blobmirror_last_run_success',
+    'Whether the last run did all it was asked (1) or not (0).',
+    values.success ? 1 : 0,
+  );
   const success = values.success ? finished : lastSuccess;
   if (success !== undefined) gauge(LAST_SUCCESS, 'When the last successful run ended (Unix time).', success);
   for (const [key, { name, help }] of Object.entries(GAUGES) as Array<[Measured, { name: string; help: string }]>) {

@@ -19,14 +19,16 @@ export interface ModuleView {
 }
 
 export function moduleView(index: { modules?: Record<string, { root: string }> }): ModuleView {
-  const declared = index.modules && Object.keys(index.modules).length > 0 ? index.modules : { [DEFAULT_MODULE]: { root: '' } };
+  const declared =
+    index.modules && Object.keys(index.modules).length > 0 ? index.modules : { [DEFAULT_MODULE]: { root: '' } };
   const modules = Object.entries(declared)
     .map(([name, { root }]) => ({ name, root }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const fallback = modules[0]!.name;
   return {
     modules,
-    blobPaths: (blob) => (blob.modules && Object.keys(blob.modules).length > 0 ? blob.modules : { [fallback]: blob.path }),
+    blobPaths: (blob) =>
+      blob.modules && Object.keys(blob.modules).length > 0 ? blob.modules : { [fallback]: blob.path },
   };
 }
 

@@ -21,7 +21,9 @@ function fromDockerConfig(text: string, file: string, host: string): Credentials
     throw new ConfigError(`docker config ${file} is not valid JSON`);
   }
   // Docker writes keys as `host`, `https://host` or `https://host/v1/`.
-  const entry = Object.entries(auths).find(([key]) => key.replace(/^https?:\/\//, '').replace(/\/.*$/, '') === host)?.[1];
+  const entry = Object.entries(auths).find(
+    ([key]) => key.replace(/^https?:\/\//, '').replace(/\/.*$/, '') === host,
+  )?.[1];
   if (!entry) return undefined;
   if (entry.username && entry.password !== undefined) return { username: entry.username, password: entry.password };
   if (entry.auth) {
@@ -45,17 +47,22 @@ async function readSecretFile(file: string, what: string): Promise<string> {
  * passwordEnv / passwordFile, the BLOBMIRROR_USERNAME / BLOBMIRROR_PASSWORD environment, or a
  * docker `config.json` auths entry for the registry's host.
  */
-export async function resolveCredentials(source: RegistrySourceConfig, env = process.env): Promise<Credentials | undefined> {
+export async function resolveCredentials(
+  source: RegistrySourceConfig,
+  env = process.env,
+): Promise<Credentials | undefined> {
   const auth = source.auth;
   const host = new URL(source.url).host;
   if (auth?.username) {
     if (auth.password !== undefined) return { username: auth.username, password: auth.password };
     if (auth.passwordEnv) {
       const password = env[auth.passwordEnv];
-      if (password === undefined) throw new ConfigError(`source.auth.passwordEnv: environment variable ${auth.passwordEnv} is not set`);
+      if (password === undefined)
+        throw new ConfigError(`source.auth.passwordEnv: environment variable ${auth.passwordEnv} is not set`);
       return { username: auth.username, password };
     }
-    if (auth.passwordFile) return { username: auth.username, password: await readSecretFile(auth.passwordFile, 'password file') };
+    if (auth.passwordFile)
+      return { username: auth.username, password: await readSecretFile(auth.passwordFile, 'password file') };
     throw new ConfigError('source.auth.username is set without password, passwordEnv or passwordFile');
   }
   if (env.BLOBMIRROR_USERNAME && env.BLOBMIRROR_PASSWORD !== undefined) {

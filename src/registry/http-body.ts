@@ -25,7 +25,8 @@ export function drain(stream: Readable): void {
 /** The first `errors[].code: message` of a registry JSON error body, if there is one. */
 export function registryErrorText(body: Buffer): string | undefined {
   try {
-    const errors = (JSON.parse(body.toString('utf8')) as { errors?: Array<{ code?: unknown; message?: unknown }> }).errors;
+    const errors = (JSON.parse(body.toString('utf8')) as { errors?: Array<{ code?: unknown; message?: unknown }> })
+      .errors;
     const first = errors?.[0];
     if (!first) return undefined;
     const code = typeof first.code === 'string' ? first.code.slice(0, 40) : 'UNKNOWN';
@@ -42,7 +43,10 @@ export function parseJsonObject(body: Buffer, what: string): Record<string, unkn
   try {
     value = JSON.parse(body.toString('utf8'));
   } catch {
-    throw new BlobmirrorError('REGISTRY_ERROR', `${what}: response is not JSON (${JSON.stringify(body.subarray(0, 40).toString('utf8'))}…)`);
+    throw new BlobmirrorError(
+      'REGISTRY_ERROR',
+      `${what}: response is not JSON (${JSON.stringify(body.subarray(0, 40).toString('utf8'))}…)`,
+    );
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new BlobmirrorError('REGISTRY_ERROR', `${what}: response is not a JSON object`);

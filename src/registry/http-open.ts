@@ -52,8 +52,13 @@ export function bulkOpener(options: OpenOptions): Opener {
   return (method, url, headers) =>
     new Promise((resolve, reject) => {
       const send = url.startsWith('https:') ? httpsRequest : httpRequest;
-      const request = send(url, { method, headers: { 'user-agent': 'blobmirror', ...headers }, ...(tls ? { ca: tls.ca, cert: tls.cert, key: tls.key } : {}) });
-      const timedOut = (what: string) => request.destroy(Object.assign(new Error(`timed out after ${ms} ms ${what}`), { code: 'ETIMEDOUT' }));
+      const request = send(url, {
+        method,
+        headers: { 'user-agent': 'blobmirror', ...headers },
+        ...(tls ? { ca: tls.ca, cert: tls.cert, key: tls.key } : {}),
+      });
+      const timedOut = (what: string) =>
+        request.destroy(Object.assign(new Error(`timed out after ${ms} ms ${what}`), { code: 'ETIMEDOUT' }));
       // Connecting and waiting for the headers; after that the socket's idle timeout catches a
       // stalled body, which then ends in an error for whoever reads it (and a resume with Range).
       const headersTimer = setTimeout(() => timedOut('waiting for the response headers'), ms);

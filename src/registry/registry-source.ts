@@ -30,10 +30,16 @@ async function readTls(tls: RegistrySourceConfig['tls']) {
     try {
       return await readFile(file);
     } catch (error) {
-      throw new ConfigError(`cannot read source.tls.${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+      throw new ConfigError(
+        `cannot read source.tls.${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+      );
     }
   };
-  return { ca: await read(tls?.caFile, 'caFile'), cert: await read(tls?.certFile, 'certFile'), key: await read(tls?.keyFile, 'keyFile') };
+  return {
+    ca: await read(tls?.caFile, 'caFile'),
+    cert: await read(tls?.certFile, 'certFile'),
+    key: await read(tls?.keyFile, 'keyFile'),
+  };
 }
 
 const pullScope = (repository: string) => `repository:${repository}:pull`;
@@ -69,17 +75,31 @@ export class RegistrySource implements Source {
 
   /** Names as the catalog lists them: the caller validates each (one bad entry must not stop all). */
   async listRepositories(): Promise<string[]> {
-    return this.#list(`/v2/_catalog?n=${this.#pageSize}`, 'registry:catalog:*', 'repositories', 'catalog', () => this.stats.catalogPages++);
+    return this.#list(
+      `/v2/_catalog?n=${this.#pageSize}`,
+      'registry:catalog:*',
+      'repositories',
+      'catalog',
+      () => this.stats.catalogPages++,
+    );
   }
 
   async listTags(repository: string): Promise<string[]> {
-    const tags = await this.#list(`/v2/${repository}/tags/list?n=${this.#pageSize}`, pullScope(repository), 'tags', `tags of ${repository}`, () => this.stats.tagLists++);
+    const tags = await this.#list(
+      `/v2/${repository}/tags/list?n=${this.#pageSize}`,
+      pullScope(repository),
+      'tags',
+      `tags of ${repository}`,
+      () => this.stats.tagLists++,
+    );
     return tags.map((tag) => assertTag(tag, `tag of ${repository}`));
   }
 
   async headManifest(repository: string, tag: string): Promise<ManifestHead> {
     this.stats.manifestHeads++;
-    const response = await this.#request('HEAD', `/v2/${repository}/manifests/${tag}`, pullScope(repository), { accept: ACCEPT });
+    const response = await this.#request('HEAD', `/v2/${repository}/manifests/${tag}`, pullScope(repository), {
+      accept: ACCEPT,
+    });
     await this.#expectOk(response, `manifest ${repository}:${tag}`, 'NOT_FOUND');
     drain(response.body);
     const digest = header(response.headers['docker-content-digest']);
@@ -96,7 +116,9 @@ export class RegistrySource implements Source {
     this.stats.manifestGets++;
     const ref = `${repository}${isDigest(reference) ? '@' : ':'}${reference}`;
     const what = `manifest ${ref}`;
-    const response = await this.#request('GET', `/v2/${repository}/manifests/${reference}`, pullScope(repository), { accept: ACCEPT });
+    const response = await this.#request('GET', `/v2/${repository}/manifests/${reference}`, pullScope(repository), {
+      accept: ACCEPT,
+    });
     await this.#expectOk(response, what, 'NOT_FOUND');
     const bytes = await readBounded(response.body, this.#maxManifestBytes, what);
     const contentType = bareMediaType(header(response.headers['content-type']));
@@ -106,7 +128,10 @@ export class RegistrySource implements Source {
     const claimed = header(response.headers['docker-content-digest']);
     const expected = isDigest(reference) ? reference : claimed;
     if (expected !== undefined && expected !== digest) {
-      throw new IntegrityError('DIGEST_MISMATCH', `${what}: bytes hash to ${digest}, but ${isDigest(reference) ? 'the reference' : 'Docker-Content-Digest'} says ${expected}`);
+      throw new IntegrityError(
+        'DIGEST_MISMATCH',
+        `${what}: bytes hash to ${digest}, but ${isDigest(reference) ? 'the reference' : 'Docker-Content-Digest'} says ${expected}`,
+      );
     }
     return { digest, mediaType: manifest.mediaType, bytes, manifest };
   }
@@ -119,11 +144,20 @@ export class RegistrySource implements Source {
         try {
           this.stats.blobGets++;
           const range: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-          response = await this.#transport.request('GET', `/v2/${repository}/blobs/${digest}`, pullScope(repository), range, true);
+          response = await this.#transport.request(
+            'GET',
+            `/v2/${repository}/blobs/${digest}`,
+            pullScope(repository),
+            range,
+            true,
+          );
           if (response.status === 416 && offset > 0) {
             // We hold `offset` bytes and the registry has no more: the descriptor's size is a lie.
             drain(response.body);
-            throw new IntegrityError('SIZE_MISMATCH', `blob ${digest} of ${repository}: the registry has no bytes past ${offset} (416 to a Range request); the descriptor promised more`);
+            throw new IntegrityError(
+              'SIZE_MISMATCH',
+              `blob ${digest} of ${repository}: the registry has no bytes past ${offset} (416 to a Range request); the descriptor promised more`,
+            );
           }
           await this.#expectOk(response, `blob ${digest} of ${repository}`, 'NOT_FOUND');
         } catch (error) {
@@ -133,7 +167,13 @@ export class RegistrySource implements Source {
         const start = response.status === 206 ? parseRangeStart(header(response.headers['content-range'])) : 0;
         if (start === undefined || (start !== 0 && start !== offset)) {
           drain(response.body);
-          reject(new RegistryError('REGISTRY_ERROR', `blob ${digest} of ${repository}: unusable Content-Range in a 206 answer`, { retryable: true }));
+          reject(
+            new RegistryError(
+              'REGISTRY_ERROR',
+              `blob ${digest} of ${repository}: unusable Content-Range in a 206 answer`,
+              { retryable: true },
+            ),
+          );
           return;
         }
         resolve({ stream: response.body, start });
@@ -144,17 +184,32 @@ export class RegistrySource implements Source {
 
   async close(): Promise<void> {}
 
-  #request(method: 'GET' | 'HEAD', path: string, scope: string, headers: Record<string, string> = {}): Promise<Response> {
+  #request(
+    method: 'GET' | 'HEAD',
+    path: string,
+    scope: string,
+    headers: Record<string, string> = {},
+  ): Promise<Response> {
     return this.#limit(() => this.#transport.request(method, path, scope, headers));
   }
 
   async #expectOk(response: Response, what: string, notFound: 'NOT_FOUND'): Promise<void> {
     if (response.status === 200 || response.status === 206) return;
     const text = await this.#transport.errorText(response);
-    throw new RegistryError(response.status === 404 ? notFound : 'REGISTRY_ERROR', `${what}: registry ${this.description} answered ${response.status}${text}`, { status: response.status });
+    throw new RegistryError(
+      response.status === 404 ? notFound : 'REGISTRY_ERROR',
+      `${what}: registry ${this.description} answered ${response.status}${text}`,
+      { status: response.status },
+    );
   }
 
-  async #list(first: string, scope: string, key: 'repositories' | 'tags', what: string, count: () => void): Promise<string[]> {
+  async #list(
+    first: string,
+    scope: string,
+    key: 'repositories' | 'tags',
+    what: string,
+    count: () => void,
+  ): Promise<string[]> {
     const seen = new Set<string>();
     let next: string | undefined = new URL(first, this.description).href;
     while (next) {
@@ -163,13 +218,16 @@ export class RegistrySource implements Source {
       await this.#expectOk(response, what, 'NOT_FOUND');
       const body = parseJsonObject(await readBounded(response.body, MAX_LIST_BODY, what), what);
       const page = body[key];
-      if (page !== null && page !== undefined && !Array.isArray(page)) throw new RegistryError('REGISTRY_ERROR', `${what}: "${key}" is not a list`);
+      if (page !== null && page !== undefined && !Array.isArray(page))
+        throw new RegistryError('REGISTRY_ERROR', `${what}: "${key}" is not a list`);
       const before = seen.size;
       for (const entry of page ?? []) {
-        if (typeof entry !== 'string') throw new RegistryError('REGISTRY_ERROR', `${what}: "${key}" holds a non-string entry`);
+        if (typeof entry !== 'string')
+          throw new RegistryError('REGISTRY_ERROR', `${what}: "${key}" holds a non-string entry`);
         seen.add(entry);
       }
-      if (seen.size > MAX_LIST_ENTRIES) throw new RegistryError('TOO_LARGE', `${what}: more than ${MAX_LIST_ENTRIES} entries; refusing the listing`);
+      if (seen.size > MAX_LIST_ENTRIES)
+        throw new RegistryError('TOO_LARGE', `${what}: more than ${MAX_LIST_ENTRIES} entries; refusing the listing`);
       const following = nextPageUrl(header(response.headers.link), next);
       // A registry that repeats a page would loop forever: stop when a page adds nothing new.
       next = following && seen.size > before ? following : undefined;

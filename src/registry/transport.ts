@@ -64,7 +64,13 @@ export class RegistryTransport {
    * Send with auth and retries; the caller owns `body` and must consume or drain it. `bulk`: a
    * blob body (gigabytes), sent through the lean opener.
    */
-  async request(method: 'GET' | 'HEAD', path: string, scope: string, headers: Record<string, string> = {}, bulk = false): Promise<Response> {
+  async request(
+    method: 'GET' | 'HEAD',
+    path: string,
+    scope: string,
+    headers: Record<string, string> = {},
+    bulk = false,
+  ): Promise<Response> {
     const url = new URL(path, this.origin).href;
     const open = bulk ? this.#bulk : this.#api;
     const what = `${method} ${new URL(url).pathname}`;
@@ -79,10 +85,13 @@ export class RegistryTransport {
           response = await this.#follow(open, method, url, { ...headers, ...(await this.#authorization(scope)) });
           if (response.status === 401) {
             const text = await this.errorText(response);
-            throw authFailed(`registry ${this.origin} refused ${this.#options.credentials ? 'the configured credentials' : 'anonymous access'} for ${what}${text}`);
+            throw authFailed(
+              `registry ${this.origin} refused ${this.#options.credentials ? 'the configured credentials' : 'anonymous access'} for ${what}${text}`,
+            );
           }
         }
-        if (response.status === 429 || response.status >= 500) throw this.#transientError(response, what, await this.errorText(response));
+        if (response.status === 429 || response.status >= 500)
+          throw this.#transientError(response, what, await this.errorText(response));
         return response;
       },
       (error, delay, attempt) => this.#options.onRetry?.(what, error, delay, attempt),
@@ -94,13 +103,22 @@ export class RegistryTransport {
     this.#challenge ??= (async () => {
       const response = await withRetry(this.#options.retry, async () => {
         const answer = await this.#follow(this.#api, 'GET', `${this.origin}/v2/`, {});
-        if (answer.status === 429 || answer.status >= 500) throw this.#transientError(answer, `GET /v2/`, await this.errorText(answer));
+        if (answer.status === 429 || answer.status >= 500)
+          throw this.#transientError(answer, `GET /v2/`, await this.errorText(answer));
         return answer;
       });
-      const challenge = response.status === 401 ? parseChallenge(header(response.headers['www-authenticate'])) : undefined;
-      const text = response.status === 200 || response.status === 401 ? (drain(response.body), '') : await this.errorText(response);
+      const challenge =
+        response.status === 401 ? parseChallenge(header(response.headers['www-authenticate'])) : undefined;
+      const text =
+        response.status === 200 || response.status === 401
+          ? (drain(response.body), '')
+          : await this.errorText(response);
       if (response.status !== 200 && response.status !== 401) {
-        throw new RegistryError('REGISTRY_ERROR', `${this.origin}/v2/ answered ${response.status}: not a Docker Registry V2 API${text}`, { status: response.status, retryable: false });
+        throw new RegistryError(
+          'REGISTRY_ERROR',
+          `${this.origin}/v2/ answered ${response.status}: not a Docker Registry V2 API${text}`,
+          { status: response.status, retryable: false },
+        );
       }
       return challenge;
     })();
@@ -110,7 +128,8 @@ export class RegistryTransport {
 
   async #authorization(scope: string): Promise<Record<string, string>> {
     const challenge = await this.ping();
-    if (challenge?.scheme === 'basic' && this.#options.credentials) return { authorization: basic(this.#options.credentials) };
+    if (challenge?.scheme === 'basic' && this.#options.credentials)
+      return { authorization: basic(this.#options.credentials) };
     if (challenge?.scheme === 'bearer') {
       const key = tokenKey(challenge, scope);
       let token = this.#tokens.get(key);
@@ -128,7 +147,10 @@ export class RegistryTransport {
   }
 
   async #authenticate(challenge: Challenge | undefined, scope: string, what: string): Promise<void> {
-    if (!challenge) throw authFailed(`registry ${this.origin} asked for authentication on ${what} without a usable WWW-Authenticate challenge`);
+    if (!challenge)
+      throw authFailed(
+        `registry ${this.origin} asked for authentication on ${what} without a usable WWW-Authenticate challenge`,
+      );
     if (challenge.scheme === 'basic' && !this.#options.credentials) {
       throw authFailed(`registry ${this.origin} requires credentials for ${what}; set source.auth in the config`);
     }
@@ -139,7 +161,8 @@ export class RegistryTransport {
 
   async #fetchToken(challenge: Challenge, scope: string): Promise<string> {
     const realm = challenge.params.realm;
-    if (!realm || !/^https?:\/\//.test(realm)) throw authFailed(`registry ${this.origin} sent a Bearer challenge without a valid realm`);
+    if (!realm || !/^https?:\/\//.test(realm))
+      throw authFailed(`registry ${this.origin} sent a Bearer challenge without a valid realm`);
     const url = new URL(realm);
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
     url.searchParams.append('scope', scope);
@@ -148,7 +171,13 @@ export class RegistryTransport {
     // (as docker and containers/image do), but nothing it redirects to does.
     const what = `token endpoint ${url.origin}${url.pathname} for scope ${scope}`;
     const response = await withRetry(this.#options.retry, async () => {
-      const answer = await this.#follow(this.#api, 'GET', url.href, credentials ? { authorization: basic(credentials) } : {}, url.origin);
+      const answer = await this.#follow(
+        this.#api,
+        'GET',
+        url.href,
+        credentials ? { authorization: basic(credentials) } : {},
+        url.origin,
+      );
       // An auth service hiccup (429, 5xx) is as transient as the registry's own.
       if (answer.status === 429 || answer.status >= 500) {
         throw new RegistryError('AUTH_FAILED', `${what} answered ${answer.status}${await this.errorText(answer)}`, {
@@ -159,17 +188,29 @@ export class RegistryTransport {
       }
       return answer;
     });
-    if (response.status !== 200) throw authFailed(`${what} answered ${response.status}${await this.errorText(response)}`);
+    if (response.status !== 200)
+      throw authFailed(`${what} answered ${response.status}${await this.errorText(response)}`);
     const body = parseJsonObject(await readBounded(response.body, MAX_TOKEN_BODY, what), what);
     const token = typeof body.token === 'string' && body.token ? body.token : body.access_token;
     if (typeof token !== 'string' || !token) throw authFailed(`${what} returned no token`);
     this.#secrets.add(token);
     const expires = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : undefined;
-    this.#tokens.set(tokenKey(challenge, scope), token, expires, typeof body.issued_at === 'string' ? body.issued_at : undefined);
+    this.#tokens.set(
+      tokenKey(challenge, scope),
+      token,
+      expires,
+      typeof body.issued_at === 'string' ? body.issued_at : undefined,
+    );
     return token;
   }
 
-  async #follow(open: Opener, method: 'GET' | 'HEAD', url: string, headers: Record<string, string>, authOrigin = this.origin): Promise<Response> {
+  async #follow(
+    open: Opener,
+    method: 'GET' | 'HEAD',
+    url: string,
+    headers: Record<string, string>,
+    authOrigin = this.origin,
+  ): Promise<Response> {
     let current = url;
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       // Credentials belong to the registry: a storage or CDN host never sees them.
@@ -180,9 +221,14 @@ export class RegistryTransport {
       if (![301, 302, 303, 307, 308].includes(response.status) || !location) return response;
       drain(response.body);
       current = new URL(location, current).href;
-      if (!/^https?:$/.test(new URL(current).protocol)) throw new RegistryError('REGISTRY_ERROR', `redirect to unsupported URL scheme ${new URL(current).protocol}`);
+      if (!/^https?:$/.test(new URL(current).protocol))
+        throw new RegistryError('REGISTRY_ERROR', `redirect to unsupported URL scheme ${new URL(current).protocol}`);
     }
-    throw new RegistryError('REGISTRY_ERROR', `too many redirects (over ${MAX_REDIRECTS}) for ${method} ${new URL(url).pathname}`, { retryable: false });
+    throw new RegistryError(
+      'REGISTRY_ERROR',
+      `too many redirects (over ${MAX_REDIRECTS}) for ${method} ${new URL(url).pathname}`,
+      { retryable: false },
+    );
   }
 
   /**
@@ -210,13 +256,16 @@ export class RegistryTransport {
 
   /** 429 and 5xx: retried, after the registry's Retry-After when it gives one. */
   #transientError(response: Response, what: string, text: string): RegistryError {
-    return new RegistryError('REGISTRY_ERROR', `registry ${this.origin} answered ${response.status} for ${what}${text}`, {
-      status: response.status,
-      retryable: true,
-      retryAfterMs: parseRetryAfter(header(response.headers['retry-after'])),
-    });
+    return new RegistryError(
+      'REGISTRY_ERROR',
+      `registry ${this.origin} answered ${response.status} for ${what}${text}`,
+      {
+        status: response.status,
+        retryable: true,
+        retryAfterMs: parseRetryAfter(header(response.headers['retry-after'])),
+      },
+    );
   }
-
 }
 
 function basic(credentials: Credentials): string {

@@ -26,7 +26,9 @@ export function formatLogTime(time: Date): string {
 /** Quote-safe field: a client must not be able to forge fields or lines (as nginx escapes). */
 function field(value: string | undefined): string {
   if (!value) return '-';
-  return value.slice(0, 2048).replace(/[\x00-\x1f\x7f-\xff"\\]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return value
+    .slice(0, 2048)
+    .replace(/[\x00-\x1f\x7f-\xff"\\]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 export function combinedLogLine(e: AccessEntry): string {

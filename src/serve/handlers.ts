@@ -31,7 +31,11 @@ const DEFAULT_PAGE_SIZE = 100;
 const BLOB_REDIRECT_STATUS = 307;
 
 /** One page of sorted `names` after `last`, and the Link header when more follow. */
-function paginate(names: readonly string[], page: Page, linkPath: string): { items: string[]; headers: Record<string, string> } {
+function paginate(
+  names: readonly string[],
+  page: Page,
+  linkPath: string,
+): { items: string[]; headers: Record<string, string> } {
   const n = page.n ?? DEFAULT_PAGE_SIZE;
   const last = page.last;
   // Names are sorted and unique, so "after last" is a binary search away.
@@ -67,7 +71,11 @@ function manifestResponse(digest: Digest, mediaType: string, bytes: Buffer): Ser
 }
 
 /** Which stored manifest a reference names, and whether the client gets its rewritten form. */
-async function resolveReference(repository: ServedRepository, reference: { tag: string } | { digest: Digest }, rewrites: RepositoryRewrites | undefined): Promise<{ original: Digest; rewrite: boolean } | undefined> {
+async function resolveReference(
+  repository: ServedRepository,
+  reference: { tag: string } | { digest: Digest },
+  rewrites: RepositoryRewrites | undefined,
+): Promise<{ original: Digest; rewrite: boolean } | undefined> {
   if ('tag' in reference) {
     const original = repository.tags.get(reference.tag);
     return original === undefined ? undefined : { original, rewrite: rewrites !== undefined };
@@ -78,7 +86,12 @@ async function resolveReference(repository: ServedRepository, reference: { tag: 
   return rewritten ? { original: rewritten.original, rewrite: true } : undefined;
 }
 
-async function serveManifest(ctx: ServeContext, repository: ServedRepository, route: Extract<Route, { kind: 'manifest' }>, client: ClientInfo): Promise<ServeResponse> {
+async function serveManifest(
+  ctx: ServeContext,
+  repository: ServedRepository,
+  route: Extract<Route, { kind: 'manifest' }>,
+  client: ClientInfo,
+): Promise<ServeResponse> {
   const asked = 'tag' in route.reference ? route.reference.tag : route.reference.digest;
   const rewrites =
     ctx.mode === 'urls'
@@ -92,7 +105,12 @@ async function serveManifest(ctx: ServeContext, repository: ServedRepository, ro
   if (!resolved || !repository.manifests.has(resolved.original)) return manifestUnknown(repository.name, asked);
   const chosen = negotiateManifest(repository, resolved.original, client.accepted);
   if (chosen === undefined) {
-    return registryError(404, 'MANIFEST_UNKNOWN', `the index has no ${DEFAULT_PLATFORM} image for a client that does not accept indexes`, { name: repository.name, reference: asked });
+    return registryError(
+      404,
+      'MANIFEST_UNKNOWN',
+      `the index has no ${DEFAULT_PLATFORM} image for a client that does not accept indexes`,
+      { name: repository.name, reference: asked },
+    );
   }
   const entry = repository.manifests.get(chosen)!;
   if (resolved.rewrite && rewrites) {
@@ -106,11 +124,20 @@ function serveBlob(ctx: ServeContext, repository: ServedRepository, digest: Dige
   const blob = repository.blobs.get(digest);
   if (!blob) return registryError(404, 'BLOB_UNKNOWN', 'blob unknown to registry', { name: repository.name, digest });
   const location = chooseBlobUrl(ctx.mirrors, repository.name, blob, client.clientKey, client.country);
-  return { status: BLOB_REDIRECT_STATUS, headers: { Location: location, 'Docker-Content-Digest': digest }, body: Buffer.alloc(0) };
+  return {
+    status: BLOB_REDIRECT_STATUS,
+    headers: { Location: location, 'Docker-Content-Digest': digest },
+    body: Buffer.alloc(0),
+  };
 }
 
 /** Answer one routed request from one generation. */
-export async function handleRoute(ctx: ServeContext, generation: Generation, route: Route, client: ClientInfo): Promise<ServeResponse> {
+export async function handleRoute(
+  ctx: ServeContext,
+  generation: Generation,
+  route: Route,
+  client: ClientInfo,
+): Promise<ServeResponse> {
   switch (route.kind) {
     case 'base':
       return jsonResponse(200, {});

@@ -4,7 +4,14 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { BlobmirrorError, describeError } from '../errors.js';
 import { manifestDigest } from '../oci/manifest.js';
-import { compareNames, indexSchema, repositorySchema, toServedRepository, type ManifestEntry, type ServedRepository } from './metadata-schema.js';
+import {
+  compareNames,
+  indexSchema,
+  repositorySchema,
+  toServedRepository,
+  type ManifestEntry,
+  type ServedRepository,
+} from './metadata-schema.js';
 
 // Reads the metadata directory that sync publishes (docs/formats.md). A request takes one
 // Generation and reads only through it, so a response never mixes two generations even when
@@ -25,7 +32,8 @@ function invalid(message: string, cause?: unknown): BlobmirrorError {
  */
 async function readFileInside(root: string, file: string, maxBytes: number): Promise<Buffer> {
   const [realRoot, realDir] = await Promise.all([realpath(root), realpath(path.dirname(file))]);
-  if (realDir !== realRoot && !realDir.startsWith(`${realRoot}${path.sep}`)) throw invalid(`${file} leads out of ${root} through a symlink`);
+  if (realDir !== realRoot && !realDir.startsWith(`${realRoot}${path.sep}`))
+    throw invalid(`${file} leads out of ${root} through a symlink`);
   const handle = await open(path.join(realDir, path.basename(file)), constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const { size } = await handle.stat();
@@ -187,8 +195,10 @@ export class MetadataReader {
       if (error instanceof BlobmirrorError) throw error;
       throw invalid(`cannot read manifest ${entry.digest} at ${file}: ${describeError(error)}`, error);
     }
-    if (bytes.length !== entry.size) throw invalid(`manifest ${file} is ${bytes.length} bytes, metadata says ${entry.size}`);
-    if (manifestDigest(bytes, entry.mediaType) !== entry.digest) throw invalid(`manifest ${file} does not hash to ${entry.digest}`);
+    if (bytes.length !== entry.size)
+      throw invalid(`manifest ${file} is ${bytes.length} bytes, metadata says ${entry.size}`);
+    if (manifestDigest(bytes, entry.mediaType) !== entry.digest)
+      throw invalid(`manifest ${file} does not hash to ${entry.digest}`);
     this.remember(entry.digest, bytes);
     return bytes;
   }

@@ -15,21 +15,31 @@ import {
 
 /** A relative path under `prefix` with no absolute, empty, `.` or `..` segments. */
 function isContainedPath(value: string, prefix: string): boolean {
-  return value.startsWith(prefix) && value.split('/').every((s) => s !== '' && s !== '.' && s !== '..' && !s.includes('\\') && !s.includes('\0'));
+  return (
+    value.startsWith(prefix) &&
+    value.split('/').every((s) => s !== '' && s !== '.' && s !== '..' && !s.includes('\\') && !s.includes('\0'))
+  );
 }
 
 function checkPath(ctx: z.RefinementCtx, value: string, prefix: string, at: PropertyKey[]): void {
-  if (!isContainedPath(value, prefix)) ctx.addIssue({ code: 'custom', path: at, message: `expected a relative path under ${prefix || 'the tree root'} without ".." segments` });
+  if (!isContainedPath(value, prefix))
+    ctx.addIssue({
+      code: 'custom',
+      path: at,
+      message: `expected a relative path under ${prefix || 'the tree root'} without ".." segments`,
+    });
 }
 
 export const indexSchema = formatIndexSchema.superRefine((index, ctx) => {
-  for (const [name, entry] of Object.entries(index.repositories)) checkPath(ctx, entry.path, 'repositories/', ['repositories', name, 'path']);
+  for (const [name, entry] of Object.entries(index.repositories))
+    checkPath(ctx, entry.path, 'repositories/', ['repositories', name, 'path']);
 });
 
 export const repositorySchema = formatRepositorySchema.superRefine((repo, ctx) => {
   for (const [digest, entry] of Object.entries(repo.manifests)) {
     checkPath(ctx, entry.path, 'manifests/', ['manifests', digest, 'path']);
-    if (!isMediaType(entry.mediaType)) ctx.addIssue({ code: 'custom', path: ['manifests', digest, 'mediaType'], message: 'expected a media type' });
+    if (!isMediaType(entry.mediaType))
+      ctx.addIssue({ code: 'custom', path: ['manifests', digest, 'mediaType'], message: 'expected a media type' });
   }
   for (const [digest, entry] of Object.entries(repo.blobs)) checkPath(ctx, entry.path, '', ['blobs', digest, 'path']);
 });
@@ -52,7 +62,11 @@ export function toServedRepository(parsed: z.output<typeof repositorySchema>): S
     name: parsed.name,
     tagNames: [...tags.keys()].sort(compareNames),
     tags,
-    manifests: new Map(Object.entries(parsed.manifests).map(([digest, entry]) => [digest as Digest, { ...entry, digest: digest as Digest } as ManifestEntry] as const)),
+    manifests: new Map(
+      Object.entries(parsed.manifests).map(
+        ([digest, entry]) => [digest as Digest, { ...entry, digest: digest as Digest } as ManifestEntry] as const,
+      ),
+    ),
     blobs: new Map(Object.entries(parsed.blobs).map(([digest, entry]) => [digest as Digest, entry] as const)),
   };
 }

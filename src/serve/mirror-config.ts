@@ -20,9 +20,15 @@ const baseUrlSchema = z
       ctx.addIssue({ code: 'custom', message: `${shown} is not a URL; expected http(s)://host[:port][/path]` });
       return;
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: `${shown}: only http:// and https:// URLs are allowed` });
-    if (url.username || url.password) ctx.addIssue({ code: 'custom', message: `${shown}: credentials in a mirror URL would be handed to every client` });
-    if (url.search || url.hash || value.includes('?') || value.includes('#')) ctx.addIssue({ code: 'custom', message: `${shown}: no query or fragment; the blob path is appended to the URL` });
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      ctx.addIssue({ code: 'custom', message: `${shown}: only http:// and https:// URLs are allowed` });
+    if (url.username || url.password)
+      ctx.addIssue({
+        code: 'custom',
+        message: `${shown}: credentials in a mirror URL would be handed to every client`,
+      });
+    if (url.search || url.hash || value.includes('?') || value.includes('#'))
+      ctx.addIssue({ code: 'custom', message: `${shown}: no query or fragment; the blob path is appended to the URL` });
   })
   // One spelling, so `<url>/<path>` never doubles a slash.
   .transform((value) => value.replace(/\/+$/, ''));
@@ -38,9 +44,15 @@ const mirrorSchema = z
       .regex(/^[A-Za-z]{2}$/, 'expected a two-letter ISO 3166 country code like DE')
       .transform((c) => c.toUpperCase())
       .optional(),
-    repositories: z.array(repoPatternSchema).min(1, 'list at least one repository or glob ("**" for all)').default(['**']),
+    repositories: z
+      .array(repoPatternSchema)
+      .min(1, 'list at least one repository or glob ("**" for all)')
+      .default(['**']),
     /** Tree modules carried (docs/formats.md, Modules); absent: every module. */
-    modules: z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'expected a module name like containers-arm64')).min(1).optional(),
+    modules: z
+      .array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'expected a module name like containers-arm64'))
+      .min(1)
+      .optional(),
   })
   .strict();
 
@@ -52,7 +64,10 @@ export const mirrorConfigSchema = z
       .array(mirrorSchema)
       .max(10_000)
       .default([])
-      .refine((mirrors) => new Set(mirrors.map((m) => m.url)).size === mirrors.length, 'each mirror url may appear only once'),
+      .refine(
+        (mirrors) => new Set(mirrors.map((m) => m.url)).size === mirrors.length,
+        'each mirror url may appear only once',
+      ),
     clientIpHeader: headerNameSchema.optional(),
     clientCountryHeader: headerNameSchema.optional(),
     urlsPerBlob: z.number().int().min(1).max(16).default(3),

@@ -58,8 +58,16 @@ export function pathOnMirror(mirror: Mirror, blob: BlobLocation): string | undef
  * Mirrors that carry `repository`, best first for `key`. When the client's country is known,
  * mirrors in it come first (then the rest, so a country with one mirror still has fallbacks).
  */
-export function rankMirrors(set: MirrorSet, repository: string, key: string, country?: string, blob?: BlobLocation): Mirror[] {
-  const carrying = mirrorsCarrying(set, repository).filter((mirror) => !blob || pathOnMirror(mirror, blob) !== undefined);
+export function rankMirrors(
+  set: MirrorSet,
+  repository: string,
+  key: string,
+  country?: string,
+  blob?: BlobLocation,
+): Mirror[] {
+  const carrying = mirrorsCarrying(set, repository).filter(
+    (mirror) => !blob || pathOnMirror(mirror, blob) !== undefined,
+  );
   const scored = carrying.map((mirror) => ({ mirror, score: score(key, mirror) }));
   const local = country?.toUpperCase();
   const rank = (m: Mirror) => (local !== undefined && m.country === local ? 0 : 1);
@@ -68,7 +76,13 @@ export function rankMirrors(set: MirrorSet, repository: string, key: string, cou
 }
 
 /** Where a client is sent for a blob: its best mirror carrying it, or the master when none does. */
-export function chooseBlobUrl(set: MirrorSet, repository: string, blob: BlobLocation, clientKey: string, country?: string): string {
+export function chooseBlobUrl(
+  set: MirrorSet,
+  repository: string,
+  blob: BlobLocation,
+  clientKey: string,
+  country?: string,
+): string {
   const mirror = rankMirrors(set, repository, clientKey, country, blob)[0];
   return mirror ? joinUrl(mirror.url, pathOnMirror(mirror, blob)!) : joinUrl(set.master, blob.path);
 }
@@ -78,7 +92,13 @@ export function chooseBlobUrl(set: MirrorSet, repository: string, blob: BlobLoca
  * master. Keyed by the blob, not the client, so every client sees the same manifest bytes (and so
  * the same digest) while the blobs of one image still spread over the mirrors by weight.
  */
-export function blobUrlsFor(set: MirrorSet, repository: string, blobDigest: string, blob: BlobLocation, count: number): string[] {
+export function blobUrlsFor(
+  set: MirrorSet,
+  repository: string,
+  blobDigest: string,
+  blob: BlobLocation,
+  count: number,
+): string[] {
   const mirrors = rankMirrors(set, repository, blobDigest, undefined, blob)
     .slice(0, count)
     .map((m) => joinUrl(m.url, pathOnMirror(m, blob)!));

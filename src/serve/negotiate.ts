@@ -30,7 +30,11 @@ export function acceptedTypes(accept: string | string[] | undefined): Set<string
  * The digest to answer with for `digest`: itself, or for an index the client does not accept its
  * linux/amd64 child (the first one in index order). Undefined when there is no such child here.
  */
-export function negotiateManifest(repository: ServedRepository, digest: Digest, accepted: ReadonlySet<string>): Digest | undefined {
+export function negotiateManifest(
+  repository: ServedRepository,
+  digest: Digest,
+  accepted: ReadonlySet<string>,
+): Digest | undefined {
   const entry = repository.manifests.get(digest);
   if (!entry) return undefined;
   if (!INDEX_TYPES.includes(entry.mediaType) || accepted.has(entry.mediaType)) return digest;

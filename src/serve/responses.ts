@@ -27,6 +27,12 @@ export function jsonResponse(status: number, value: unknown, headers: Record<str
 }
 
 /** `{"errors":[{code,message,detail}]}`, the body every registry client knows how to read. */
-export function registryError(status: number, code: RegistryErrorCode, message: string, detail?: unknown, headers: Record<string, string> = {}): ServeResponse {
+export function registryError(
+  status: number,
+  code: RegistryErrorCode,
+  message: string,
+  detail?: unknown,
+  headers: Record<string, string> = {},
+): ServeResponse {
   return jsonResponse(status, { errors: [{ code, message, detail: detail ?? null }] }, headers);
 }

@@ -37,7 +37,14 @@ function decodeSegments(rawPath: string): string[] | undefined {
       return undefined;
     }
     // An encoded "/" or "\" would let one URL segment become two path components.
-    if (segment.includes('/') || segment.includes('\\') || segment.includes('\0') || segment === '.' || segment === '..') return undefined;
+    if (
+      segment.includes('/') ||
+      segment.includes('\\') ||
+      segment.includes('\0') ||
+      segment === '.' ||
+      segment === '..'
+    )
+      return undefined;
     segments.push(segment);
   }
   return segments;
@@ -47,7 +54,12 @@ function parsePage(query: URLSearchParams): Page | ServeResponse {
   const nText = query.get('n');
   let n: number | undefined;
   if (nText !== null) {
-    if (!/^\d{1,9}$/.test(nText)) return registryError(400, 'PAGINATION_NUMBER_INVALID', `invalid n=${JSON.stringify(nText.slice(0, 20))}: expected a whole number`);
+    if (!/^\d{1,9}$/.test(nText))
+      return registryError(
+        400,
+        'PAGINATION_NUMBER_INVALID',
+        `invalid n=${JSON.stringify(nText.slice(0, 20))}: expected a whole number`,
+      );
     // Clamped rather than refused: a client asking for more simply follows the Link header.
     n = Math.min(Number(nText), MAX_PAGE_SIZE);
   }
@@ -63,15 +75,24 @@ function invalidName(name: string): ServeResponse {
 
 /** Parse a request target (`/v2/...?...`). Only the path and the paging query are used. */
 export function parseRoute(target: string): RouteResult {
-  if (target.length > MAX_URL_LENGTH) return fail(registryError(414, 'UNSUPPORTED', `URL longer than ${MAX_URL_LENGTH} characters`));
+  if (target.length > MAX_URL_LENGTH)
+    return fail(registryError(414, 'UNSUPPORTED', `URL longer than ${MAX_URL_LENGTH} characters`));
   if (!target.startsWith('/')) return fail(registryError(400, 'UNSUPPORTED', 'the request target must be a path'));
   const queryAt = target.indexOf('?');
   const rawPath = queryAt < 0 ? target : target.slice(0, queryAt);
   const query = new URLSearchParams(queryAt < 0 ? '' : target.slice(queryAt + 1));
   const segments = decodeSegments(rawPath.slice(1));
-  if (!segments) return fail(registryError(400, 'NAME_INVALID', 'the path has an encoded "/", "\\", NUL, "." or ".." segment or bad percent-encoding'));
+  if (!segments)
+    return fail(
+      registryError(
+        400,
+        'NAME_INVALID',
+        'the path has an encoded "/", "\\", NUL, "." or ".." segment or bad percent-encoding',
+      ),
+    );
   if (segments.at(-1) === '' && segments.length > 1) segments.pop();
-  if (segments[0] !== 'v2') return fail(registryError(404, 'UNSUPPORTED', 'not a registry API path; the API is under /v2/'));
+  if (segments[0] !== 'v2')
+    return fail(registryError(404, 'UNSUPPORTED', 'not a registry API path; the API is under /v2/'));
   const rest = segments.slice(1);
   if (rest.length === 0) return { route: { kind: 'base' } };
   if (rest.length === 1 && rest[0] === '_catalog') {
@@ -90,11 +111,13 @@ export function parseRoute(target: string): RouteResult {
     const shown = reference.slice(0, 140);
     if (!isRepositoryName(name)) return fail(invalidName(name));
     if (rest.at(-2) === 'blobs') {
-      if (!isDigest(reference)) return fail(registryError(400, 'DIGEST_INVALID', 'invalid blob digest', { digest: shown }));
+      if (!isDigest(reference))
+        return fail(registryError(400, 'DIGEST_INVALID', 'invalid blob digest', { digest: shown }));
       return { route: { kind: 'blob', name, digest: reference } };
     }
     if (reference.includes(':')) {
-      if (!isDigest(reference)) return fail(registryError(400, 'DIGEST_INVALID', 'invalid manifest digest', { digest: shown }));
+      if (!isDigest(reference))
+        return fail(registryError(400, 'DIGEST_INVALID', 'invalid manifest digest', { digest: shown }));
       return { route: { kind: 'manifest', name, reference: { digest: reference } } };
     }
     // distribution answers a reference that is no tag as an unknown manifest.

@@ -58,7 +58,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const { log } = options;
   const reader = new MetadataReader(options.metadataDir, {
     recheckMs: options.recheckMs,
-    onReloadError: (error) => log.error({ err: describeError(error) }, 'new metadata generation not loaded; still serving the previous one'),
+    onReloadError: (error) =>
+      log.error({ err: describeError(error) }, 'new metadata generation not loaded; still serving the previous one'),
   });
   const ctx: ServeContext = { reader, mirrors: options.mirrors, mode: options.mode };
   let lastGeneration: string | undefined;
@@ -66,9 +67,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   async function respond(req: IncomingMessage, clientKey: string): Promise<ServeResponse> {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       // Connection: close, so an upload body is never read, whatever its size.
-      return registryError(405, 'UNSUPPORTED', 'this registry is read-only: only GET and HEAD', { method: req.method?.slice(0, 20) }, { Allow: 'GET, HEAD', Connection: 'close' });
+      return registryError(
+        405,
+        'UNSUPPORTED',
+        'this registry is read-only: only GET and HEAD',
+        { method: req.method?.slice(0, 20) },
+        { Allow: 'GET, HEAD', Connection: 'close' },
+      );
     }
-    if (hasBody(req)) return registryError(400, 'UNSUPPORTED', 'GET and HEAD requests take no body', null, { Connection: 'close' });
+    if (hasBody(req))
+      return registryError(400, 'UNSUPPORTED', 'GET and HEAD requests take no body', null, { Connection: 'close' });
     const parsed = parseRoute(req.url ?? '/');
     if ('error' in parsed) return parsed.error;
     let generation;
@@ -76,10 +84,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       generation = await reader.current();
     } catch (error) {
       log.error({ err: describeError(error) }, 'no metadata to serve');
-      return registryError(503, 'UNAVAILABLE', 'no metadata generation is published yet', null, { 'Retry-After': '30' });
+      return registryError(503, 'UNAVAILABLE', 'no metadata generation is published yet', null, {
+        'Retry-After': '30',
+      });
     }
     if (generation.id !== lastGeneration) {
-      log.info({ generation: generation.id, repositories: generation.repositoryNames.length }, 'serving metadata generation');
+      log.info(
+        { generation: generation.id, repositories: generation.repositoryNames.length },
+        'serving metadata generation',
+      );
       lastGeneration = generation.id;
     }
     const client = {
@@ -101,7 +114,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       response = registryError(500, 'UNKNOWN', 'internal error reading metadata');
     }
     const head = req.method === 'HEAD';
-    res.writeHead(response.status, { ...API_VERSION_HEADER, ...response.headers, 'Content-Length': String(response.body.length) });
+    res.writeHead(response.status, {
+      ...API_VERSION_HEADER,
+      ...response.headers,
+      'Content-Length': String(response.body.length),
+    });
     res.end(head ? undefined : response.body);
     options.accessLog?.write({
       remote: req.socket.remoteAddress ?? '-',
@@ -117,7 +134,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 
   const serverOptions = { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 30_000, headersTimeout: 10_000 };
-  const server = options.tls ? https.createServer({ ...serverOptions, cert: options.tls.cert, key: options.tls.key }) : http.createServer(serverOptions);
+  const server = options.tls
+    ? https.createServer({ ...serverOptions, cert: options.tls.cert, key: options.tls.key })
+    : http.createServer(serverOptions);
   server.on('request', (req, res) => void onRequest(req, res));
   server.on('clientError', (error, socket) => {
     // Oversized headers, malformed requests: answer plainly and drop the connection.

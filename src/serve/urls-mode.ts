@@ -33,7 +33,12 @@ function isDescriptor(value: unknown): value is Json & { digest: string } {
 }
 
 /** Rewrite one manifest (pure given its inputs); children of an index are rewritten first. */
-async function rewrite(input: RewriteInput, entry: ManifestEntry, done: Map<Digest, Promise<Rewritten>>, depth: number): Promise<Rewritten> {
+async function rewrite(
+  input: RewriteInput,
+  entry: ManifestEntry,
+  done: Map<Digest, Promise<Rewritten>>,
+  depth: number,
+): Promise<Rewritten> {
   const original = await input.bytesOf(entry);
   const isImage = IMAGE_TYPES.includes(entry.mediaType);
   const isIndex = INDEX_TYPES.includes(entry.mediaType);
@@ -62,7 +67,12 @@ async function rewrite(input: RewriteInput, entry: ManifestEntry, done: Map<Dige
   return { digest: sha256(bytes), bytes, original: entry.digest };
 }
 
-function rewriteCached(input: RewriteInput, entry: ManifestEntry, done: Map<Digest, Promise<Rewritten>>, depth: number): Promise<Rewritten> {
+function rewriteCached(
+  input: RewriteInput,
+  entry: ManifestEntry,
+  done: Map<Digest, Promise<Rewritten>>,
+  depth: number,
+): Promise<Rewritten> {
   let pending = done.get(entry.digest);
   if (!pending) {
     pending = rewrite(input, entry, done, depth);

@@ -32,7 +32,9 @@ export interface StatusReport {
 }
 
 async function generationStatus(metadataDir: string): Promise<StatusReport['generation']> {
-  const generation = await readCurrentGeneration(metadataDir).catch((error: unknown) => ({ unreadable: describeError(error) }));
+  const generation = await readCurrentGeneration(metadataDir).catch((error: unknown) => ({
+    unreadable: describeError(error),
+  }));
   if (generation && 'unreadable' in generation) return generation;
   if (!generation) return null;
   const repositories = [...generation.repositories.values()];
@@ -44,7 +46,11 @@ async function generationStatus(metadataDir: string): Promise<StatusReport['gene
     repositories: repositories.length,
     tags: repositories.reduce((sum, repo) => sum + Object.keys(repo.tags).length, 0),
     blobs: totals.blobs,
-    bytes: { unique: totals.unique, referenced: totals.referenced, dedupeRatio: totals.unique ? Math.round((totals.referenced / totals.unique) * 100) / 100 : 1 },
+    bytes: {
+      unique: totals.unique,
+      referenced: totals.referenced,
+      dedupeRatio: totals.unique ? Math.round((totals.referenced / totals.unique) * 100) / 100 : 1,
+    },
   };
 }
 

@@ -35,7 +35,10 @@ export async function writeFileAtomic(target: string, data: string | Buffer): Pr
  * catch it, even from a run killed in between.
  */
 export async function replaceWithLink(source: string, target: string, tempDir: string): Promise<void> {
-  const temp = path.join(tempDir, `${path.basename(target)}.link-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+  const temp = path.join(
+    tempDir,
+    `${path.basename(target)}.link-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+  );
   await link(source, temp);
   try {
     await rename(temp, target);
@@ -56,8 +59,10 @@ export function isTempFileName(name: string): boolean {
 /** ENOSPC and friends get a message an operator can act on. */
 export function asStoreError(error: unknown, what: string): Error {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new StoreError('DISK_FULL', `no space left on device while ${what}`, { cause: error });
+  if (code === 'ENOSPC' || code === 'EDQUOT')
+    return new StoreError('DISK_FULL', `no space left on device while ${what}`, { cause: error });
   if (code === 'EROFS') return new StoreError('STORE_ERROR', `read-only filesystem while ${what}`, { cause: error });
-  if (code === 'EACCES' || code === 'EPERM') return new StoreError('STORE_ERROR', `permission denied while ${what}`, { cause: error });
+  if (code === 'EACCES' || code === 'EPERM')
+    return new StoreError('STORE_ERROR', `permission denied while ${what}`, { cause: error });
   return error instanceof Error ? error : new StoreError('STORE_ERROR', `${what}: ${String(error)}`);
 }

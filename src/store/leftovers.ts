@@ -21,7 +21,11 @@ function writerAlive(pid: number): boolean {
 /** A temp file (or `.current-<pid>` symlink, or lock candidate) whose writer is gone. */
 export function isLeftover(name: string): boolean {
   const pid = PID.exec(name)?.[1];
-  return pid !== undefined && (isTempFileName(name) || name.startsWith('.current-') || LOCK_CANDIDATE.test(name)) && !writerAlive(Number(pid));
+  return (
+    pid !== undefined &&
+    (isTempFileName(name) || name.startsWith('.current-') || LOCK_CANDIDATE.test(name)) &&
+    !writerAlive(Number(pid))
+  );
 }
 
 /** Remove the leftovers directly in each of `dirs` (and below, for `deep` ones); returns their paths. */

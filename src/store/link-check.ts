@@ -28,9 +28,18 @@ export async function checkHardlinks(storeDir: string, treeDir: string): Promise
     await unlink(linked);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EXDEV') throw new StoreError('CROSS_DEVICE', `the store ${storeDir} and the tree ${treeDir} are on different filesystems (EXDEV)`, asConfig);
+    if (code === 'EXDEV')
+      throw new StoreError(
+        'CROSS_DEVICE',
+        `the store ${storeDir} and the tree ${treeDir} are on different filesystems (EXDEV)`,
+        asConfig,
+      );
     if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'EMLINK') {
-      throw new StoreError('NO_HARDLINKS', `the filesystem of ${treeDir} cannot hardlink (${code}); blobmirror needs hardlinks to store each blob once`, asConfig);
+      throw new StoreError(
+        'NO_HARDLINKS',
+        `the filesystem of ${treeDir} cannot hardlink (${code}); blobmirror needs hardlinks to store each blob once`,
+        asConfig,
+      );
     }
     throw error;
   } finally {

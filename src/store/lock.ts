@@ -61,7 +61,12 @@ export async function readLock(file: string): Promise<LockInfo | undefined> {
  * is taken over under a short-lived guard so two takers cannot both win.
  */
 export async function acquireLock(file: string, options: AcquireOptions): Promise<Lock> {
-  const info: LockInfo = { pid: process.pid, host: hostname(), command: options.command, since: new Date().toISOString() };
+  const info: LockInfo = {
+    pid: process.pid,
+    host: hostname(),
+    command: options.command,
+    since: new Date().toISOString(),
+  };
   const candidate = `${file}.${process.pid}`;
   const deadline = Date.now() + (options.waitMs ?? 0);
   try {
@@ -82,7 +87,8 @@ export async function acquireLock(file: string, options: AcquireOptions): Promis
         await takeOverStale(file, holder!);
         continue;
       }
-      if (Date.now() >= deadline) throw new LockedError(`tree is locked by ${describeHolder(holder)}; lock file ${file}`);
+      if (Date.now() >= deadline)
+        throw new LockedError(`tree is locked by ${describeHolder(holder)}; lock file ${file}`);
       await sleep(options.pollMs ?? 500);
     }
   } finally {
@@ -96,7 +102,12 @@ async function takeOverStale(file: string, stale: LockInfo): Promise<void> {
     await writeFile(guard, String(process.pid), { flag: 'wx' });
   } catch {
     // Someone else is taking over; a guard older than 30 s was left by a crash mid-takeover.
-    const age = Date.now() - (await stat(guard).then((s) => s.mtimeMs, () => Date.now()));
+    const age =
+      Date.now() -
+      (await stat(guard).then(
+        (s) => s.mtimeMs,
+        () => Date.now(),
+      ));
     if (age > 30_000) await unlink(guard).catch(() => {});
     await sleep(50);
     return;

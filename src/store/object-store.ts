@@ -59,11 +59,24 @@ export class ObjectStore {
    * Download a blob into the store. A partial file left by an earlier attempt or a killed run is
    * re-hashed and continued with Range; a source that ignores Range restarts it from zero.
    */
-  async ingest(digest: Digest, size: number | undefined, what: string, open: (offset: number) => Promise<BlobStream>, onBytes: (n: number) => void): Promise<IngestResult> {
+  async ingest(
+    digest: Digest,
+    size: number | undefined,
+    what: string,
+    open: (offset: number) => Promise<BlobStream>,
+    onBytes: (n: number) => void,
+  ): Promise<IngestResult> {
     return this.#ingest(digest, size, what, open, onBytes, false);
   }
 
-  async #ingest(digest: Digest, size: number | undefined, what: string, open: (offset: number) => Promise<BlobStream>, onBytes: (n: number) => void, refetched: boolean): Promise<IngestResult> {
+  async #ingest(
+    digest: Digest,
+    size: number | undefined,
+    what: string,
+    open: (offset: number) => Promise<BlobStream>,
+    onBytes: (n: number) => void,
+    refetched: boolean,
+  ): Promise<IngestResult> {
     const partial = partialPath(this.layout, digest);
     let { hash, length } = await this.#resumeState(partial, digest, size);
     const resumedFrom = length;
@@ -87,7 +100,8 @@ export class ObjectStore {
         length = limiter.length;
         // Without a size (schema1) one complete body is the blob; otherwise resume a short one.
         done = size === undefined || length === size;
-        if (!done && attempt >= STREAM_ATTEMPTS) throw new IntegrityError('SIZE_MISMATCH', `${what}: body ended at ${length} of ${size} bytes`);
+        if (!done && attempt >= STREAM_ATTEMPTS)
+          throw new IntegrityError('SIZE_MISMATCH', `${what}: body ended at ${length} of ${size} bytes`);
       } catch (error) {
         if (error instanceof IntegrityError) {
           await unlink(partial).catch(() => {});
@@ -108,15 +122,25 @@ export class ObjectStore {
       // were never the blob's (a power loss keeps a file's length, not always its data), and a
       // byte damaged in transit (a bad NIC, a proxy) is rarely damaged twice the same way.
       if (!refetched) return this.#restart(digest, size, what, open, onBytes, { fetched, refetched: true });
-      throw new IntegrityError('DIGEST_MISMATCH', `${what}: content hashes to ${parseDigest(digest).algorithm}:${actual}, not ${digest}`);
+      throw new IntegrityError(
+        'DIGEST_MISMATCH',
+        `${what}: content hashes to ${parseDigest(digest).algorithm}:${actual}, not ${digest}`,
+      );
     }
     await this.#commit(partial, digest, what);
     return { fetched, resumedFrom };
   }
 
-  async #resumeState(partial: string, digest: Digest, size: number | undefined): Promise<{ hash: Hash; length: number }> {
+  async #resumeState(
+    partial: string,
+    digest: Digest,
+    size: number | undefined,
+  ): Promise<{ hash: Hash; length: number }> {
     const hash = newHash(digest);
-    let length = await stat(partial).then((s) => s.size, () => 0);
+    let length = await stat(partial).then(
+      (s) => s.size,
+      () => 0,
+    );
     if (size !== undefined && length > size) {
       await truncate(partial, 0);
       length = 0;
@@ -126,7 +150,14 @@ export class ObjectStore {
   }
 
   /** Start over from byte 0; the bytes already received still count as fetched. */
-  async #restart(digest: Digest, size: number | undefined, what: string, open: (offset: number) => Promise<BlobStream>, onBytes: (n: number) => void, earlier: { fetched: number; refetched: boolean }): Promise<IngestResult> {
+  async #restart(
+    digest: Digest,
+    size: number | undefined,
+    what: string,
+    open: (offset: number) => Promise<BlobStream>,
+    onBytes: (n: number) => void,
+    earlier: { fetched: number; refetched: boolean },
+  ): Promise<IngestResult> {
     const result = await this.#ingest(digest, size, what, open, onBytes, earlier.refetched);
     return { fetched: earlier.fetched + result.fetched, resumedFrom: 0 };
   }
@@ -166,7 +197,11 @@ export class ObjectStore {
       await replaceWithLink(source, target, this.layout.tmp);
       return 'replaced';
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new StoreError('STORE_ERROR', `object ${digest} vanished from the store while linking it to ${relativePath}`);
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new StoreError(
+          'STORE_ERROR',
+          `object ${digest} vanished from the store while linking it to ${relativePath}`,
+        );
       throw asStoreError(error, `linking ${digest} to ${relativePath}`);
     }
   }

@@ -25,7 +25,9 @@ export class HashingLimiter extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     if (this.limit !== undefined && this.length + chunk.length > this.limit) {
-      callback(new IntegrityError('SIZE_MISMATCH', `${this.what}: more bytes than the descriptor's size ${this.limit}`));
+      callback(
+        new IntegrityError('SIZE_MISMATCH', `${this.what}: more bytes than the descriptor's size ${this.limit}`),
+      );
       return;
     }
     this.length += chunk.length;
@@ -41,12 +43,14 @@ export function newHash(digest: Digest): Hash {
 
 /** Hash what a partial file already holds, so a resumed download continues the same digest. */
 export async function hashExisting(file: string, hash: Hash): Promise<void> {
-  await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), async function* (source) {
-    for await (const chunk of source) hash.update(chunk as Buffer);
-  });
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
 }
 
-export async function appendThrough(source: NodeJS.ReadableStream, limiter: HashingLimiter, file: string): Promise<void> {
+export async function appendThrough(
+  source: NodeJS.ReadableStream,
+  limiter: HashingLimiter,
+  file: string,
+): Promise<void> {
   await pipeline(source, limiter, createWriteStream(file, { flags: 'a', highWaterMark: 1 << 20 }));
 }
 

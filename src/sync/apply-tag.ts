@@ -38,11 +38,21 @@ async function configPlatform(store: ObjectStore, config: Digest): Promise<Platf
  * Ensure every blob of a new tag is in the store, link it into each module that needs it, and
  * store the tag's manifests. Returns the tag's closure, or its failures (nothing published).
  */
-export async function applyNewTag(ctx: ApplyContext, tag: string, resolved: ResolvedTag): Promise<{ closure: Closure } | { failures: Failure[] }> {
+export async function applyNewTag(
+  ctx: ApplyContext,
+  tag: string,
+  resolved: ResolvedTag,
+): Promise<{ closure: Closure } | { failures: Failure[] }> {
   const blobs = [...resolved.blobs.values()];
   const sizes = new Map<Digest, number>();
-  const fetched = await Promise.allSettled(blobs.map(async (blob) => sizes.set(blob.digest, await ctx.fetcher.ensure(ctx.repository, blob))));
-  const failures = fetched.flatMap((result, i) => (result.status === 'rejected' ? [failure(result.reason, { repository: ctx.repository, tag, digest: blobs[i]!.digest })] : []));
+  const fetched = await Promise.allSettled(
+    blobs.map(async (blob) => sizes.set(blob.digest, await ctx.fetcher.ensure(ctx.repository, blob))),
+  );
+  const failures = fetched.flatMap((result, i) =>
+    result.status === 'rejected'
+      ? [failure(result.reason, { repository: ctx.repository, tag, digest: blobs[i]!.digest })]
+      : [],
+  );
   if (failures.length) return { failures };
 
   for (const [manifest, config] of resolved.configs) {
@@ -51,14 +61,21 @@ export async function applyNewTag(ctx: ApplyContext, tag: string, resolved: Reso
     if (platform && entry) entry.platform = platform;
   }
   const architectures = new Map<Digest, Set<string>>();
-  for (const root of rootsOf(resolved)) for (const [blob, set] of blobArchitectures(resolved.manifests, root)) architectures.set(blob, new Set([...(architectures.get(blob) ?? []), ...set]));
+  for (const root of rootsOf(resolved))
+    for (const [blob, set] of blobArchitectures(resolved.manifests, root))
+      architectures.set(blob, new Set([...(architectures.get(blob) ?? []), ...set]));
 
   const entries = new Map<Digest, BlobEntry>();
   try {
     for (const blob of blobs) {
       const { path, modules } = blobPaths(ctx.layout, ctx.repository, blob.digest, architectures.get(blob.digest));
       for (const relative of Object.values(modules)) await ctx.store.linkIntoTree(relative, blob.digest);
-      entries.set(blob.digest, { size: sizes.get(blob.digest)!, ...(blob.mediaType ? { mediaType: blob.mediaType } : {}), path, modules });
+      entries.set(blob.digest, {
+        size: sizes.get(blob.digest)!,
+        ...(blob.mediaType ? { mediaType: blob.mediaType } : {}),
+        path,
+        modules,
+      });
     }
     for (const [digest, bytes] of resolved.bytes) await writeManifest(ctx.metadataDir, digest, bytes);
   } catch (error) {

@@ -38,7 +38,10 @@ export class BlobFetcher {
     const size = await entry;
     // Two manifests naming one digest with different sizes: one of them lies.
     if (blob.size !== undefined && blob.size !== size) {
-      throw new IntegrityError('SIZE_MISMATCH', `blob ${blob.digest} in ${repository}: descriptor says ${blob.size} bytes, the verified blob has ${size}`);
+      throw new IntegrityError(
+        'SIZE_MISMATCH',
+        `blob ${blob.digest} in ${repository}: descriptor says ${blob.size} bytes, the verified blob has ${size}`,
+      );
     }
     return size;
   }
@@ -50,8 +53,12 @@ export class BlobFetcher {
     }
     const what = `blob ${blob.digest} of ${repository}`;
     this.events.blobStarted?.(blob.digest, blob.size);
-    const result = await this.store.ingest(blob.digest, blob.size, what, (offset) => this.source.openBlob(repository, blob.digest, offset), (n) =>
-      this.events.bytes?.(n),
+    const result = await this.store.ingest(
+      blob.digest,
+      blob.size,
+      what,
+      (offset) => this.source.openBlob(repository, blob.digest, offset),
+      (n) => this.events.bytes?.(n),
     );
     this.counters.fetched++;
     this.counters.bytesFetched += result.fetched;

@@ -8,8 +8,15 @@ const DAY_MS = 86_400_000;
  * Append an entry for every tag whose digest changed (null when it left the selection), then drop
  * entries older than `historyDays` except the one still in effect at the cutoff.
  */
-export function updateHistory(previous: Readonly<Record<string, HistoryEntry[]>> | undefined, tags: ReadonlyMap<string, Digest>, at: string, historyDays: number): Record<string, HistoryEntry[]> {
-  const history = new Map<string, HistoryEntry[]>(Object.entries(previous ?? {}).map(([tag, entries]) => [tag, [...entries]]));
+export function updateHistory(
+  previous: Readonly<Record<string, HistoryEntry[]>> | undefined,
+  tags: ReadonlyMap<string, Digest>,
+  at: string,
+  historyDays: number,
+): Record<string, HistoryEntry[]> {
+  const history = new Map<string, HistoryEntry[]>(
+    Object.entries(previous ?? {}).map(([tag, entries]) => [tag, [...entries]]),
+  );
   for (const [tag, digest] of tags) {
     const entries = history.get(tag) ?? [];
     if (entries.at(-1)?.digest !== digest) entries.push({ digest, since: at });

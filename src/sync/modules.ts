@@ -22,7 +22,10 @@ export function moduleOf(layout: ModuleLayout, architecture: string | undefined)
 }
 
 /** `modules` for index.json: every module some blob of `repositories` lives in. */
-export function indexModules(layout: ModuleLayout, blobModules: Iterable<Record<string, string>>): GenerationIndex['modules'] {
+export function indexModules(
+  layout: ModuleLayout,
+  blobModules: Iterable<Record<string, string>>,
+): GenerationIndex['modules'] {
   const roots: GenerationIndex['modules'] = {};
   if (!layout.perArchitecture) return { [layout.name]: { root: '' } };
   for (const modules of blobModules) {
@@ -34,7 +37,8 @@ export function indexModules(layout: ModuleLayout, blobModules: Iterable<Record<
 /** The layout a generation was written with, to notice a config change between runs. */
 export function sameLayout(index: GenerationIndex, layout: ModuleLayout): boolean {
   const names = Object.keys(index.modules);
-  if (!layout.perArchitecture) return names.length === 1 && names[0] === layout.name && index.modules[layout.name]!.root === '';
+  if (!layout.perArchitecture)
+    return names.length === 1 && names[0] === layout.name && index.modules[layout.name]!.root === '';
   return names.every((name) => name.startsWith(`${layout.name}-`) && index.modules[name]!.root !== '');
 }
 
@@ -42,7 +46,10 @@ export function sameLayout(index: GenerationIndex, layout: ModuleLayout): boolea
  * Architectures using each blob of a tag: an image's own (its platform), and for an index's
  * non-image entries (attestations) every architecture of that index's images.
  */
-export function blobArchitectures(manifests: ReadonlyMap<Digest, ManifestEntry>, root: Digest): Map<Digest, Set<string>> {
+export function blobArchitectures(
+  manifests: ReadonlyMap<Digest, ManifestEntry>,
+  root: Digest,
+): Map<Digest, Set<string>> {
   const result = new Map<Digest, Set<string>>();
   const add = (blobs: readonly Digest[], architectures: Iterable<string>) => {
     for (const blob of blobs) {
@@ -56,7 +63,11 @@ export function blobArchitectures(manifests: ReadonlyMap<Digest, ManifestEntry>,
     if (!entry || seen.has(digest)) return [];
     seen.add(digest);
     if (entry.manifests.length === 0) {
-      const own = isImagePlatform(entry.platform) ? [architectureDir(entry.platform.architecture)] : inherited.length ? [...inherited] : ['unknown'];
+      const own = isImagePlatform(entry.platform)
+        ? [architectureDir(entry.platform.architecture)]
+        : inherited.length
+          ? [...inherited]
+          : ['unknown'];
       add(entry.blobs, own);
       return own;
     }
@@ -71,7 +82,12 @@ export function blobArchitectures(manifests: ReadonlyMap<Digest, ManifestEntry>,
 }
 
 /** Paths of a blob in each module that holds it, sorted by module name; `path` is the first. */
-export function blobPaths(layout: ModuleLayout, repository: string, digest: Digest, architectures: Iterable<string> | undefined): { path: string; modules: Record<string, string> } {
+export function blobPaths(
+  layout: ModuleLayout,
+  repository: string,
+  digest: Digest,
+  architectures: Iterable<string> | undefined,
+): { path: string; modules: Record<string, string> } {
   const relative = treeBlobPath(repository, digest);
   const modules: Record<string, string> = {};
   for (const architecture of layout.perArchitecture ? (architectures ?? ['unknown']) : [undefined]) {

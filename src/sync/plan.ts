@@ -19,7 +19,11 @@ export interface Closure {
 export const emptyClosure = (): Closure => ({ manifests: new Map(), blobs: new Map() });
 
 /** Every manifest and blob reachable from `root` in a previous generation, or undefined if any is missing. */
-export function previousClosure(previous: RepositoryMetadata, root: Digest, into: Closure = emptyClosure()): Closure | undefined {
+export function previousClosure(
+  previous: RepositoryMetadata,
+  root: Digest,
+  into: Closure = emptyClosure(),
+): Closure | undefined {
   const stack: Digest[] = [root];
   while (stack.length) {
     const digest = stack.pop()!;
@@ -46,7 +50,9 @@ export function planTags(heads: ReadonlyMap<string, Digest>, previous: Repositor
     else if (before !== digest || !previousClosure(previous!, digest)) plan.changed.push(tag);
     else plan.unchanged.push(tag);
   }
-  plan.removed = Object.keys(previous?.tags ?? {}).filter((tag) => !heads.has(tag)).sort();
+  plan.removed = Object.keys(previous?.tags ?? {})
+    .filter((tag) => !heads.has(tag))
+    .sort();
   return plan;
 }
 
@@ -84,7 +90,8 @@ export function buildRepositoryMetadata(
   closure: Closure,
   history: RepositoryMetadata['history'] = {},
 ): RepositoryMetadata {
-  const sorted = <T>(map: ReadonlyMap<string, T>) => Object.fromEntries([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const sorted = <T>(map: ReadonlyMap<string, T>) =>
+    Object.fromEntries([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   return {
     formatVersion: 1,
     name,

@@ -75,7 +75,11 @@ export async function resolveRepository(
     [...plan.added, ...plan.changed].map(async (tag) => {
       const digest = heads.get(tag)!;
       try {
-        tags.set(tag, { kind: 'new', digest, resolved: await resolveTag(source, cache, name, digest, config.platforms) });
+        tags.set(tag, {
+          kind: 'new',
+          digest,
+          resolved: await resolveTag(source, cache, name, digest, config.platforms),
+        });
       } catch (error) {
         failures.push(failure(error, { repository: name, tag, digest }));
         const kept = keptTag(previous, tag);

@@ -38,19 +38,37 @@ export class ManifestCache {
  * (non-image entries such as attestations are always kept). Every manifest is fetched by digest,
  * so a tag that moves mid-run cannot mix two images.
  */
-export async function resolveTag(source: Source, cache: ManifestCache, repository: string, root: Digest, platforms: readonly string[]): Promise<ResolvedTag> {
+export async function resolveTag(
+  source: Source,
+  cache: ManifestCache,
+  repository: string,
+  root: Digest,
+  platforms: readonly string[],
+): Promise<ResolvedTag> {
   const resolved: ResolvedTag = { manifests: new Map(), bytes: new Map(), blobs: new Map(), configs: new Map() };
   const visit = async (digest: Digest, depth: number, parent: Descriptor | undefined): Promise<void> => {
     if (resolved.manifests.has(digest)) return;
-    if (depth > MAX_DEPTH) throw new InvalidInputError('MANIFEST_INVALID', `manifest ${repository}@${root}: indexes nested deeper than ${MAX_DEPTH}`);
+    if (depth > MAX_DEPTH)
+      throw new InvalidInputError(
+        'MANIFEST_INVALID',
+        `manifest ${repository}@${root}: indexes nested deeper than ${MAX_DEPTH}`,
+      );
     const fetched = await cache.get(source, repository, digest);
     if (parent && parent.size !== fetched.bytes.length) {
-      throw new IntegrityError('SIZE_MISMATCH', `manifest ${repository}@${digest}: ${fetched.bytes.length} bytes, but its index entry says ${parent.size}`);
+      throw new IntegrityError(
+        'SIZE_MISMATCH',
+        `manifest ${repository}@${digest}: ${fetched.bytes.length} bytes, but its index entry says ${parent.size}`,
+      );
     }
     const { manifest } = fetched;
-    const children = manifest.kind === 'index' ? manifest.manifests.filter((d) => selectedByPlatforms(platforms, d.platform)) : [];
+    const children =
+      manifest.kind === 'index' ? manifest.manifests.filter((d) => selectedByPlatforms(platforms, d.platform)) : [];
     const blobs = manifestBlobs(manifest);
-    const platform = parent?.platform ? pickPlatform(parent.platform) : manifest.kind === 'schema1' && manifest.architecture ? { architecture: manifest.architecture, os: 'linux' } : undefined;
+    const platform = parent?.platform
+      ? pickPlatform(parent.platform)
+      : manifest.kind === 'schema1' && manifest.architecture
+        ? { architecture: manifest.architecture, os: 'linux' }
+        : undefined;
     if (!platform && manifest.kind === 'image') resolved.configs.set(digest, manifest.config.digest);
     resolved.manifests.set(digest, {
       mediaType: fetched.mediaType,

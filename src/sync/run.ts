@@ -39,13 +39,22 @@ export interface SyncOptions {
 const REPOSITORY_CONCURRENCY = 4;
 
 /** Selected repositories; a catalog entry that is no valid name is a failure, not the end of the run. */
-async function selectNames(config: Config, source: Source, only: readonly string[] | undefined): Promise<{ names: string[]; failures: Failure[] }> {
+async function selectNames(
+  config: Config,
+  source: Source,
+  only: readonly string[] | undefined,
+): Promise<{ names: string[]; failures: Failure[] }> {
   if (only?.length) {
     for (const name of only) {
       // The name becomes a tree path and a registry URL path: `../..` must never get that far.
-      if (!isRepositoryName(name)) throw new UsageError(`repository ${JSON.stringify(name)} is not a valid repository name (lowercase [a-z0-9._-] components joined by "/")`);
+      if (!isRepositoryName(name))
+        throw new UsageError(
+          `repository ${JSON.stringify(name)} is not a valid repository name (lowercase [a-z0-9._-] components joined by "/")`,
+        );
       if (!isRepositorySelected(config.repositories, name)) {
-        throw new UsageError(`repository ${JSON.stringify(name)} is not selected by repositories.include/exclude in ${config.file}`);
+        throw new UsageError(
+          `repository ${JSON.stringify(name)} is not selected by repositories.include/exclude in ${config.file}`,
+        );
       }
     }
     return { names: [...new Set(only)].sort(), failures: [] };
@@ -64,12 +73,19 @@ async function selectNames(config: Config, source: Source, only: readonly string
 }
 
 /** read -> pure plan -> apply: the whole sync, composed. */
-export async function runSync(config: Config, source: Source, events: SyncEvents = {}, options: SyncOptions = {}): Promise<SyncSummary> {
+export async function runSync(
+  config: Config,
+  source: Source,
+  events: SyncEvents = {},
+  options: SyncOptions = {},
+): Promise<SyncSummary> {
   const started = Date.now();
   const now = options.now ?? (() => new Date());
   const dryRun = options.dryRun ?? false;
   const store = new ObjectStore(config.storage.state, config.storage.tree);
-  const lock = dryRun ? undefined : await acquireLock(store.layout.lock, { command: 'sync', waitMs: options.lockWaitMs ?? 0 });
+  const lock = dryRun
+    ? undefined
+    : await acquireLock(store.layout.lock, { command: 'sync', waitMs: options.lockWaitMs ?? 0 });
   const startedAt = new Date(started);
   try {
     const summary = await syncLocked(config, source, events, options, { store, started, now, dryRun });
@@ -96,12 +112,26 @@ interface RunContext {
   dryRun: boolean;
 }
 
-async function syncLocked(config: Config, source: Source, events: SyncEvents, options: SyncOptions, { store, started, now, dryRun }: RunContext): Promise<SyncSummary> {
+async function syncLocked(
+  config: Config,
+  source: Source,
+  events: SyncEvents,
+  options: SyncOptions,
+  { store, started, now, dryRun }: RunContext,
+): Promise<SyncSummary> {
   if (!dryRun) {
     // Under the lock and before writing anything: what killed runs left behind goes.
     const { metadata, tree, state } = config.storage;
-    const swept = await sweepLeftovers([{ dir: path.join(metadata, MANIFESTS), deep: true }, { dir: metadata }, { dir: tree }, { dir: state }, { dir: store.layout.tmp }, { dir: store.layout.objects }]);
-    if (swept.length) events.warn?.(`removed ${swept.length} temp file(s) left by an interrupted run`, { files: swept.slice(0, 10) });
+    const swept = await sweepLeftovers([
+      { dir: path.join(metadata, MANIFESTS), deep: true },
+      { dir: metadata },
+      { dir: tree },
+      { dir: state },
+      { dir: store.layout.tmp },
+      { dir: store.layout.objects },
+    ]);
+    if (swept.length)
+      events.warn?.(`removed ${swept.length} temp file(s) left by an interrupted run`, { files: swept.slice(0, 10) });
     await checkHardlinks(store.layout.objects, config.storage.tree);
     await store.init();
   }
@@ -110,7 +140,9 @@ async function syncLocked(config: Config, source: Source, events: SyncEvents, op
   const previous = published && sameLayout(published.index, config.modules) ? published : undefined;
   if (published && !previous && options.repositories?.length) {
     // A targeted run would carry the other repositories over with paths of the old layout.
-    throw new UsageError(`the module layout in ${config.file} differs from published generation ${published.id}; run a full sync (without --repo) first`);
+    throw new UsageError(
+      `the module layout in ${config.file} differs from published generation ${published.id}; run a full sync (without --repo) first`,
+    );
   }
   const { names, failures: catalogFailures } = await selectNames(config, source, options.repositories);
   events.repositoriesSelected?.(names);
@@ -118,26 +150,75 @@ async function syncLocked(config: Config, source: Source, events: SyncEvents, op
   // Phase 1: tags and manifests (reads only).
   const cache = new ManifestCache();
   const limit = pLimit(REPOSITORY_CONCURRENCY);
-  const resolutions = await settleAll(names.map((name) => limit(() => resolveRepository(config, source, cache, name, previous?.repositories.get(name)))));
+  const resolutions = await settleAll(
+    names.map((name) => limit(() => resolveRepository(config, source, cache, name, previous?.repositories.get(name)))),
+  );
 
   // Plan: distinct blobs of new tags, minus what the store has.
   const needs = new Map<Digest, { blob: BlobRef; repository: string }>();
-  for (const r of resolutions) for (const state of r.tags.values()) if (state.kind === 'new') for (const blob of state.resolved.blobs.values()) if (!needs.has(blob.digest)) needs.set(blob.digest, { blob, repository: r.name });
+  for (const r of resolutions)
+    for (const state of r.tags.values())
+      if (state.kind === 'new')
+        for (const blob of state.resolved.blobs.values())
+          if (!needs.has(blob.digest)) needs.set(blob.digest, { blob, repository: r.name });
   const present = new Set<Digest>();
-  await Promise.all([...needs.values()].map(async ({ blob }) => (await store.has(blob.digest, blob.size)) && present.add(blob.digest)));
-  const blobPlan = planBlobs([...needs.values()].map(({ blob }) => blob), (need) => present.has(need.digest));
+  await Promise.all(
+    [...needs.values()].map(async ({ blob }) => (await store.has(blob.digest, blob.size)) && present.add(blob.digest)),
+  );
+  const blobPlan = planBlobs(
+    [...needs.values()].map(({ blob }) => blob),
+    (need) => present.has(need.digest),
+  );
   events.blobsPlanned?.(blobPlan.fetch.length, blobPlan.bytesToFetch);
-  if (dryRun) return summarize({ started, dryRun, catalogFailures, resolutions, blobPlan, source, repositories: [], published: undefined, fetcher: undefined });
+  if (dryRun)
+    return summarize({
+      started,
+      dryRun,
+      catalogFailures,
+      resolutions,
+      blobPlan,
+      source,
+      repositories: [],
+      published: undefined,
+      fetcher: undefined,
+    });
 
   // Phase 2: fetch each missing blob once, link every new tag's blobs, store its manifests.
   const fetcher = new BlobFetcher(source, store, events);
   const syncedAt = now().toISOString();
   const repositories = await settleAll(
-    resolutions.map((r) => limit(() => applyRepository(r, { repository: r.name, fetcher, store, layout: config.modules, metadataDir: config.storage.metadata }, config, syncedAt, events))),
+    resolutions.map((r) =>
+      limit(() =>
+        applyRepository(
+          r,
+          { repository: r.name, fetcher, store, layout: config.modules, metadataDir: config.storage.metadata },
+          config,
+          syncedAt,
+          events,
+        ),
+      ),
+    ),
   );
   await store.syncDirectories();
-  const outcome = await publish(config, source, previous, repositories, options.repositories !== undefined && options.repositories.length > 0, now());
-  const summary = summarize({ started, dryRun, catalogFailures, resolutions, blobPlan, source, repositories, published: outcome, fetcher });
+  const outcome = await publish(
+    config,
+    source,
+    previous,
+    repositories,
+    options.repositories !== undefined && options.repositories.length > 0,
+    now(),
+  );
+  const summary = summarize({
+    started,
+    dryRun,
+    catalogFailures,
+    resolutions,
+    blobPlan,
+    source,
+    repositories,
+    published: outcome,
+    fetcher,
+  });
   // Under the same lock, so nothing can publish between this sync and its gc.
   if (config.retention.gcAfterSync) summary.gc = await runGc(config, { lockHeld: true, now: now() });
   // Mirrors (quick-fedora-mirror) and MirrorManager read these; rewritten only when changed.
@@ -154,7 +235,13 @@ async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
 }
 
 /** Apply a repository's tags (concurrently); a tag that fails keeps what was published for it. */
-async function applyRepository(r: RepositoryResolution, ctx: ApplyContext, config: Config, syncedAt: string, events: SyncEvents): Promise<RepositoryMetadata> {
+async function applyRepository(
+  r: RepositoryResolution,
+  ctx: ApplyContext,
+  config: Config,
+  syncedAt: string,
+  events: SyncEvents,
+): Promise<RepositoryMetadata> {
   const applied = await Promise.all(
     [...r.tags].map(async ([tag, state]): Promise<[string, { digest: Digest; closure: Closure } | undefined]> => {
       if (state.kind === 'kept') return [tag, state];
@@ -187,15 +274,29 @@ function sameContent(a: RepositoryMetadata, b: RepositoryMetadata): boolean {
   return JSON.stringify({ ...a, syncedAt: '' }) === JSON.stringify({ ...b, syncedAt: '' });
 }
 
-async function publish(config: Config, source: Source, previous: Generation | undefined, repositories: RepositoryMetadata[], targeted: boolean, at: Date) {
+async function publish(
+  config: Config,
+  source: Source,
+  previous: Generation | undefined,
+  repositories: RepositoryMetadata[],
+  targeted: boolean,
+  at: Date,
+) {
   const next = new Map(targeted ? previous?.repositories : []);
   for (const repo of repositories) {
     if (Object.keys(repo.tags).length) next.set(repo.name, repo);
     else next.delete(repo.name);
   }
-  const unchanged = previous && next.size === previous.repositories.size && [...next].every(([name, repo]) => previous.repositories.get(name) === repo);
-  if (unchanged) return { id: previous.id, published: false, repositories: [...next.values()], modules: previous.index.modules };
-  const modules = indexModules(config.modules, [...next.values()].flatMap((repo) => Object.values(repo.blobs).map((blob) => blob.modules)));
+  const unchanged =
+    previous &&
+    next.size === previous.repositories.size &&
+    [...next].every(([name, repo]) => previous.repositories.get(name) === repo);
+  if (unchanged)
+    return { id: previous.id, published: false, repositories: [...next.values()], modules: previous.index.modules };
+  const modules = indexModules(
+    config.modules,
+    [...next.values()].flatMap((repo) => Object.values(repo.blobs).map((blob) => blob.modules)),
+  );
   const id = await publishGeneration(config.storage.metadata, {
     modules,
     source: source.description,
@@ -235,9 +336,24 @@ function summarize(input: {
     dryRun: input.dryRun,
     generation: input.published?.id,
     published: input.published?.published ?? false,
-    repositories: { selected: input.resolutions.length, synced: input.resolutions.length - failedRepos, failed: failedRepos },
-    tags: { total: sum((p) => p.added.length + p.changed.length + p.unchanged), added: sum((p) => p.added.length), changed: sum((p) => p.changed.length), unchanged: sum((p) => p.unchanged), removed: sum((p) => p.removed.length) },
-    blobs: { referenced: totals.blobs, toFetch: input.blobPlan.fetch.length, fetched: counters?.fetched ?? 0, reused: input.blobPlan.reuse.length },
+    repositories: {
+      selected: input.resolutions.length,
+      synced: input.resolutions.length - failedRepos,
+      failed: failedRepos,
+    },
+    tags: {
+      total: sum((p) => p.added.length + p.changed.length + p.unchanged),
+      added: sum((p) => p.added.length),
+      changed: sum((p) => p.changed.length),
+      unchanged: sum((p) => p.unchanged),
+      removed: sum((p) => p.removed.length),
+    },
+    blobs: {
+      referenced: totals.blobs,
+      toFetch: input.blobPlan.fetch.length,
+      fetched: counters?.fetched ?? 0,
+      reused: input.blobPlan.reuse.length,
+    },
     bytes: {
       toFetch: input.blobPlan.bytesToFetch,
       fetched: counters?.bytesFetched ?? 0,

@@ -25,7 +25,10 @@ export function needsCatalog(selection: RepositorySelection): boolean {
  */
 export function selectRepositories(selection: RepositorySelection, catalog: readonly string[]): string[] {
   const explicit = selection.include.filter((p) => !isGlob(p));
-  const candidates = new Set([...explicit, ...catalog.filter((name) => matchesAnyRepoPattern(selection.include, name))]);
+  const candidates = new Set([
+    ...explicit,
+    ...catalog.filter((name) => matchesAnyRepoPattern(selection.include, name)),
+  ]);
   return [...candidates].filter((name) => !matchesAnyRepoPattern(selection.exclude, name)).sort();
 }
 
@@ -42,7 +45,9 @@ export interface TagSelection {
 export function selectTags(selection: TagSelection, tags: readonly string[]): string[] {
   const includes = selection.include.map((re) => new RegExp(re));
   const excludes = selection.exclude.map((re) => new RegExp(re));
-  const matched = [...new Set(tags)].filter((tag) => (includes.length === 0 || includes.some((re) => re.test(tag))) && !excludes.some((re) => re.test(tag)));
+  const matched = [...new Set(tags)].filter(
+    (tag) => (includes.length === 0 || includes.some((re) => re.test(tag))) && !excludes.some((re) => re.test(tag)),
+  );
   if (selection.keepNewest === undefined) return matched.sort();
   const versions = matched.filter(isVersionTag).sort(compareVersions);
   const kept = new Set(versions.slice(Math.max(0, versions.length - selection.keepNewest)));

@@ -41,7 +41,11 @@ export interface SyncSummary {
 }
 
 /** Unique bytes (what the tree holds on disk) and referenced bytes (per-repository copies). */
-export function byteTotals(repositories: Iterable<RepositoryMetadata>): { unique: number; referenced: number; blobs: number } {
+export function byteTotals(repositories: Iterable<RepositoryMetadata>): {
+  unique: number;
+  referenced: number;
+  blobs: number;
+} {
   const unique = new Map<string, number>();
   let referenced = 0;
   for (const repo of repositories) {

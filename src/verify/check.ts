@@ -29,14 +29,25 @@ async function checkBlob(store: ObjectStore, blob: ExpectedBlob): Promise<Findin
   const stored = await statOrUndefined(object);
   const digest = blob.digest;
   if (!stored) findings.push({ kind: 'missing-object', path: object, digest, detail: 'not in the store' });
-  else if (stored.size !== blob.size) findings.push({ kind: 'corrupt-object', path: object, digest, detail: `${stored.size} bytes, metadata says ${blob.size}` });
+  else if (stored.size !== blob.size)
+    findings.push({
+      kind: 'corrupt-object',
+      path: object,
+      digest,
+      detail: `${stored.size} bytes, metadata says ${blob.size}`,
+    });
   for (const rel of [...blob.paths].sort()) {
     const target = path.join(store.treeDir, rel);
     const info = await statOrUndefined(target, false);
     if (!info) findings.push({ kind: 'missing-link', path: target, digest, detail: 'missing from the tree' });
     else if (!info.isFile()) findings.push({ kind: 'broken-link', path: target, digest, detail: 'not a regular file' });
     else if (stored && (info.ino !== stored.ino || info.dev !== stored.dev)) {
-      findings.push({ kind: 'broken-link', path: target, digest, detail: `a separate copy (${info.size} bytes), not a hardlink of the stored object` });
+      findings.push({
+        kind: 'broken-link',
+        path: target,
+        digest,
+        detail: `a separate copy (${info.size} bytes), not a hardlink of the stored object`,
+      });
     }
   }
   return findings;
@@ -57,14 +68,24 @@ export async function checkManifests(metadataDir: string, manifests: Iterable<Ex
       throw error;
     });
     if (!bytes) return [{ kind: 'manifest-missing', path: file, digest: m.digest, detail: 'missing' }];
-    if (bytes.length !== m.size) return [{ kind: 'manifest-corrupt', path: file, digest: m.digest, detail: `${bytes.length} bytes, metadata says ${m.size}` }];
+    if (bytes.length !== m.size)
+      return [
+        {
+          kind: 'manifest-corrupt',
+          path: file,
+          digest: m.digest,
+          detail: `${bytes.length} bytes, metadata says ${m.size}`,
+        },
+      ];
     let actual: string;
     try {
       actual = manifestDigest(bytes, m.mediaType);
     } catch (error) {
       actual = `(unreadable: ${(error as Error).message})`;
     }
-    return actual === m.digest ? [] : [{ kind: 'manifest-corrupt', path: file, digest: m.digest, detail: `content hashes to ${actual}` }];
+    return actual === m.digest
+      ? []
+      : [{ kind: 'manifest-corrupt', path: file, digest: m.digest, detail: `content hashes to ${actual}` }];
   };
   return (await Promise.all([...manifests].map((m) => limit(() => check(m))))).flat();
 }
@@ -92,7 +113,11 @@ export async function orphanTreeFiles(treeDir: string, expected: Expected): Prom
     const rel = path.relative(treeDir, file);
     return !referenced.has(rel) && !isTempFileName(path.basename(file));
   });
-  return orphans.sort().map((file) => ({ kind: 'orphan-file', path: file, detail: 'no kept generation references it (gc removes it after the grace period)' }));
+  return orphans.sort().map((file) => ({
+    kind: 'orphan-file',
+    path: file,
+    detail: 'no kept generation references it (gc removes it after the grace period)',
+  }));
 }
 
 export interface StoredObject {
@@ -119,5 +144,10 @@ export async function storedObjects(objectsDir: string): Promise<StoredObject[]>
 export function orphanObjects(objects: readonly StoredObject[], expected: Expected): Finding[] {
   return objects
     .filter((o) => o.links === 1 && !expected.blobs.has(o.digest))
-    .map((o) => ({ kind: 'orphan-object', path: o.path, digest: o.digest, detail: `${o.size} bytes linked nowhere (gc deletes it)` }));
+    .map((o) => ({
+      kind: 'orphan-object',
+      path: o.path,
+      digest: o.digest,
+      detail: `${o.size} bytes linked nowhere (gc deletes it)`,
+    }));
 }

@@ -43,8 +43,17 @@ export function expectedContent(generations: readonly Generation[]): Expected {
         }
         for (const treePath of Object.values(view.blobPaths(blob))) entry.paths.add(treePath);
       }
-      for (const [digest, manifest] of Object.entries(repo.manifests) as Array<[Digest, (typeof repo.manifests)[string]]>) {
-        if (!expected.manifests.has(digest)) expected.manifests.set(digest, { digest, size: manifest.size, mediaType: manifest.mediaType, path: manifest.path, repository: name });
+      for (const [digest, manifest] of Object.entries(repo.manifests) as Array<
+        [Digest, (typeof repo.manifests)[string]]
+      >) {
+        if (!expected.manifests.has(digest))
+          expected.manifests.set(digest, {
+            digest,
+            size: manifest.size,
+            mediaType: manifest.mediaType,
+            path: manifest.path,
+            repository: name,
+          });
       }
     }
   }

@@ -15,18 +15,34 @@ export interface HashRate {
  * Re-hash every object on one thread per core. Every tree path of a blob shares its object's
  * inode, so this covers the tree too (a path that is a copy is reported as a broken link).
  */
-export async function rehashObjects(objects: readonly StoredObject[], threads = availableParallelism()): Promise<{ corrupt: Finding[]; rate: HashRate }> {
+export async function rehashObjects(
+  objects: readonly StoredObject[],
+  threads = availableParallelism(),
+): Promise<{ corrupt: Finding[]; rate: HashRate }> {
   const started = process.hrtime.bigint();
   const corrupt: Finding[] = [];
   // Biggest first: a large object started last would leave the other threads idle at the end.
-  const jobs = [...objects].sort((a, b) => b.size - a.size).map((object) => ({ ...object, file: object.path, algorithm: parseDigest(object.digest).algorithm }));
+  const jobs = [...objects]
+    .sort((a, b) => b.size - a.size)
+    .map((object) => ({ ...object, file: object.path, algorithm: parseDigest(object.digest).algorithm }));
   await hashInWorkers(jobs, threads, (job, hex) => {
-    if (hex !== parseDigest(job.digest).hex) corrupt.push({ kind: 'corrupt-object', path: job.path, digest: job.digest, detail: `content hashes to ${job.algorithm}:${hex}` });
+    if (hex !== parseDigest(job.digest).hex)
+      corrupt.push({
+        kind: 'corrupt-object',
+        path: job.path,
+        digest: job.digest,
+        detail: `content hashes to ${job.algorithm}:${hex}`,
+      });
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const bytes = objects.reduce((sum, o) => sum + o.size, 0);
   return {
     corrupt: corrupt.sort((a, b) => (a.path < b.path ? -1 : 1)),
-    rate: { objects: objects.length, bytes, seconds: Math.round(seconds * 1000) / 1000, megabytesPerSecond: seconds > 0 ? Math.round(bytes / 1e6 / seconds) : 0 },
+    rate: {
+      objects: objects.length,
+      bytes,
+      seconds: Math.round(seconds * 1000) / 1000,
+      megabytesPerSecond: seconds > 0 ? Math.round(bytes / 1e6 / seconds) : 0,
+    },
   };
 }

@@ -18,7 +18,11 @@ function ask(worker: Worker, job: HashJob): Promise<string> {
 }
 
 /** Hash files on `threads` worker threads, one file per thread at a time; `onHashed` gets each result. */
-export async function hashInWorkers<T extends HashJob>(jobs: readonly T[], threads: number, onHashed: (job: T, hex: string) => void): Promise<void> {
+export async function hashInWorkers<T extends HashJob>(
+  jobs: readonly T[],
+  threads: number,
+  onHashed: (job: T, hex: string) => void,
+): Promise<void> {
   let next = 0;
   const thread = async () => {
     const worker = new Worker(WORKER);

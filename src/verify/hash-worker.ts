@@ -15,6 +15,7 @@ parentPort!.on('message', (job: HashJob) => {
   const hash = createHash(job.algorithm);
   hashExisting(job.file, hash).then(
     () => parentPort!.postMessage({ hex: hash.digest('hex') } satisfies HashAnswer),
-    (error: unknown) => parentPort!.postMessage({ error: error instanceof Error ? error.message : String(error) } satisfies HashAnswer),
+    (error: unknown) =>
+      parentPort!.postMessage({ error: error instanceof Error ? error.message : String(error) } satisfies HashAnswer),
   );
 });

@@ -35,7 +35,13 @@ async function refetch(ctx: RepairContext, digest: Digest): Promise<string> {
   const blob = ctx.expected.blobs.get(digest);
   if (!blob) throw new Error('no kept generation references it, so there is no repository to fetch it from');
   const source = await ctx.source();
-  const { fetched } = await ctx.store.ingest(digest, blob.size, `blob ${digest} of ${blob.repository}`, (offset) => source.openBlob(blob.repository, digest, offset), () => {});
+  const { fetched } = await ctx.store.ingest(
+    digest,
+    blob.size,
+    `blob ${digest} of ${blob.repository}`,
+    (offset) => source.openBlob(blob.repository, digest, offset),
+    () => {},
+  );
   for (const rel of blob.paths) await ctx.store.linkIntoTree(rel, digest);
   return `fetched again from ${blob.repository} (${fetched} bytes) and relinked at ${blob.paths.size} tree path(s)`;
 }
@@ -59,7 +65,9 @@ export async function repairFindings(findings: readonly Finding[], ctx: RepairCo
     }
     try {
       const moved = f.kind === 'corrupt-object' ? `quarantined to ${await quarantine(ctx, f.path, digest)}; ` : '';
-      f.repair = ctx.expected.blobs.has(digest) ? done(moved + (await refetch(ctx, digest))) : done(`${moved}unreferenced, not fetched again`);
+      f.repair = ctx.expected.blobs.has(digest)
+        ? done(moved + (await refetch(ctx, digest)))
+        : done(`${moved}unreferenced, not fetched again`);
     } catch (error) {
       f.repair = failed(error);
     }
@@ -69,11 +77,15 @@ export async function repairFindings(findings: readonly Finding[], ctx: RepairCo
   for (const f of [...of('missing-link'), ...of('broken-link')]) {
     const after = refetched.get(f.digest!);
     if (after) {
-      f.repair = after.done ? done('relinked with the object fetched again') : { done: false, detail: `the object could not be fetched again: ${after.detail}` };
+      f.repair = after.done
+        ? done('relinked with the object fetched again')
+        : { done: false, detail: `the object could not be fetched again: ${after.detail}` };
       continue;
     }
     const rel = path.relative(ctx.store.treeDir, f.path);
-    f.repair = await ctx.store.linkIntoTree(rel, f.digest!).then((outcome) => done(outcome === 'created' ? 'linked' : 'relinked to the stored object'), failed);
+    f.repair = await ctx.store
+      .linkIntoTree(rel, f.digest!)
+      .then((outcome) => done(outcome === 'created' ? 'linked' : 'relinked to the stored object'), failed);
   }
 
   for (const f of [...of('manifest-missing'), ...of('manifest-corrupt')]) {

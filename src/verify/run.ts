@@ -56,12 +56,18 @@ async function cheapChecks(config: Config, store: ObjectStore, expected: Expecte
 export async function runVerify(config: Config, options: VerifyOptions = {}): Promise<VerifyReport> {
   const started = Date.now();
   const store = new ObjectStore(config.storage.state, config.storage.tree);
-  const lock = await acquireLock(store.layout.lock, { command: options.repair ? 'verify --repair' : 'verify', waitMs: options.lockWaitMs ?? 0 });
+  const lock = await acquireLock(store.layout.lock, {
+    command: options.repair ? 'verify --repair' : 'verify',
+    waitMs: options.lockWaitMs ?? 0,
+  });
   let source: Source | undefined;
   try {
     // Newest first: the current generation's repositories are the first choice to fetch from.
     const generations = (await readAllGenerations(config.storage.metadata)).reverse();
-    const current = await readlink(path.join(config.storage.metadata, CURRENT)).then((target) => path.basename(target), () => null);
+    const current = await readlink(path.join(config.storage.metadata, CURRENT)).then(
+      (target) => path.basename(target),
+      () => null,
+    );
     const expected = expectedContent(generations);
     const objects = await storedObjects(store.layout.objects);
     const found = await cheapChecks(config, store, expected);
@@ -86,7 +92,9 @@ export async function runVerify(config: Config, options: VerifyOptions = {}): Pr
       });
       // Trust the disk, not the repair log: what a fresh look still finds is what is left.
       const again = await cheapChecks(config, store, expected);
-      const unrepairedCorrupt = found.filter((f) => f.kind === 'corrupt-object' && !f.repair?.done && !again.some((a) => a.digest === f.digest));
+      const unrepairedCorrupt = found.filter(
+        (f) => f.kind === 'corrupt-object' && !f.repair?.done && !again.some((a) => a.digest === f.digest),
+      );
       left = again.length + unrepairedCorrupt.length;
     }
     const paths = [...expected.blobs.values()].reduce((sum, b) => sum + b.paths.size, 0);

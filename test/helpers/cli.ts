@@ -40,7 +40,10 @@ export interface CliResult {
 }
 
 /** Run the built CLI as a user would (a child process, no TTY), collecting its output. */
-export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...CLI_ARGS, ...args], {
       cwd: options.cwd,
@@ -88,7 +91,14 @@ export async function writeTestConfig(config: TestConfig, root?: string): Promis
   const file = path.join(dir, 'config.yaml');
   const body = {
     version: 1,
-    source: { type: 'registry', url: config.registryUrl, insecure: true, retries: 2, ...(config.auth ? { auth: config.auth } : {}), ...config.extraSource },
+    source: {
+      type: 'registry',
+      url: config.registryUrl,
+      insecure: true,
+      retries: 2,
+      ...(config.auth ? { auth: config.auth } : {}),
+      ...config.extraSource,
+    },
     repositories: { include: config.include, ...(config.exclude ? { exclude: config.exclude } : {}) },
     ...(config.tags ? { tags: config.tags } : {}),
     ...(config.platforms ? { platforms: config.platforms } : {}),

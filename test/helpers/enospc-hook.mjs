@@ -28,7 +28,11 @@ if (dir) {
       budget -= length;
       return false;
     }
-    const error = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+    const error = Object.assign(new Error('ENOSPC: no space left on device, write'), {
+      code: 'ENOSPC',
+      errno: -28,
+      syscall: 'write',
+    });
     process.nextTick(callback, error);
     return true;
   };
@@ -39,7 +43,14 @@ if (dir) {
   };
   fs.writev = function (fd, buffers, ...rest) {
     const callback = rest.at(-1);
-    if (full(fd, buffers.reduce((sum, b) => sum + b.length, 0), callback)) return;
+    if (
+      full(
+        fd,
+        buffers.reduce((sum, b) => sum + b.length, 0),
+        callback,
+      )
+    )
+      return;
     return writev.call(fs, fd, buffers, ...rest);
   };
   syncBuiltinESMExports();

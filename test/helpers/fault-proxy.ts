@@ -2,7 +2,14 @@
 // Rules match by method, path regex and hit count; the first matching rule with hits left decides
 // what the client gets. Every request is recorded (method, path, headers incl. Range, bytes sent).
 import { createHash } from 'node:crypto';
-import { request as httpRequest, createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  request as httpRequest,
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -27,7 +34,12 @@ export type Fault =
   | { kind: 'redirect'; to: (path: string) => string }
   | { kind: 'html' }
   /** The whole answer made up by the test; upstream is not asked. */
-  | { kind: 'respond'; status?: number; headers?: Record<string, string>; body?: string | Buffer | ((request: IncomingHttpHeaders) => string) }
+  | {
+      kind: 'respond';
+      status?: number;
+      headers?: Record<string, string>;
+      body?: string | Buffer | ((request: IncomingHttpHeaders) => string);
+    }
   /** Ask upstream for another path (a synthetic repository borrowing real blobs). */
   | { kind: 'forward'; path: (path: string) => string }
   /** Upstream's answer with its headers edited (e.g. a challenge's realm pointed elsewhere). */
@@ -128,17 +140,33 @@ export async function startFaultProxy(options: { upstream: string; seed?: string
         req.socket.resetAndDestroy();
         return;
       case 'status':
-        return answer(fault.status, { 'content-type': 'application/json', ...fault.headers }, fault.body ?? `{"errors":[{"code":"UNAVAILABLE","message":"injected ${fault.status}"}]}`);
+        return answer(
+          fault.status,
+          { 'content-type': 'application/json', ...fault.headers },
+          fault.body ?? `{"errors":[{"code":"UNAVAILABLE","message":"injected ${fault.status}"}]}`,
+        );
       case 'too-many':
-        return answer(429, { 'content-type': 'application/json', ...(fault.retryAfter ? { 'retry-after': fault.retryAfter } : {}) }, '{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}');
+        return answer(
+          429,
+          { 'content-type': 'application/json', ...(fault.retryAfter ? { 'retry-after': fault.retryAfter } : {}) },
+          '{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}',
+        );
       case 'redirect-loop':
         return answer(307, { location: record.path });
       case 'redirect':
         return answer(307, { location: fault.to(record.path) });
       case 'html':
-        return answer(200, { 'content-type': 'text/html' }, '<!DOCTYPE html><html><body><h1>Welcome to nginx!</h1></body></html>');
+        return answer(
+          200,
+          { 'content-type': 'text/html' },
+          '<!DOCTYPE html><html><body><h1>Welcome to nginx!</h1></body></html>',
+        );
       case 'respond':
-        return answer(fault.status ?? 200, fault.headers ?? {}, typeof fault.body === 'function' ? fault.body(req.headers) : (fault.body ?? ''));
+        return answer(
+          fault.status ?? 200,
+          fault.headers ?? {},
+          typeof fault.body === 'function' ? fault.body(req.headers) : (fault.body ?? ''),
+        );
       case 'stall':
         if (fault.afterBytes < 0) {
           await sleep(fault.ms);
@@ -150,11 +178,16 @@ export async function startFaultProxy(options: { upstream: string; seed?: string
     const upstreamPath = fault?.kind === 'forward' ? fault.path(record.path) : record.path;
     const headers = { ...req.headers, host: upstream.host };
     const response = await new Promise<IncomingMessage>((resolve, reject) => {
-      const out = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: upstreamPath, headers }, resolve);
+      const out = httpRequest(
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: upstreamPath, headers },
+        resolve,
+      );
       out.once('error', reject);
       out.end();
     });
-    const upstreamHeaders = Object.fromEntries(Object.entries(response.headers).filter(([name]) => !HOP_HEADERS.has(name))) as Record<string, string | string[]>;
+    const upstreamHeaders = Object.fromEntries(
+      Object.entries(response.headers).filter(([name]) => !HOP_HEADERS.has(name)),
+    ) as Record<string, string | string[]>;
     const passHeaders = fault?.kind === 'edit-headers' ? fault.edit(upstreamHeaders) : upstreamHeaders;
     const status = response.statusCode ?? 502;
     record.status = status;
@@ -166,13 +199,19 @@ export async function startFaultProxy(options: { upstream: string; seed?: string
     if (bodyFault?.kind === 'lie-length' && Number.isFinite(length)) declared = Math.max(0, length + bodyFault.delta);
     const sendLimit = bodyFault?.kind === 'lie-length' && bodyFault.delta < 0 ? declared : Infinity;
     const flipAt = bodyFault?.kind === 'flip' ? (bodyFault.at ?? Math.floor(random() * Math.max(1, length || 1))) : -1;
-    res.writeHead(status, { ...passHeaders, ...(Number.isFinite(declared) ? { 'content-length': String(declared) } : {}) });
+    res.writeHead(status, {
+      ...passHeaders,
+      ...(Number.isFinite(declared) ? { 'content-length': String(declared) } : {}),
+    });
     if (req.method === 'HEAD') {
       response.resume();
       res.end();
       return;
     }
-    const cutter = bodyFault?.kind === 'reset' || bodyFault?.kind === 'truncate' || bodyFault?.kind === 'stall' ? bodyFault : undefined;
+    const cutter =
+      bodyFault?.kind === 'reset' || bodyFault?.kind === 'truncate' || bodyFault?.kind === 'stall'
+        ? bodyFault
+        : undefined;
     const cut = cutter?.afterBytes ?? Infinity;
     const closed = new Promise((resolve) => res.once('close', resolve));
     let sent = 0;
@@ -216,7 +255,15 @@ export async function startFaultProxy(options: { upstream: string; seed?: string
   };
 
   const server: Server = createServer((req, res) => {
-    const record: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, rule: undefined, status: undefined, bytesSent: 0, at: Date.now() };
+    const record: RecordedRequest = {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: req.headers,
+      rule: undefined,
+      status: undefined,
+      bytesSent: 0,
+      at: Date.now(),
+    };
     requests.push(record);
     handle(req, res, record).catch(() => req.socket.destroy());
   });
@@ -263,10 +310,25 @@ export async function startBlobHost(registry: string, authorization: string | un
   const server = createServer((req, res) => {
     requests.push({ path: req.url ?? '', headers: req.headers });
     const upstream = new URL(`/v2${req.url}`, registry);
-    const out = httpRequest(upstream, { method: req.method, headers: { ...(authorization ? { authorization } : {}), ...(req.headers.range ? { range: req.headers.range } : {}) } }, (response) => {
-      res.writeHead(response.statusCode ?? 502, Object.fromEntries(Object.entries(response.headers).filter(([n]) => !['connection', 'keep-alive'].includes(n))) as Record<string, string>);
-      response.pipe(res);
-    });
+    const out = httpRequest(
+      upstream,
+      {
+        method: req.method,
+        headers: {
+          ...(authorization ? { authorization } : {}),
+          ...(req.headers.range ? { range: req.headers.range } : {}),
+        },
+      },
+      (response) => {
+        res.writeHead(
+          response.statusCode ?? 502,
+          Object.fromEntries(
+            Object.entries(response.headers).filter(([n]) => !['connection', 'keep-alive'].includes(n)),
+          ) as Record<string, string>,
+        );
+        response.pipe(res);
+      },
+    );
     out.once('error', () => res.destroy());
     out.end();
   });
@@ -275,9 +337,10 @@ export async function startBlobHost(registry: string, authorization: string | un
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

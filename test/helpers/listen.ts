@@ -16,7 +16,11 @@ const run = promisify(execFile);
 export const BROKER = 'amqp://guest:guest@127.0.0.1:5672';
 export const TOPIC_PREFIX = 'org.fedoraproject.prod.';
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -59,7 +63,10 @@ process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
 
 /** Start `blobmirror listen` and wait until it consumes (when it has amqp) and listens. */
 export async function startListener(configFile: string, env: NodeJS.ProcessEnv = {}): Promise<ListenerProcess> {
-  const child = spawn(process.execPath, [...CLI_ARGS, 'listen', '-c', configFile, '--json', '--log-format', 'json'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...CLI_ARGS, 'listen', '-c', configFile, '--json', '--log-format', 'json'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.add(child);
   const logs: LogLine[] = [];
   const raw: string[] = [];
@@ -73,10 +80,16 @@ export async function startListener(configFile: string, env: NodeJS.ProcessEnv =
   });
   let stdout = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   void exited.then(() => running.delete(child));
   const info = await Promise.race([
-    waitFor('listen --json output', () => (stdout.includes('\n}') ? (JSON.parse(stdout) as ListenerProcess['info']) : undefined), 20_000),
+    waitFor(
+      'listen --json output',
+      () => (stdout.includes('\n}') ? (JSON.parse(stdout) as ListenerProcess['info']) : undefined),
+      20_000,
+    ),
     exited.then(({ code }) => {
       throw new Error(`listen exited (${code}) before starting:\n${raw.join('\n')}`);
     }),
@@ -120,7 +133,9 @@ export class Bus {
     const connection = await amqp.connect(BROKER);
     const channel = await connection.createConfirmChannel();
     const returned = new Set<string>();
-    channel.on('return', (message: { properties: { messageId: string } }) => returned.add(message.properties.messageId));
+    channel.on('return', (message: { properties: { messageId: string } }) =>
+      returned.add(message.properties.messageId),
+    );
     return new Bus(connection, channel, returned);
   }
 
@@ -134,7 +149,12 @@ export class Bus {
       persistent: true,
       mandatory: true,
       messageId,
-      headers: { fedora_messaging_schema: options.schema ?? topic, fedora_messaging_severity: 20, 'sent-at': new Date().toISOString(), priority: 0 },
+      headers: {
+        fedora_messaging_schema: options.schema ?? topic,
+        fedora_messaging_severity: 20,
+        'sent-at': new Date().toISOString(),
+        priority: 0,
+      },
     });
     await this.channel.waitForConfirms();
     // The broker sends basic.return before the confirm of an unroutable mandatory message.
@@ -178,7 +198,10 @@ export async function closeBrokerConnection(listenerPid: number): Promise<void> 
   // Tab-separated `pid  client_properties` lines; only this form of the pid is accepted back.
   const { stdout } = await run('rabbitmqctl', ['list_connections', 'pid', 'client_properties', '-q']);
   const name = `{"connection_name","blobmirror listen (pid ${listenerPid})"}`;
-  const pid = stdout.split('\n').find((line) => line.includes(name))?.split('\t')[0];
+  const pid = stdout
+    .split('\n')
+    .find((line) => line.includes(name))
+    ?.split('\t')[0];
   if (!pid) throw new Error(`no broker connection named blobmirror listen (pid ${listenerPid})`);
   await run('rabbitmqctl', ['close_connection', pid, 'closed by a blobmirror test', '-q']);
 }

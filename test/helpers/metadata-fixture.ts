@@ -37,7 +37,12 @@ export class MetadataFixture {
     return draft;
   }
 
-  private addManifest(repo: string, bytes: Buffer, mediaType: string, extra: { platform?: Platform; manifests: Digest[]; blobs: Digest[] }): Described {
+  private addManifest(
+    repo: string,
+    bytes: Buffer,
+    mediaType: string,
+    extra: { platform?: Platform; manifests: Digest[]; blobs: Digest[] },
+  ): Described {
     const digest = sha256(bytes);
     const hex = digest.slice('sha256:'.length);
     const manifestPath = `manifests/sha256/${hex.slice(0, 2)}/${hex}`;
@@ -47,14 +52,23 @@ export class MetadataFixture {
   }
 
   /** An image manifest whose config and layers are made from `seed`; blobs are recorded only. */
-  image(repo: string, seed: string, options: { platform?: Platform; docker?: boolean; layers?: number } = {}): Described & { blobs: Digest[] } {
+  image(
+    repo: string,
+    seed: string,
+    options: { platform?: Platform; docker?: boolean; layers?: number } = {},
+  ): Described & { blobs: Digest[] } {
     const types = options.docker
       ? { manifest: MediaType.dockerManifest, config: MediaType.dockerConfig, layer: MediaType.dockerLayerGzip }
       : { manifest: MediaType.ociManifest, config: MediaType.ociConfig, layer: MediaType.ociLayerGzip };
     const blob = (content: string, mediaType: string) => {
       const digest = sha256(content);
       const blobPath = `${repo}/_blobs/sha256/${digest.slice(7)}`;
-      this.repo(repo).blobs[digest] = { size: content.length, mediaType, path: blobPath, modules: { containers: blobPath } };
+      this.repo(repo).blobs[digest] = {
+        size: content.length,
+        mediaType,
+        path: blobPath,
+        modules: { containers: blobPath },
+      };
       return { mediaType, digest, size: content.length };
     };
     const config = blob(`config ${seed}`, types.config);
@@ -62,17 +76,37 @@ export class MetadataFixture {
     const body = { schemaVersion: 2, mediaType: types.manifest, config, layers };
     const bytes = Buffer.from(JSON.stringify(body, null, 3));
     const blobs = [config.digest, ...layers.map((l) => l.digest)];
-    const described = this.addManifest(repo, bytes, types.manifest, { ...(options.platform ? { platform: options.platform } : {}), manifests: [], blobs });
+    const described = this.addManifest(repo, bytes, types.manifest, {
+      ...(options.platform ? { platform: options.platform } : {}),
+      manifests: [],
+      blobs,
+    });
     return { ...described, blobs };
   }
 
   /** An index over `children` (each with its platform); `present` limits what the generation keeps. */
-  index(repo: string, children: Array<Described & { platform: Platform }>, options: { docker?: boolean; present?: Digest[] } = {}): Described {
+  index(
+    repo: string,
+    children: Array<Described & { platform: Platform }>,
+    options: { docker?: boolean; present?: Digest[] } = {},
+  ): Described {
     const mediaType = options.docker ? MediaType.dockerList : MediaType.ociIndex;
-    const body = { schemaVersion: 2, mediaType, manifests: children.map((c) => ({ mediaType: c.mediaType, digest: c.digest, size: c.size, platform: c.platform })) };
+    const body = {
+      schemaVersion: 2,
+      mediaType,
+      manifests: children.map((c) => ({
+        mediaType: c.mediaType,
+        digest: c.digest,
+        size: c.size,
+        platform: c.platform,
+      })),
+    };
     const present = options.present ?? children.map((c) => c.digest);
     for (const child of children) if (!present.includes(child.digest)) delete this.repo(repo).manifests[child.digest];
-    return this.addManifest(repo, Buffer.from(JSON.stringify(body, null, 2)), mediaType, { manifests: present, blobs: [] });
+    return this.addManifest(repo, Buffer.from(JSON.stringify(body, null, 2)), mediaType, {
+      manifests: present,
+      blobs: [],
+    });
   }
 
   tag(repo: string, tag: string, digest: Digest): void {
@@ -90,7 +124,15 @@ export class MetadataFixture {
     for (const [name, draft] of [...this.repos].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const relative = `repositories/${name}/_repository.json`;
       const tags = Object.fromEntries(Object.entries(draft.tags).sort(([a], [b]) => (a < b ? -1 : 1)));
-      const file = { formatVersion: 1, name, syncedAt: '2026-11-22T16:29:58.120Z', tags, manifests: draft.manifests, blobs: draft.blobs, history: {} };
+      const file = {
+        formatVersion: 1,
+        name,
+        syncedAt: '2026-11-22T16:29:58.120Z',
+        tags,
+        manifests: draft.manifests,
+        blobs: draft.blobs,
+        history: {},
+      };
       await mkdir(path.dirname(path.join(genDir, relative)), { recursive: true });
       await writeFile(path.join(genDir, relative), JSON.stringify(file, null, 2));
       repositories[name] = { path: relative, tags: Object.keys(tags).length, syncedAt: file.syncedAt };

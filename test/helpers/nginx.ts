@@ -40,7 +40,9 @@ function config(prefix: string, root: string, port: number): string {
   const temp = (name: string) => `${name}_temp_path ${join(prefix, 'temp', name)};`;
   // `nginx -V` prints its build options on stderr.
   const { stdout, stderr } = spawnSync(NGINX_BIN, ['-V'], { encoding: 'utf8' });
-  const optional = ['uwsgi', 'scgi', 'fastcgi'].filter((m) => !builtWithout(`${stdout}${stderr}`, `http_${m}_module`)).map(temp);
+  const optional = ['uwsgi', 'scgi', 'fastcgi']
+    .filter((m) => !builtWithout(`${stdout}${stderr}`, `http_${m}_module`))
+    .map(temp);
   return [
     'daemon off;',
     'master_process on;',
@@ -71,7 +73,9 @@ export async function startNginx(root: string): Promise<NginxHandle> {
     const port = await freePort();
     const confPath = join(prefix, 'nginx.conf');
     await writeFile(confPath, config(prefix, root, port));
-    const child = spawn(NGINX_BIN, ['-p', prefix, '-c', confPath, '-e', join(prefix, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(NGINX_BIN, ['-p', prefix, '-c', confPath, '-e', join(prefix, 'error.log')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     running.add(child);
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

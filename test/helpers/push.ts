@@ -38,14 +38,29 @@ export interface PushResult {
  * POST + monolithic PUT streamed from the blob file, then manifests byte for byte, children before
  * their index.
  */
-export async function pushLayout(registry: RegistryTarget, layoutDir: string, options: PushOptions = {}): Promise<PushResult> {
+export async function pushLayout(
+  registry: RegistryTarget,
+  layoutDir: string,
+  options: PushOptions = {},
+): Promise<PushResult> {
   const source = new OciLayoutSource(layoutDir);
   const client = new RegistryClient(registry);
   const selected = options.repositories;
   const wanted = (await source.listRepositories()).filter((repository) =>
-    selected === undefined ? true : typeof selected === 'function' ? selected(repository) : selected.includes(repository),
+    selected === undefined
+      ? true
+      : typeof selected === 'function'
+        ? selected(repository)
+        : selected.includes(repository),
   );
-  const result: PushResult = { repositories: wanted, tags: 0, blobsUploaded: 0, bytesUploaded: 0, blobsMounted: 0, blobsSkipped: 0 };
+  const result: PushResult = {
+    repositories: wanted,
+    tags: 0,
+    blobsUploaded: 0,
+    bytesUploaded: 0,
+    blobsMounted: 0,
+    blobsSkipped: 0,
+  };
   // Where each blob went first in this call, to mount it from there.
   const home = new Map<Digest, string>();
 
@@ -55,7 +70,11 @@ export async function pushLayout(registry: RegistryTarget, layoutDir: string, op
       result.blobsSkipped++;
     } else {
       const from = options.mount === false ? undefined : home.get(digest);
-      const post = await client.expect([201, 202], 'POST', `${blobs}/uploads/${from ? `?mount=${digest}&from=${from}` : ''}`);
+      const post = await client.expect(
+        [201, 202],
+        'POST',
+        `${blobs}/uploads/${from ? `?mount=${digest}&from=${from}` : ''}`,
+      );
       if (post.statusCode === 201) {
         result.blobsMounted++;
       } else {
@@ -115,8 +134,15 @@ export interface RemoteManifest {
 }
 
 /** GET a manifest with every type in Accept (or the given ones). */
-export async function fetchManifest(registry: RegistryTarget, repository: string, reference: string, accept = ACCEPT_ALL_MANIFESTS): Promise<RemoteManifest> {
-  const response = await new RegistryClient(registry).request('GET', `/v2/${repository}/manifests/${reference}`, { headers: { accept } });
+export async function fetchManifest(
+  registry: RegistryTarget,
+  repository: string,
+  reference: string,
+  accept = ACCEPT_ALL_MANIFESTS,
+): Promise<RemoteManifest> {
+  const response = await new RegistryClient(registry).request('GET', `/v2/${repository}/manifests/${reference}`, {
+    headers: { accept },
+  });
   return {
     status: response.statusCode,
     mediaType: bareMediaType(response.headers['content-type']),
@@ -126,9 +152,15 @@ export async function fetchManifest(registry: RegistryTarget, repository: string
 }
 
 /** Points `tag` at the manifest `reference` (tag or digest) already has, byte for byte. */
-export async function retag(registry: RegistryTarget, repository: string, reference: string, tag: string): Promise<Digest> {
+export async function retag(
+  registry: RegistryTarget,
+  repository: string,
+  reference: string,
+  tag: string,
+): Promise<Digest> {
   const manifest = await fetchManifest(registry, repository, reference);
-  if (manifest.status !== 200 || !manifest.mediaType) throw new Error(`retag: GET ${repository}:${reference} answered ${manifest.status}`);
+  if (manifest.status !== 200 || !manifest.mediaType)
+    throw new Error(`retag: GET ${repository}:${reference} answered ${manifest.status}`);
   await new RegistryClient(registry).expect(201, 'PUT', `/v2/${repository}/manifests/${assertTag(tag)}`, {
     headers: { 'content-type': manifest.mediaType },
     body: manifest.bytes,
@@ -141,7 +173,13 @@ export async function retag(registry: RegistryTarget, repository: string, refere
  * tag's directory from the filesystem storage, which the registry reads on every request.
  */
 export async function deleteTag(registry: { dataDir: string }, repository: string, tag: string): Promise<void> {
-  const path = join(registry.dataDir, 'docker/registry/v2/repositories', assertRepositoryName(repository), '_manifests/tags', assertTag(tag));
+  const path = join(
+    registry.dataDir,
+    'docker/registry/v2/repositories',
+    assertRepositoryName(repository),
+    '_manifests/tags',
+    assertTag(tag),
+  );
   await rm(path, { recursive: true });
 }
 
@@ -160,10 +198,16 @@ export async function pushSchema1Image(
   repository: string,
   tag: string,
 ): Promise<{ digest: Digest; bytes: Buffer }> {
-  if (registry.options && !registry.options.schema1) throw new Error('pushSchema1Image needs a registry started with { schema1: true }');
+  if (registry.options && !registry.options.schema1)
+    throw new Error('pushSchema1Image needs a registry started with { schema1: true }');
   const dir = await mkdtemp(join(tmpdir(), 'blobmirror-schema1-'));
   try {
-    const spec = { seed: `schema1 ${repository}:${tag}`, format: 'docker' as const, sharedLayers: [], repositories: [{ name: repository, unique: [4096], tags: [{ tag }] }] };
+    const spec = {
+      seed: `schema1 ${repository}:${tag}`,
+      format: 'docker' as const,
+      sharedLayers: [],
+      repositories: [{ name: repository, unique: [4096], tags: [{ tag }] }],
+    };
     await generateImages(spec, dir);
     await pushLayout(registry, dir);
   } finally {

@@ -49,7 +49,12 @@ export class RegistryClient {
   }
 
   /** Like `request`, but any status other than `expected` throws with the registry's answer. */
-  async expect(expected: number | number[], method: Method, path: string, options: RequestOptions = {}): Promise<Response<Buffer>> {
+  async expect(
+    expected: number | number[],
+    method: Method,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<Response<Buffer>> {
     const response = await this.request(method, path, options);
     if (![expected].flat().includes(response.statusCode)) {
       throw new Error(`${method} ${path}: HTTP ${response.statusCode} ${response.body.toString('utf8').slice(0, 300)}`);

@@ -8,7 +8,13 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import bcrypt from 'bcryptjs';
 import { stringify } from 'yaml';
-import { startTokenServer, type Scope, type TokenAlgorithm, type TokenKeyHeader, type TokenServer } from './token-server.js';
+import {
+  startTokenServer,
+  type Scope,
+  type TokenAlgorithm,
+  type TokenKeyHeader,
+  type TokenServer,
+} from './token-server.js';
 
 const REGISTRY_BIN = '/usr/bin/docker-registry';
 const SERVICE = 'blobmirror-test-registry';
@@ -99,7 +105,12 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
     authConfig.htpasswd = { realm: 'blobmirror-test', path };
   } else if (mode === 'token') {
     tokenServer = await startTokenServer({ workDir, ...auth!, issuer: ISSUER, service: SERVICE, ...options.token });
-    authConfig.token = { realm: tokenServer.realm, service: SERVICE, issuer: ISSUER, rootcertbundle: tokenServer.certPath };
+    authConfig.token = {
+      realm: tokenServer.realm,
+      service: SERVICE,
+      issuer: ISSUER,
+      rootcertbundle: tokenServer.certPath,
+    };
   }
 
   try {
@@ -129,7 +140,8 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
       }
       return access.filter((r) => !r.path.startsWith(MARKER));
     };
-    const requests = async (filter: RequestFilter = {}) => (await settled()).slice(markAt).filter((r) => matches(r, filter));
+    const requests = async (filter: RequestFilter = {}) =>
+      (await settled()).slice(markAt).filter((r) => matches(r, filter));
 
     return {
       url,
@@ -215,7 +227,9 @@ async function spawnRegistry(configPath: string, port: number): Promise<Spawned>
   });
   createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
   const exited = new Promise<never>((_, reject) =>
-    child.once('exit', (code, signal) => reject(new Error(`docker-registry exited (${signal ?? code}): ${stderr.slice(-3).join(' | ')}`))),
+    child.once('exit', (code, signal) =>
+      reject(new Error(`docker-registry exited (${signal ?? code}): ${stderr.slice(-3).join(' | ')}`)),
+    ),
   );
   exited.catch(() => running.delete(child));
   try {

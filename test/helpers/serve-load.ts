@@ -13,7 +13,11 @@ export interface LoadResult {
   unexpected: number;
 }
 
-export async function measureServe(url: string, expectedStatus: 200 | 307, options: { connections: number; seconds: number }): Promise<LoadResult> {
+export async function measureServe(
+  url: string,
+  expectedStatus: 200 | 307,
+  options: { connections: number; seconds: number },
+): Promise<LoadResult> {
   const result = await autocannon({
     url,
     connections: options.connections,

@@ -16,7 +16,11 @@ export interface ServeProcess {
 }
 
 export async function startServe(args: readonly string[]): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [...CLI_ARGS, 'serve', '--listen', '127.0.0.1:0', '--json', '--log-format', 'json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [...CLI_ARGS, 'serve', '--listen', '127.0.0.1:0', '--json', '--log-format', 'json', ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -37,7 +37,11 @@ export async function createSkopeo(): Promise<Skopeo> {
   await writeFile(policy, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] }));
   const env = { ...process.env, HOME: dir, TMPDIR: dir, XDG_RUNTIME_DIR: dir };
 
-  const command = (args: readonly string[], global: readonly string[] = []): SkopeoCommand => ({ file: SKOPEO_BIN, args: ['--policy', policy, ...global, ...args], env });
+  const command = (args: readonly string[], global: readonly string[] = []): SkopeoCommand => ({
+    file: SKOPEO_BIN,
+    args: ['--policy', policy, ...global, ...args],
+    env,
+  });
   const run = (args: readonly string[], global: readonly string[] = []) =>
     new Promise<SkopeoResult>((resolve, reject) => {
       const { file, args: argv } = command(args, global);
@@ -52,7 +56,8 @@ export async function createSkopeo(): Promise<Skopeo> {
     run,
     ok: async (args, global) => {
       const result = await run(args, global);
-      if (result.code !== 0) throw new Error(`skopeo ${[...(global ?? []), ...args].join(' ')} exited ${result.code}:\n${result.stderr}`);
+      if (result.code !== 0)
+        throw new Error(`skopeo ${[...(global ?? []), ...args].join(' ')} exited ${result.code}:\n${result.stderr}`);
       return result.stdout;
     },
     dispose: () => rm(dir, { recursive: true, force: true }),

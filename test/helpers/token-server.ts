@@ -56,19 +56,46 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
   const algorithm = options.algorithm ?? 'ES256';
   const keyPath = join(options.workDir, 'token-key.pem');
   const certPath = join(options.workDir, 'token-cert.pem');
-  const newKey = algorithm === 'ES256' ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'] : ['-newkey', 'rsa:2048'];
-  await run('openssl', ['req', '-x509', ...newKey, '-nodes', '-sha256', '-days', '2', '-subj', '/CN=blobmirror test token issuer', '-keyout', keyPath, '-out', certPath]);
+  const newKey =
+    algorithm === 'ES256' ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'] : ['-newkey', 'rsa:2048'];
+  await run('openssl', [
+    'req',
+    '-x509',
+    ...newKey,
+    '-nodes',
+    '-sha256',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=blobmirror test token issuer',
+    '-keyout',
+    keyPath,
+    '-out',
+    certPath,
+  ]);
   const privateKey = createPrivateKey(await readFile(keyPath));
   const cert = new X509Certificate(await readFile(certPath));
-  const keyHeader = (options.keyHeader ?? 'x5c') === 'x5c' ? { x5c: [cert.raw.toString('base64')] } : { kid: libtrustKeyId(cert) };
+  const keyHeader =
+    (options.keyHeader ?? 'x5c') === 'x5c' ? { x5c: [cert.raw.toString('base64')] } : { kid: libtrustKeyId(cert) };
   const header = base64url(JSON.stringify({ typ: 'JWT', alg: algorithm, ...keyHeader }));
   const expiresIn = options.expiresIn ?? 300;
   const log: TokenRequest[] = [];
 
   const issue = (username: string, scopes: string[]): string => {
     const now = Math.floor(Date.now() / 1000);
-    const access = scopes.map(parseScope).map((scope) => ({ ...scope, actions: options.grant?.(scope, username) ?? scope.actions }));
-    const claims = { iss: options.issuer, sub: username, aud: options.service, exp: now + expiresIn, nbf: now - 10, iat: now, jti: randomUUID(), access };
+    const access = scopes
+      .map(parseScope)
+      .map((scope) => ({ ...scope, actions: options.grant?.(scope, username) ?? scope.actions }));
+    const claims = {
+      iss: options.issuer,
+      sub: username,
+      aud: options.service,
+      exp: now + expiresIn,
+      nbf: now - 10,
+      iat: now,
+      jti: randomUUID(),
+      access,
+    };
     const signingInput = `${header}.${base64url(JSON.stringify(claims))}`;
     // JWS ES256 wants the raw r||s signature, not Node's default DER.
     const signature = sign('sha256', Buffer.from(signingInput), { key: privateKey, dsaEncoding: 'ieee-p1363' });
@@ -77,7 +104,10 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);
+    const scopes = url.searchParams
+      .getAll('scope')
+      .flatMap((s) => s.split(' '))
+      .filter(Boolean);
     const authenticated = req.headers.authorization === basicAuthorization(options.username, options.password);
     const status = url.pathname !== '/token' ? 404 : authenticated ? 200 : 401;
     log.push({ scopes, authenticated, status });
@@ -123,7 +153,10 @@ function libtrustKeyId(cert: X509Certificate): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
   let bits = '';
   for (const byte of digest) bits += byte.toString(2).padStart(8, '0');
-  const base32 = bits.match(/.{5}/g)!.map((chunk) => alphabet[parseInt(chunk, 2)]).join('');
+  const base32 = bits
+    .match(/.{5}/g)!
+    .map((chunk) => alphabet[parseInt(chunk, 2)])
+    .join('');
   return base32.match(/.{4}/g)!.join(':');
 }
 

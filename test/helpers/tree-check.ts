@@ -14,7 +14,10 @@ export async function sha256File(file: string): Promise<string> {
 /** Every entry under `dir` (files, symlinks, other), relative, sorted. */
 export async function listAll(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => !e.isDirectory()).map((e) => path.relative(dir, path.join(e.parentPath, e.name))).sort();
+  return entries
+    .filter((e) => !e.isDirectory())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .sort();
 }
 
 const BLOB_PATH = /^(.+)\/_blobs\/(sha256)\/([0-9a-f]{64})$/;
@@ -46,7 +49,9 @@ export async function treeProblems(tree: string): Promise<string[]> {
 
 /** Temp files blobmirror writes while working (and a lock it holds), anywhere under a storage `root`. */
 export async function tempFiles(root: string): Promise<string[]> {
-  return (await listAll(root)).filter((rel) => /\.tmp-|\.link-|\.staging-|\/\.current-|linkcheck|^state\/partial\/|^state\/tmp\/.|^state\/lock/.test(rel));
+  return (await listAll(root)).filter((rel) =>
+    /\.tmp-|\.link-|\.staging-|\/\.current-|linkcheck|^state\/partial\/|^state\/tmp\/.|^state\/lock/.test(rel),
+  );
 }
 
 /** path -> sha256 of every file (and symlink target) under `dir`: equal snapshots, untouched dir. */
@@ -55,7 +60,9 @@ export async function snapshot(dir: string): Promise<Record<string, string>> {
   for (const rel of await listAll(dir)) {
     const full = path.join(dir, rel);
     const info = await lstat(full);
-    result[rel] = info.isSymbolicLink() ? `-> ${await readlink(full)}` : `${await sha256File(full)} ${info.mode.toString(8)}`;
+    result[rel] = info.isSymbolicLink()
+      ? `-> ${await readlink(full)}`
+      : `${await sha256File(full)} ${info.mode.toString(8)}`;
   }
   return result;
 }
@@ -69,10 +76,16 @@ export interface RepositoryView {
 /** The current generation without timestamps: what two syncs of the same source must agree on. */
 export async function metadataView(metadataDir: string): Promise<Record<string, RepositoryView>> {
   const dir = path.resolve(metadataDir, await readlink(path.join(metadataDir, 'current')));
-  const index = JSON.parse(await readFile(path.join(dir, 'index.json'), 'utf8')) as { repositories: Record<string, { path: string }> };
+  const index = JSON.parse(await readFile(path.join(dir, 'index.json'), 'utf8')) as {
+    repositories: Record<string, { path: string }>;
+  };
   const view: Record<string, RepositoryView> = {};
   for (const [name, entry] of Object.entries(index.repositories)) {
-    const repo = JSON.parse(await readFile(path.join(dir, entry.path), 'utf8')) as { tags: Record<string, { digest: string }>; manifests: object; blobs: object };
+    const repo = JSON.parse(await readFile(path.join(dir, entry.path), 'utf8')) as {
+      tags: Record<string, { digest: string }>;
+      manifests: object;
+      blobs: object;
+    };
     view[name] = {
       tags: Object.fromEntries(Object.entries(repo.tags).map(([tag, t]) => [tag, t.digest])),
       manifests: Object.keys(repo.manifests).sort(),

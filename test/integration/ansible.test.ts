@@ -64,7 +64,11 @@ const paths = () => ({
   rsyncdSnippet: join(tmp, 'rsyncd.d/blobmirror.conf'),
 });
 
-function spawnCollect(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<{ code: number; output: string }> {
+function spawnCollect(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
+): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -84,8 +88,12 @@ async function playbook(name: string, ...extra: string[]): Promise<PlaybookRun> 
   const args = ['-i', 'localhost,', '-c', 'local', `playbooks/${name}`, '-e', `@${varsFile}`, ...extra];
   const { code, output } = await spawnCollect('ansible-playbook', args, { cwd: ANSIBLE_DIR, env });
   outputs.push(output);
-  const match = /localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)\s+skipped=(\d+)/.exec(output);
-  const recap = match ? { ok: Number(match[1]), changed: Number(match[2]), failed: Number(match[3]), skipped: Number(match[4]) } : undefined;
+  const match = /localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)\s+skipped=(\d+)/.exec(
+    output,
+  );
+  const recap = match
+    ? { ok: Number(match[1]), changed: Number(match[2]), failed: Number(match[3]), skipped: Number(match[4]) }
+    : undefined;
   return { code, output, flat: output.replace(/\s+/g, ' '), recap };
 }
 
@@ -103,7 +111,10 @@ async function freePort(): Promise<number> {
 
 async function filesUnder(root: string): Promise<string[]> {
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => relative(root, join(e.parentPath, e.name))).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(root, join(e.parentPath, e.name)))
+    .sort();
 }
 
 /**
@@ -114,8 +125,13 @@ async function filesUnder(root: string): Promise<string[]> {
 async function packRelease(staging: string): Promise<string> {
   const manifest = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as { files: string[] };
   await mkdir(staging, { recursive: true });
-  const tsc = await spawnCollect(join(REPO, 'node_modules/.bin/tsc'), ['-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(staging, 'dist')], { cwd: REPO });
-  if (!existsSync(join(staging, 'dist/cli/main.js'))) throw new Error(`tsc emitted no dist/cli/main.js:\n${tsc.output}`);
+  const tsc = await spawnCollect(
+    join(REPO, 'node_modules/.bin/tsc'),
+    ['-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(staging, 'dist')],
+    { cwd: REPO },
+  );
+  if (!existsSync(join(staging, 'dist/cli/main.js')))
+    throw new Error(`tsc emitted no dist/cli/main.js:\n${tsc.output}`);
   await cp(join(REPO, 'package.json'), join(staging, 'package.json'));
   for (const entry of manifest.files.filter((f) => f !== 'dist')) {
     if (existsSync(join(REPO, entry))) await cp(join(REPO, entry), join(staging, entry), { recursive: true });
@@ -176,7 +192,9 @@ async function expectRepositoryInTree(repository: string): Promise<void> {
     tags: Record<string, { digest: string }>;
     blobs: Record<string, { path: string; size: number }>;
   };
-  expect(Object.fromEntries(Object.entries(repo.tags).map(([tag, { digest }]) => [tag, digest]))).toEqual(images.repositories[repository]!.tags);
+  expect(Object.fromEntries(Object.entries(repo.tags).map(([tag, { digest }]) => [tag, digest]))).toEqual(
+    images.repositories[repository]!.tags,
+  );
   expect(Object.keys(repo.blobs).sort()).toEqual(images.repositories[repository]!.blobs);
   const { uid } = await stat(paths().tree);
   for (const blob of Object.values(repo.blobs)) {
@@ -226,14 +244,25 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
     // Deploys install from an http URL (with a checksum); the last one from the path.
     const tarballBytes = await readFile(tarball);
     tarballServer = createHttpServer((request, response) => {
-      if (request.url === `/releases/${basename(tarball)}`) response.writeHead(200, { 'content-type': 'application/gzip' }).end(tarballBytes);
+      if (request.url === `/releases/${basename(tarball)}`)
+        response.writeHead(200, { 'content-type': 'application/gzip' }).end(tarballBytes);
       else response.writeHead(404).end();
     });
     await new Promise<void>((resolve) => tarballServer.listen(0, '127.0.0.1', resolve));
     const tarballUrl = `http://127.0.0.1:${(tarballServer.address() as AddressInfo).port}/releases/${basename(tarball)}`;
 
     [images, registry] = await Promise.all([
-      generateImages(fixtureSpec({ repos: 3, candidateRepos: 1, tagsPerRepo: 2, baseBytes: 64 * KiB, repoBytes: 8 * KiB, tagBytes: 2 * KiB }), join(tmp, 'layout')),
+      generateImages(
+        fixtureSpec({
+          repos: 3,
+          candidateRepos: 1,
+          tagsPerRepo: 2,
+          baseBytes: 64 * KiB,
+          repoBytes: 8 * KiB,
+          tagBytes: 2 * KiB,
+        }),
+        join(tmp, 'layout'),
+      ),
       startRegistry({ auth: 'htpasswd' }),
     ]);
     await pushLayout(registry, images.dir);
@@ -271,15 +300,26 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
         blobmirror_schedule: 'systemd',
         blobmirror_cron_file: p.cron,
         blobmirror_listen: true,
-        blobmirror_listen_config: { webhook: { address: '127.0.0.1', port: 0, secretFile: p.webhookSecretFile }, coalesceSeconds: 1 },
+        blobmirror_listen_config: {
+          webhook: { address: '127.0.0.1', port: 0, secretFile: p.webhookSecretFile },
+          coalesceSeconds: 1,
+        },
         blobmirror_listen_webhook_secret: webhookSecret,
         blobmirror_serve: true,
         blobmirror_serve_listen: '127.0.0.1:0',
-        blobmirror_mirror_list: { version: 1, master: 'http://127.0.0.1:9/containers', mirrors: [{ url: 'http://mirror.example.net/containers' }] },
+        blobmirror_mirror_list: {
+          version: 1,
+          master: 'http://127.0.0.1:9/containers',
+          mirrors: [{ url: 'http://mirror.example.net/containers' }],
+        },
         blobmirror_rsyncd_snippet_dir: dirname(p.rsyncdSnippet),
         blobmirror_rsyncd_main_conf: p.rsyncdConf,
         blobmirror_rsyncd_lock_file: join(tmp, 'rsyncd.lock'),
-        blobmirror_bodhi_repositories: { 'app-3': 'stable/app-3', priv: 'stable/x/private', toolbox: ['stable/app-1', 'stable/app-2'] },
+        blobmirror_bodhi_repositories: {
+          'app-3': 'stable/app-3',
+          priv: 'stable/x/private',
+          toolbox: ['stable/app-1', 'stable/app-2'],
+        },
       }),
     );
     await mkdir(p.units, { recursive: true });
@@ -298,10 +338,18 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
   });
 
   it('passes ansible-lint (production profile, offline) and --syntax-check for every playbook', async () => {
-    const playbooks = (await readdir(join(ANSIBLE_DIR, 'playbooks'))).filter((f) => f.endsWith('.yml')).map((f) => `playbooks/${f}`);
+    const playbooks = (await readdir(join(ANSIBLE_DIR, 'playbooks')))
+      .filter((f) => f.endsWith('.yml'))
+      .map((f) => `playbooks/${f}`);
     expect(playbooks.sort()).toEqual(['playbooks/deploy.yml', 'playbooks/sync.yml', 'playbooks/verify.yml']);
-    const loopabull = (await readdir(join(ANSIBLE_DIR, 'examples/loopabull/playbooks'))).map((f) => `examples/loopabull/playbooks/${f}`);
-    const syntax = await spawnCollect('ansible-playbook', ['-i', 'localhost,', '--syntax-check', ...playbooks, ...loopabull], { cwd: ANSIBLE_DIR, env });
+    const loopabull = (await readdir(join(ANSIBLE_DIR, 'examples/loopabull/playbooks'))).map(
+      (f) => `examples/loopabull/playbooks/${f}`,
+    );
+    const syntax = await spawnCollect(
+      'ansible-playbook',
+      ['-i', 'localhost,', '--syntax-check', ...playbooks, ...loopabull],
+      { cwd: ANSIBLE_DIR, env },
+    );
     expect(syntax.code, syntax.output).toBe(0);
     const linted = await lint;
     expect(linted.code, linted.output).toBe(0);
@@ -318,7 +366,9 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
     expectSuccess(first);
     expect(first.recap!.changed).toBeGreaterThan(0);
     const p = paths();
-    expect((await run(p.bin, ['--version'])).stdout.trim()).toBe(JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')).version);
+    expect((await run(p.bin, ['--version'])).stdout.trim()).toBe(
+      JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')).version,
+    );
 
     // -v prints every task's result: the secrets must stay hidden there too.
     const second = await playbook('deploy.yml', '-v');
@@ -341,7 +391,13 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
   it('renders a config blobmirror accepts, with the password only in the password file', async () => {
     const p = paths();
     const { stdout } = await run(p.bin, ['check-config', '-c', p.config, '--json']);
-    const checked = JSON.parse(stdout) as { valid: boolean; source: { url: string; auth: string }; repositories: unknown; tags: unknown; storage: unknown };
+    const checked = JSON.parse(stdout) as {
+      valid: boolean;
+      source: { url: string; auth: string };
+      repositories: unknown;
+      tags: unknown;
+      storage: unknown;
+    };
     expect(checked).toMatchObject({
       valid: true,
       source: { url: registry.url, auth: 'configured' },
@@ -355,9 +411,15 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
     expect(text).not.toContain(registry.auth!.password);
   });
 
-  it('renders the example inventory\'s group vars into a config and mirror list blobmirror accepts', async () => {
-    const defaults = parseYaml(await readFile(join(ANSIBLE_DIR, 'roles/blobmirror/defaults/main.yml'), 'utf8')) as Record<string, unknown>;
-    const inventory = await run('ansible-inventory', ['-i', 'examples/inventory/hosts.yml', '--host', 'containers-master01.example.org'], { cwd: ANSIBLE_DIR, env });
+  it("renders the example inventory's group vars into a config and mirror list blobmirror accepts", async () => {
+    const defaults = parseYaml(
+      await readFile(join(ANSIBLE_DIR, 'roles/blobmirror/defaults/main.yml'), 'utf8'),
+    ) as Record<string, unknown>;
+    const inventory = await run(
+      'ansible-inventory',
+      ['-i', 'examples/inventory/hosts.yml', '--host', 'containers-master01.example.org'],
+      { cwd: ANSIBLE_DIR, env },
+    );
     const hostVars = JSON.parse(inventory.stdout) as Record<string, unknown>;
     const dest = join(tmp, 'example-config.yaml');
     const merged = join(tmp, 'example-vars.json');
@@ -365,21 +427,45 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
     await writeFile(merged, JSON.stringify({ ...defaults, ...hostVars }));
     const rendered = await spawnCollect(
       'ansible',
-      ['localhost', '-i', 'localhost,', '-c', 'local', '-m', 'ansible.builtin.template', '-a', `src=roles/blobmirror/templates/config.yaml.j2 dest=${dest}`, '-e', `@${merged}`],
+      [
+        'localhost',
+        '-i',
+        'localhost,',
+        '-c',
+        'local',
+        '-m',
+        'ansible.builtin.template',
+        '-a',
+        `src=roles/blobmirror/templates/config.yaml.j2 dest=${dest}`,
+        '-e',
+        `@${merged}`,
+      ],
       { cwd: ANSIBLE_DIR, env },
     );
     expect(rendered.code, rendered.output).toBe(0);
     const { stdout } = await run(paths().bin, ['check-config', '-c', dest, '--json']);
-    expect(JSON.parse(stdout)).toMatchObject({ valid: true, source: { url: 'https://registry.example.org', auth: 'configured' }, storage: { tree: '/srv/blobmirror/tree' } });
+    expect(JSON.parse(stdout)).toMatchObject({
+      valid: true,
+      source: { url: 'https://registry.example.org', auth: 'configured' },
+      storage: { tree: '/srv/blobmirror/tree' },
+    });
     expect(await readFile(dest, 'utf8')).not.toContain('change-me');
     // The mirror list the role renders for `blobmirror serve`, checked by serve's own schema.
     const mirrors = parseMirrorConfig(stringifyYaml(hostVars.blobmirror_mirror_list), 'example mirrors.yaml');
-    expect(mirrors.mirrors.map((m) => m.url)).toEqual(['https://mirror.example.net/pub/containers', 'https://mirror.example.com/containers']);
+    expect(mirrors.mirrors.map((m) => m.url)).toEqual([
+      'https://mirror.example.net/pub/containers',
+      'https://mirror.example.com/containers',
+    ]);
   });
 
   it('renders systemd units that systemd-analyze accepts, the listen service restarting on failure', async () => {
     const p = paths();
-    const units = ['blobmirror-sync.service', 'blobmirror-sync.timer', 'blobmirror-listen.service', 'blobmirror-serve.service'];
+    const units = [
+      'blobmirror-sync.service',
+      'blobmirror-sync.timer',
+      'blobmirror-listen.service',
+      'blobmirror-serve.service',
+    ];
     expect((await readdir(p.units)).sort()).toEqual(units.sort());
     const listen = await readFile(join(p.units, 'blobmirror-listen.service'), 'utf8');
     expect(listen).toContain(`ExecStart=${p.bin} listen -c ${p.config}`);
@@ -387,16 +473,25 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
     expect(listen).toContain(`User=${user}`);
     expect(await readFile(join(p.units, 'blobmirror-sync.timer'), 'utf8')).toContain('OnCalendar=*:0/30');
     if (!existsSync('/usr/bin/systemd-analyze')) return;
-    const verify = await spawnCollect('systemd-analyze', ['verify', ...units.map((u) => join(p.units, u))], { env: { ...process.env, SYSTEMD_LOG_COLOR: '0' } });
-    const complaints = verify.output.split('\n').filter((line) => /Unknown|Failed|Invalid|not executable|Missing|bad/i.test(line));
+    const verify = await spawnCollect('systemd-analyze', ['verify', ...units.map((u) => join(p.units, u))], {
+      env: { ...process.env, SYSTEMD_LOG_COLOR: '0' },
+    });
+    const complaints = verify.output
+      .split('\n')
+      .filter((line) => /Unknown|Failed|Invalid|not executable|Missing|bad/i.test(line));
     expect(complaints).toEqual([]);
   });
 
-  it('starts blobmirror listen from the unit\'s ExecStart as the blobmirror user, reading its webhook secret', async () => {
+  it("starts blobmirror listen from the unit's ExecStart as the blobmirror user, reading its webhook secret", async () => {
     const listen = await startUnit(join(paths().units, 'blobmirror-listen.service'));
     try {
       const webhook = listen.started.webhook as string;
-      const post = (headers: Record<string, string>) => fetch(webhook, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"events": []}' });
+      const post = (headers: Record<string, string>) =>
+        fetch(webhook, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: '{"events": []}',
+        });
       expect((await post({})).status).toBe(401);
       expect((await post({ authorization: `Bearer ${webhookSecret}` })).status).toBe(200);
     } finally {
@@ -436,17 +531,21 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
     expect(Object.keys((await currentIndex()).repositories).sort()).toEqual(['stable/app-1', 'stable/app-2']);
   });
 
-  it('starts blobmirror serve from the unit\'s ExecStart: tags from the metadata, blobs redirected to the mirror list', async () => {
+  it("starts blobmirror serve from the unit's ExecStart: tags from the metadata, blobs redirected to the mirror list", async () => {
     const serve = await startUnit(join(paths().units, 'blobmirror-serve.service'));
     try {
       const base = serve.started.url as string;
       const tags = await fetch(`${base}/v2/stable/app-1/tags/list`);
       expect(tags.status, serve.stderr()).toBe(200);
-      expect(((await tags.json()) as { tags: string[] }).tags.sort()).toEqual(Object.keys(images.repositories['stable/app-1']!.tags).sort());
+      expect(((await tags.json()) as { tags: string[] }).tags.sort()).toEqual(
+        Object.keys(images.repositories['stable/app-1']!.tags).sort(),
+      );
       const blob = images.repositories['stable/app-1']!.blobs[0]!;
       const redirect = await fetch(`${base}/v2/stable/app-1/blobs/${blob}`, { redirect: 'manual' });
       expect(redirect.status).toBe(307);
-      expect(redirect.headers.get('location')).toMatch(/^http:\/\/(mirror\.example\.net|127\.0\.0\.1:9)\/containers\/stable\/app-1\/_blobs\/sha256\//);
+      expect(redirect.headers.get('location')).toMatch(
+        /^http:\/\/(mirror\.example\.net|127\.0\.0\.1:9)\/containers\/stable\/app-1\/_blobs\/sha256\//,
+      );
     } finally {
       await serve.stop();
     }
@@ -455,14 +554,29 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
   it('syncs a bodhi container update through the repository map and skips what the config does not select', async () => {
     const message = join(tmp, 'bodhi.json');
     const update = (contentType: string, nvrs: string[]) => ({
-      msg: { agent: 'bodhi', update: { alias: `FEDORA-2024-${contentType}`, content_type: contentType, status: 'stable', builds: nvrs.map((nvr) => ({ nvr, type: contentType, signed: true })) } },
+      msg: {
+        agent: 'bodhi',
+        update: {
+          alias: `FEDORA-2024-${contentType}`,
+          content_type: contentType,
+          status: 'stable',
+          builds: nvrs.map((nvr) => ({ nvr, type: contentType, signed: true })),
+        },
+      },
     });
-    await writeFile(message, JSON.stringify(update('container', ['app-3-1.1-1.fc41', 'candidate-thing-2.0-3.fc41', 'priv-1-1.fc41'])));
+    await writeFile(
+      message,
+      JSON.stringify(update('container', ['app-3-1.1-1.fc41', 'candidate-thing-2.0-3.fc41', 'priv-1-1.fc41'])),
+    );
     const result = await playbook('sync.yml', '-e', `@${message}`);
     expectSuccess(result);
     expect(result.flat).toContain('skipped: candidate-thing, stable/x/private');
     await expectRepositoryInTree('stable/app-3');
-    expect(Object.keys((await currentIndex()).repositories).sort()).toEqual(['stable/app-1', 'stable/app-2', 'stable/app-3']);
+    expect(Object.keys((await currentIndex()).repositories).sort()).toEqual([
+      'stable/app-1',
+      'stable/app-2',
+      'stable/app-3',
+    ]);
 
     const generation = (await currentIndex()).generation;
     await writeFile(message, JSON.stringify(update('rpm', ['bash-5.2.26-3.fc41'])));
@@ -473,7 +587,7 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
     expect((await currentIndex()).generation).toBe(generation);
   });
 
-  it('refuses a sync with nothing to sync, and an unselected repository with blobmirror\'s error', async () => {
+  it("refuses a sync with nothing to sync, and an unselected repository with blobmirror's error", async () => {
     const nothing = await playbook('sync.yml');
     expect(nothing.code).not.toBe(0);
     expect(nothing.flat).toContain('Nothing to sync');
@@ -486,7 +600,18 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
     const p = paths();
     expect(await readFile(p.rsyncdConf, 'utf8')).toContain(`&include ${dirname(p.rsyncdSnippet)}`);
     const port = await freePort();
-    const daemon: ChildProcess = spawn('rsync', ['--daemon', '--no-detach', `--config=${p.rsyncdConf}`, `--port=${port}`, '--address=127.0.0.1', `--log-file=${join(tmp, 'rsyncd.log')}`], { stdio: 'ignore' });
+    const daemon: ChildProcess = spawn(
+      'rsync',
+      [
+        '--daemon',
+        '--no-detach',
+        `--config=${p.rsyncdConf}`,
+        `--port=${port}`,
+        '--address=127.0.0.1',
+        `--log-file=${join(tmp, 'rsyncd.log')}`,
+      ],
+      { stdio: 'ignore' },
+    );
     try {
       const url = `rsync://127.0.0.1:${port}/containers/`;
       const pulled = join(tmp, 'pulled');
@@ -529,7 +654,7 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
     expect(existsSync(join(tree, victim))).toBe(true);
   });
 
-  it('verify.yml\'s interim mode (sync --dry-run) passes, and fails the play when the registry is gone', async () => {
+  it("verify.yml's interim mode (sync --dry-run) passes, and fails the play when the registry is gone", async () => {
     const ok = await playbook('verify.yml', '-e', 'blobmirror_verify_mode=dry-run');
     expectSuccess(ok);
     expect(ok.flat).toContain('interim check ok (sync --dry-run)');
@@ -540,7 +665,7 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
     expect(failed.flat).toMatch(/blobmirror sync --dry-run exited [1-9]/);
   });
 
-  it('fails the play with blobmirror\'s error for a bad variable, keeping the old config', async () => {
+  it("fails the play with blobmirror's error for a bad variable, keeping the old config", async () => {
     const before = await readFile(paths().config, 'utf8');
     const bad = join(tmp, 'bad.json');
     await writeFile(bad, JSON.stringify({ blobmirror_repositories_include: ['stable/**', 'Bad//Name'] }));
@@ -576,7 +701,9 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
     expect(config).toContain('gcAfterSync: true');
     const snippet = await readFile(p.rsyncdSnippet, 'utf8');
     expect(snippet).toContain('[containers]');
-    expect(snippet).toContain(`[containers-amd64]\n    comment = container image blobs (blobmirror tree), amd64 only\n    path = ${p.tree}/amd64\n`);
+    expect(snippet).toContain(
+      `[containers-amd64]\n    comment = container image blobs (blobmirror tree), amd64 only\n    path = ${p.tree}/amd64\n`,
+    );
     expect(snippet).toContain('[containers-arm64]');
   });
 

@@ -15,7 +15,8 @@ const run = promisify(execFile);
 
 function expectStat(value: Stat, runs: number, what: string): void {
   expect(value.runs, what).toHaveLength(runs);
-  for (const n of [value.median, value.min, value.max, ...value.runs]) expect(Number.isFinite(n) && n >= 0, `${what}: ${n}`).toBe(true);
+  for (const n of [value.median, value.min, value.max, ...value.runs])
+    expect(Number.isFinite(n) && n >= 0, `${what}: ${n}`).toBe(true);
   expect(value.min <= value.median && value.median <= value.max, what).toBe(true);
 }
 
@@ -26,8 +27,15 @@ describe('npm run bench -- --size small', () => {
 
   beforeAll(async () => {
     out = await mkdtemp(path.join(tmpdir(), 'blobmirror-bench-smoke-'));
-    await run(process.execPath, [path.join(PACKAGE_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'bench/tsconfig.json'], { cwd: PACKAGE_ROOT });
-    ({ stdout } = await run(process.execPath, ['bench/build/bench/main.js', '--size', 'small', '--out', out], { cwd: PACKAGE_ROOT, maxBuffer: 1 << 24 }));
+    await run(
+      process.execPath,
+      [path.join(PACKAGE_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'bench/tsconfig.json'],
+      { cwd: PACKAGE_ROOT },
+    );
+    ({ stdout } = await run(process.execPath, ['bench/build/bench/main.js', '--size', 'small', '--out', out], {
+      cwd: PACKAGE_ROOT,
+      maxBuffer: 1 << 24,
+    }));
     const files = await readdir(out);
     expect(files).toHaveLength(1);
     result = JSON.parse(await readFile(path.join(out, files[0]!), 'utf8')) as BenchResult;
@@ -39,12 +47,18 @@ describe('npm run bench -- --size small', () => {
 
   it('writes JSON with every figure measured 3 times', () => {
     expect(result).toMatchObject({ version: 1, size: 'small', runs: 3 });
-    expect(result.fixture).toMatchObject({ stableRepositories: 16, stableTags: 96, candidateRepositories: 3, indexes: 2 });
+    expect(result.fixture).toMatchObject({
+      stableRepositories: 16,
+      stableTags: 96,
+      candidateRepositories: 3,
+      indexes: 2,
+    });
     for (const [what, value] of Object.entries({ ...result.floor, ...result.skopeo, ...result.serve })) {
       if (typeof value === 'object') expectStat(value, 3, what);
     }
     for (const phase of ['full', 'noop', 'incremental', 'baseRebuild'] as const) {
-      for (const [what, value] of Object.entries(result.blobmirror[phase])) if (typeof value === 'object') expectStat(value, 3, `${phase}.${what}`);
+      for (const [what, value] of Object.entries(result.blobmirror[phase]))
+        if (typeof value === 'object') expectStat(value, 3, `${phase}.${what}`);
     }
     // Figures that are counts, not timings: the fixture fixes them.
     expect(result.blobmirror.full.bytesFetched.median).toBe(result.fixture.uniqueBytes);
@@ -60,6 +74,7 @@ describe('npm run bench -- --size small', () => {
     expect(stdout).toMatch(/^\| blobmirror full sync: wall \| [\d.]+ s \| .* \| [\d.]+x floor \|$/m);
     expect(stdout).toMatch(/^\| skopeo sync .*: wall \| [\d.]+ s \| .* \| [\d.]+x blobmirror full sync \|$/m);
     expect(stdout).toMatch(/^\| Disk: blobmirror tree \(du -sb\) \| [\d.]+ [kMG]B \| {2}\| [\d.]+x unique \|$/m);
-    for (const target of result.targets) expect(stdout).toContain(`| ${target.what} | ${target.target} | ${target.value} |`);
+    for (const target of result.targets)
+      expect(stdout).toContain(`| ${target.what} | ${target.target} | ${target.value} |`);
   });
 });

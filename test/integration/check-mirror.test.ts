@@ -31,13 +31,28 @@ describe('check-mirror', () => {
   beforeAll(async () => {
     registry = await startRegistry();
     work = await mkdtemp(path.join(tmpdir(), 'blobmirror-check-mirror-'));
-    await generateImages(fixtureSpec({ seed: 'check-mirror', repos: 4, tagsPerRepo: 1, baseBytes: 64 * KiB, repoBytes: 8 * KiB, tagBytes: 4 * KiB }), path.join(work, 'layout'));
+    await generateImages(
+      fixtureSpec({
+        seed: 'check-mirror',
+        repos: 4,
+        tagsPerRepo: 1,
+        baseBytes: 64 * KiB,
+        repoBytes: 8 * KiB,
+        tagBytes: 4 * KiB,
+      }),
+      path.join(work, 'layout'),
+    );
     await pushLayout(registry, path.join(work, 'layout'));
-    const written = await writeTestConfig({ registryUrl: registry.url, include: ['stable/**'] }, path.join(work, 'master'));
+    const written = await writeTestConfig(
+      { registryUrl: registry.url, include: ['stable/**'] },
+      path.join(work, 'master'),
+    );
     config = written.file;
     tree = path.join(written.root, 'tree');
     expect((await runCli(['sync', '-c', config])).code).toBe(0);
-    const index = JSON.parse(await readFile(path.join(written.root, 'metadata/current/index.json'), 'utf8')) as { modules?: Record<string, { root: string }> };
+    const index = JSON.parse(await readFile(path.join(written.root, 'metadata/current/index.json'), 'utf8')) as {
+      modules?: Record<string, { root: string }>;
+    };
     await writeFileLists(tree, index.modules);
     served = path.join(work, 'www');
     copy = path.join(served, 'pub/containers');
@@ -52,7 +67,17 @@ describe('check-mirror', () => {
   });
 
   const check = async (mirror: string) => {
-    const result = await runCli(['check-mirror', '-c', config, mirror, '--json', '--concurrency', '4', '--timeout', '5']);
+    const result = await runCli([
+      'check-mirror',
+      '-c',
+      config,
+      mirror,
+      '--json',
+      '--concurrency',
+      '4',
+      '--timeout',
+      '5',
+    ]);
     return { code: result.code, report: jsonOf<MirrorCheckReport>(result) };
   };
 
@@ -61,11 +86,16 @@ describe('check-mirror', () => {
     const partial = await check(`${nginx.url}/pub/containers`);
     expect(partial.code).toBe(1);
     expect(partial.report.upToDate).toBe(false);
-    expect(partial.report.modules).toEqual([expect.objectContaining({ module: 'containers', upToDate: false, outdated: ['stable/app-2', 'stable/app-4'] })]);
+    expect(partial.report.modules).toEqual([
+      expect.objectContaining({ module: 'containers', upToDate: false, outdated: ['stable/app-2', 'stable/app-4'] }),
+    ]);
     const app2 = partial.report.repositories.find((r) => r.repository === 'stable/app-2')!;
     expect(app2).toMatchObject({ upToDate: false, wrongSize: 0, errors: 0 });
     expect(app2.missing).toBe(app2.files);
-    expect(app2.firstProblems[0]).toMatchObject({ problem: 'missing', path: expect.stringMatching(/^stable\/app-2\/_blobs\/sha256\/[0-9a-f]{64}$/) });
+    expect(app2.firstProblems[0]).toMatchObject({
+      problem: 'missing',
+      path: expect.stringMatching(/^stable\/app-2\/_blobs\/sha256\/[0-9a-f]{64}$/),
+    });
     expect((await nginx.requests()).every((r) => r.method === 'HEAD')).toBe(true);
 
     await run('rsync', ['-aH', `${tree}/`, `${copy}/`]);
@@ -88,6 +118,8 @@ describe('check-mirror', () => {
     const cut = await check(local);
     expect(cut.code).toBe(1);
     expect(cut.report.modules[0]!.outdated).toEqual([victim.repository]);
-    expect(cut.report.repositories.find((r) => r.repository === 'stable/app-3')!.firstProblems).toEqual([{ path: file, problem: 'size', detail: expect.stringMatching(/^10 bytes, the master has \d+$/) }]);
+    expect(cut.report.repositories.find((r) => r.repository === 'stable/app-3')!.firstProblems).toEqual([
+      { path: file, problem: 'size', detail: expect.stringMatching(/^10 bytes, the master has \d+$/) },
+    ]);
   });
 });

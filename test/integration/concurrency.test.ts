@@ -20,7 +20,13 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 
 /** A config on a shared storage root; `tags` narrows the tags so alternating configs publish new generations. */
-async function configAt(dir: string, name: string, registryUrl: string, root: string, tags?: string[]): Promise<string> {
+async function configAt(
+  dir: string,
+  name: string,
+  registryUrl: string,
+  root: string,
+  tags?: string[],
+): Promise<string> {
   const file = path.join(dir, `${name}.yaml`);
   await writeFile(
     file,
@@ -45,7 +51,17 @@ describe('concurrent syncs and readers', () => {
     registry = await startRegistry();
     proxy = await startFaultProxy({ upstream: registry.url, seed: 'concurrency' });
     work = await mkdtemp(path.join(tmpdir(), 'blobmirror-concurrency-'));
-    generated = await generateImages(fixtureSpec({ seed: 'concurrency', repos: 3, tagsPerRepo: 3, baseBytes: 1 * MiB, repoBytes: 128 * KiB, tagBytes: 32 * KiB }), path.join(work, 'layout'));
+    generated = await generateImages(
+      fixtureSpec({
+        seed: 'concurrency',
+        repos: 3,
+        tagsPerRepo: 3,
+        baseBytes: 1 * MiB,
+        repoBytes: 128 * KiB,
+        tagBytes: 32 * KiB,
+      }),
+      path.join(work, 'layout'),
+    );
     await pushLayout(registry, path.join(work, 'layout'));
   });
 
@@ -61,11 +77,16 @@ describe('concurrent syncs and readers', () => {
     // Slow downloads keep the first run holding the lock while the second starts.
     proxy.throttle(1 * MiB);
     try {
-      const [a, b] = await Promise.all([runCli(['sync', '-c', config, '--json']), runCli(['sync', '-c', config, '--json'])]);
+      const [a, b] = await Promise.all([
+        runCli(['sync', '-c', config, '--json']),
+        runCli(['sync', '-c', config, '--json']),
+      ]);
       const codes = [a.code, b.code].sort();
       expect(codes, a.stderr + b.stderr).toEqual([0, 3]);
       const refused = a.code === 3 ? a : b;
-      expect(refused.stderr).toMatch(/^blobmirror: error LOCKED: tree is locked by sync \(pid \d+ on [^,]+, since \d{4}-\d\d-\d\dT[\d:.]+Z\); lock file .*\/state\/lock\n$/);
+      expect(refused.stderr).toMatch(
+        /^blobmirror: error LOCKED: tree is locked by sync \(pid \d+ on [^,]+, since \d{4}-\d\d-\d\dT[\d:.]+Z\); lock file .*\/state\/lock\n$/,
+      );
       expect(refused.stdout).toBe('');
     } finally {
       proxy.throttle(undefined);
@@ -78,7 +99,10 @@ describe('concurrent syncs and readers', () => {
     const config = await configAt(work, 'queued', proxy.url, root);
     proxy.throttle(2 * MiB);
     try {
-      const [a, b] = await Promise.all([runCli(['sync', '-c', config, '--json', '--wait-lock', '60']), runCli(['sync', '-c', config, '--json', '--wait-lock', '60'])]);
+      const [a, b] = await Promise.all([
+        runCli(['sync', '-c', config, '--json', '--wait-lock', '60']),
+        runCli(['sync', '-c', config, '--json', '--wait-lock', '60']),
+      ]);
       expect(a.code, a.stderr).toBe(0);
       expect(b.code, b.stderr).toBe(0);
       const [first, second] = [jsonOf(a), jsonOf(b)].sort((x, y) => y.blobs.fetched - x.blobs.fetched);
@@ -99,13 +123,17 @@ describe('concurrent syncs and readers', () => {
     try {
       const sync = runCli(['sync', '-c', config, '--json']);
       // Started once the sync holds the lock.
-      for (let i = 0; i < 400 && !(await stat(path.join(root, 'state/lock')).catch(() => undefined)); i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 400 && !(await stat(path.join(root, 'state/lock')).catch(() => undefined)); i++)
+        await new Promise((r) => setTimeout(r, 10));
       const [gc, verify] = await Promise.all([runCli(['gc', '-c', config]), runCli(['verify', '-c', config])]);
       for (const refused of [gc, verify]) {
         expect(refused.code, refused.stderr).toBe(3);
         expect(refused.stderr).toMatch(/^blobmirror: error LOCKED: tree is locked by sync \(pid \d+ on /);
       }
-      const [waitedGc, waitedVerify] = await Promise.all([runCli(['gc', '-c', config, '--wait-lock', '60']), runCli(['verify', '-c', config, '--full', '--wait-lock', '60', '--json'])]);
+      const [waitedGc, waitedVerify] = await Promise.all([
+        runCli(['gc', '-c', config, '--wait-lock', '60']),
+        runCli(['verify', '-c', config, '--full', '--wait-lock', '60', '--json']),
+      ]);
       expect((await sync).code).toBe(0);
       expect(waitedGc.code, waitedGc.stderr).toBe(0);
       expect(waitedVerify.code, waitedVerify.stdout + waitedVerify.stderr).toBe(0);
@@ -124,7 +152,14 @@ describe('concurrent syncs and readers', () => {
     expect(first.code, first.stderr).toBe(0);
     const allTags = Object.keys(generated.repositories['stable/app-1']!.tags).sort();
 
-    const serve = await startServe(['--metadata', metadata, '--mirrors', await masterOnlyMirrors(work), '--reload-interval', '0']);
+    const serve = await startServe([
+      '--metadata',
+      metadata,
+      '--mirrors',
+      await masterOnlyMirrors(work),
+      '--reload-interval',
+      '0',
+    ]);
     const problems: string[] = [];
     let reads = 0;
     let served = 0;
@@ -137,13 +172,19 @@ describe('concurrent syncs and readers', () => {
         const dir = path.resolve(metadata, target);
         try {
           const index = JSON.parse(await readFile(path.join(dir, 'index.json'), 'utf8'));
-          if (index.generation !== path.basename(target)) problems.push(`index.json of ${target} says generation ${index.generation}`);
-          for (const [name, entry] of Object.entries(index.repositories) as [string, { path: string; tags: number; syncedAt: string }][]) {
+          if (index.generation !== path.basename(target))
+            problems.push(`index.json of ${target} says generation ${index.generation}`);
+          for (const [name, entry] of Object.entries(index.repositories) as [
+            string,
+            { path: string; tags: number; syncedAt: string },
+          ][]) {
             const repo = JSON.parse(await readFile(path.join(dir, entry.path), 'utf8'));
-            if (repo.name !== name || repo.syncedAt !== entry.syncedAt || Object.keys(repo.tags).length !== entry.tags) problems.push(`${target}: ${name} disagrees with index.json`);
+            if (repo.name !== name || repo.syncedAt !== entry.syncedAt || Object.keys(repo.tags).length !== entry.tags)
+              problems.push(`${target}: ${name} disagrees with index.json`);
             for (const blob of Object.values(repo.blobs) as { path: string; size: number }[]) {
               const info = await stat(path.join(root, 'tree', blob.path)).catch(() => undefined);
-              if (info?.size !== blob.size) problems.push(`${target}: blob ${blob.path} not in the tree with size ${blob.size}`);
+              if (info?.size !== blob.size)
+                problems.push(`${target}: blob ${blob.path} not in the tree with size ${blob.size}`);
             }
           }
           reads++;
@@ -161,7 +202,8 @@ describe('concurrent syncs and readers', () => {
         if (response.status !== 200) problems.push(`serve answered ${response.status}: ${body.slice(0, 200)}`);
         else {
           const tags = (JSON.parse(body) as { tags: string[] }).tags.sort();
-          if (JSON.stringify(tags) !== JSON.stringify(['1.0']) && JSON.stringify(tags) !== JSON.stringify(allTags)) problems.push(`serve listed ${tags.join(',')}`);
+          if (JSON.stringify(tags) !== JSON.stringify(['1.0']) && JSON.stringify(tags) !== JSON.stringify(allTags))
+            problems.push(`serve listed ${tags.join(',')}`);
         }
         served++;
       }
@@ -181,7 +223,9 @@ describe('concurrent syncs and readers', () => {
       await Promise.all(readers);
       await serve.stop();
     }
-    console.log(`concurrency: ${generations.length} generations published; ${reads} consistent metadata reads, ${served} serve answers`);
+    console.log(
+      `concurrency: ${generations.length} generations published; ${reads} consistent metadata reads, ${served} serve answers`,
+    );
     expect(problems).toEqual([]);
     expect(new Set(generations).size).toBe(12);
     expect(reads).toBeGreaterThan(50);

@@ -43,7 +43,9 @@ interface Run {
  */
 function syncKilledAfter(config: string, killAfterMs: number, armed: () => boolean = () => true): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI_ARGS, 'sync', '-c', config, '--log-format', 'json', '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [...CLI_ARGS, 'sync', '-c', config, '--log-format', 'json', '-q'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     let killed: number | undefined;
@@ -76,7 +78,15 @@ describe('SIGKILL at random moments, then restart', () => {
     registry = await startRegistry();
     proxy = await startFaultProxy({ upstream: registry.url, seed: 'crash' });
     work = await mkdtemp(path.join(tmpdir(), 'blobmirror-crash-'));
-    const spec = fixtureSpec({ seed: 'crash', repos: 3, tagsPerRepo: 2, baseBytes: 3 * MiB, repoBytes: 512 * KiB, tagBytes: 128 * KiB, multiPlatform: true });
+    const spec = fixtureSpec({
+      seed: 'crash',
+      repos: 3,
+      tagsPerRepo: 2,
+      baseBytes: 3 * MiB,
+      repoBytes: 512 * KiB,
+      tagBytes: 128 * KiB,
+      multiPlatform: true,
+    });
     generated = await generateImages(spec, path.join(work, 'layout'));
     await pushLayout(registry, path.join(work, 'layout'));
   });
@@ -88,13 +98,24 @@ describe('SIGKILL at random moments, then restart', () => {
   });
 
   /** Kill-restart `config` until `kills` kills or a run ends on its own (when `stopOnDone`). */
-  async function killLoop(config: string, kills: number, window: readonly [number, number], random: () => number, stopOnDone: boolean, afterFirstBlobByte = false): Promise<Run[]> {
+  async function killLoop(
+    config: string,
+    kills: number,
+    window: readonly [number, number],
+    random: () => number,
+    stopOnDone: boolean,
+    afterFirstBlobByte = false,
+  ): Promise<Run[]> {
     const runs: Run[] = [];
     const started = Date.now();
     while (runs.filter((r) => r.signal === 'SIGKILL').length < kills) {
       expect(Date.now() - started, 'kill loop exceeded its time bound').toBeLessThan(DEADLINE_MS);
       const before = blobBytes();
-      const run = await syncKilledAfter(config, window[0] + Math.floor(random() * (window[1] - window[0])), afterFirstBlobByte ? () => blobBytes() > before : undefined);
+      const run = await syncKilledAfter(
+        config,
+        window[0] + Math.floor(random() * (window[1] - window[0])),
+        afterFirstBlobByte ? () => blobBytes() > before : undefined,
+      );
       runs.push({ ...run, blobBytes: blobBytes() - before });
       if (run.signal !== 'SIGKILL') {
         expect(run.code, `run ${runs.length} ended on its own: ${run.stderr}`).toBe(0);
@@ -111,16 +132,29 @@ describe('SIGKILL at random moments, then restart', () => {
   async function expectEqualToClean(root: string, clean: string): Promise<void> {
     expect(await treeProblems(path.join(root, 'tree'))).toEqual([]);
     // Same files with the same bytes; file lists only by name (they carry modification times).
-    const tree = async (r: string) => Object.fromEntries(Object.entries(await snapshot(path.join(r, 'tree'))).map(([rel, hash]) => [rel, isFileList(rel) ? 'file list' : hash]));
+    const tree = async (r: string) =>
+      Object.fromEntries(
+        Object.entries(await snapshot(path.join(r, 'tree'))).map(([rel, hash]) => [
+          rel,
+          isFileList(rel) ? 'file list' : hash,
+        ]),
+      );
     expect(await tree(root)).toEqual(await tree(clean));
     expect(await metadataView(path.join(root, 'metadata'))).toEqual(await metadataView(path.join(clean, 'metadata')));
     const index = async (r: string) => {
-      const { createdAt: _c, generation: _g, repositories, ...rest } = JSON.parse(await readFile(path.join(r, 'metadata/current/index.json'), 'utf8'));
+      const {
+        createdAt: _c,
+        generation: _g,
+        repositories,
+        ...rest
+      } = JSON.parse(await readFile(path.join(r, 'metadata/current/index.json'), 'utf8'));
       return { ...rest, repositories: Object.keys(repositories) };
     };
     expect(await index(root)).toEqual(await index(clean));
     // Manifests stored byte for byte, the same set.
-    expect(await snapshot(path.join(root, 'metadata/manifests'))).toEqual(await snapshot(path.join(clean, 'metadata/manifests')));
+    expect(await snapshot(path.join(root, 'metadata/manifests'))).toEqual(
+      await snapshot(path.join(clean, 'metadata/manifests')),
+    );
     expect(await tempFiles(root)).toEqual([]);
     expect(await readdir(path.join(root, 'state/partial'))).toEqual([]);
     // And blobmirror's own check, re-hashing every object.
@@ -129,77 +163,101 @@ describe('SIGKILL at random moments, then restart', () => {
     expect(jsonOf(verify).problems).toEqual([]);
   }
 
-  it(`survives ${KILLS} kills mid-download and ${FAST_KILLS} over whole runs`, { timeout: DEADLINE_MS * 2 }, async () => {
-    const random = seededRandom('crash-moments');
-    // A clean sync through the unthrottled proxy: the reference, and how long a whole run takes.
-    const clean = await writeTestConfig({ registryUrl: proxy.url, include: ['stable/**'] }, path.join(work, 'clean'));
-    const cleanStarted = Date.now();
-    const cleanRun = await runCli(['sync', '-c', clean.file]);
-    const cleanMs = Date.now() - cleanStarted;
-    expect(cleanRun.code, cleanRun.stderr).toBe(0);
+  it(
+    `survives ${KILLS} kills mid-download and ${FAST_KILLS} over whole runs`,
+    { timeout: DEADLINE_MS * 2 },
+    async () => {
+      const random = seededRandom('crash-moments');
+      // A clean sync through the unthrottled proxy: the reference, and how long a whole run takes.
+      const clean = await writeTestConfig({ registryUrl: proxy.url, include: ['stable/**'] }, path.join(work, 'clean'));
+      const cleanStarted = Date.now();
+      const cleanRun = await runCli(['sync', '-c', clean.file]);
+      const cleanMs = Date.now() - cleanStarted;
+      expect(cleanRun.code, cleanRun.stderr).toBe(0);
 
-    // Phase 1: throttled, so most kills land mid-blob.
-    const config = await writeTestConfig({ registryUrl: proxy.url, include: ['stable/**'], extraSource: { retries: 2, timeoutSeconds: 5 } }, path.join(work, 'killed'));
-    proxy.throttle(THROTTLE);
-    proxy.reset();
-    const started = Date.now();
-    const runs = await killLoop(config.file, KILLS, KILL_WINDOW_MS, random, false, true);
-    const killLoopMs = Date.now() - started;
-    const downloadedBeforeFinal = blobBytes();
-    // The run that finishes the job, still throttled.
-    const final = await runCli(['sync', '-c', config.file, '--json'], { timeoutMs: 120_000 });
-    expect(final.code, final.stderr).toBe(0);
-    const summary = jsonOf(final);
-    proxy.throttle(undefined);
-    const blobGets = proxy.requests.filter((r) => r.method === 'GET' && blobPath.test(r.path));
-    const sent = blobGets.reduce((sum, r) => sum + r.bytesSent, 0);
-    const resumes = blobGets.filter((r) => /^bytes=[1-9]\d*-$/.test(String(r.headers.range))).length;
+      // Phase 1: throttled, so most kills land mid-blob.
+      const config = await writeTestConfig(
+        { registryUrl: proxy.url, include: ['stable/**'], extraSource: { retries: 2, timeoutSeconds: 5 } },
+        path.join(work, 'killed'),
+      );
+      proxy.throttle(THROTTLE);
+      proxy.reset();
+      const started = Date.now();
+      const runs = await killLoop(config.file, KILLS, KILL_WINDOW_MS, random, false, true);
+      const killLoopMs = Date.now() - started;
+      const downloadedBeforeFinal = blobBytes();
+      // The run that finishes the job, still throttled.
+      const final = await runCli(['sync', '-c', config.file, '--json'], { timeoutMs: 120_000 });
+      expect(final.code, final.stderr).toBe(0);
+      const summary = jsonOf(final);
+      proxy.throttle(undefined);
+      const blobGets = proxy.requests.filter((r) => r.method === 'GET' && blobPath.test(r.path));
+      const sent = blobGets.reduce((sum, r) => sum + r.bytesSent, 0);
+      const resumes = blobGets.filter((r) => /^bytes=[1-9]\d*-$/.test(String(r.headers.range))).length;
 
-    // Phase 2: full speed, kills spread over whole runs (listing, download, link, publish): each
-    // episode starts from an empty root and is killed and restarted until a run completes.
-    const episodes: Run[][] = [];
-    const fastRoots: string[] = [];
-    const fastKills = () => episodes.flat().filter((r) => r.signal === 'SIGKILL').length;
-    while (fastKills() < FAST_KILLS) {
-      const fast = await writeTestConfig({ registryUrl: proxy.url, include: ['stable/**'] }, path.join(work, `fast-${episodes.length}`));
-      episodes.push(await killLoop(fast.file, FAST_KILLS - fastKills(), [250, Math.max(600, cleanMs)], random, true));
-      const done = await runCli(['sync', '-c', fast.file]);
-      expect(done.code, done.stderr).toBe(0);
-      fastRoots.push(fast.root);
-    }
+      // Phase 2: full speed, kills spread over whole runs (listing, download, link, publish): each
+      // episode starts from an empty root and is killed and restarted until a run completes.
+      const episodes: Run[][] = [];
+      const fastRoots: string[] = [];
+      const fastKills = () => episodes.flat().filter((r) => r.signal === 'SIGKILL').length;
+      while (fastKills() < FAST_KILLS) {
+        const fast = await writeTestConfig(
+          { registryUrl: proxy.url, include: ['stable/**'] },
+          path.join(work, `fast-${episodes.length}`),
+        );
+        episodes.push(await killLoop(fast.file, FAST_KILLS - fastKills(), [250, Math.max(600, cleanMs)], random, true));
+        const done = await runCli(['sync', '-c', fast.file]);
+        expect(done.code, done.stderr).toBe(0);
+        fastRoots.push(fast.root);
+      }
 
-    const report = {
-      kills: runs.filter((r) => r.signal === 'SIGKILL').length + fastKills(),
-      throttled: {
-        kills: runs.filter((r) => r.signal === 'SIGKILL').length,
-        killsWhileDownloading: runs.filter((r) => r.signal === 'SIGKILL' && r.blobBytes! > 0).length,
-        killLoopMs,
-        fixtureBlobBytes: generated.blobBytes,
-        bytesSentBeforeFinalRun: downloadedBeforeFinal,
-        bytesSentTotal: sent,
-        bytesRefetched: sent - generated.blobBytes,
-        rangeResumes: resumes,
-        finalRun: { fetched: summary.bytes.fetched, resumed: summary.bytes.resumed, durationMs: summary.durationMs },
-      },
-      fullSpeed: { cleanRunMs: cleanMs, kills: fastKills(), episodes: episodes.map((runs) => runs.map((r) => r.killedAfterMs ?? 'done')) },
-    };
-    console.log(`crash report: ${JSON.stringify(report)}`);
-    // Partial downloads were resumed: the Range requests prove it, and far less than the fixture
-    // was fetched twice (a kill loses only what was in flight).
-    expect(resumes).toBeGreaterThan(0);
-    expect(report.throttled.bytesRefetched).toBeLessThan(generated.blobBytes / 2);
-    expect(report.throttled.killsWhileDownloading).toBeGreaterThanOrEqual(KILLS / 2);
+      const report = {
+        kills: runs.filter((r) => r.signal === 'SIGKILL').length + fastKills(),
+        throttled: {
+          kills: runs.filter((r) => r.signal === 'SIGKILL').length,
+          killsWhileDownloading: runs.filter((r) => r.signal === 'SIGKILL' && r.blobBytes! > 0).length,
+          killLoopMs,
+          fixtureBlobBytes: generated.blobBytes,
+          bytesSentBeforeFinalRun: downloadedBeforeFinal,
+          bytesSentTotal: sent,
+          bytesRefetched: sent - generated.blobBytes,
+          rangeResumes: resumes,
+          finalRun: { fetched: summary.bytes.fetched, resumed: summary.bytes.resumed, durationMs: summary.durationMs },
+        },
+        fullSpeed: {
+          cleanRunMs: cleanMs,
+          kills: fastKills(),
+          episodes: episodes.map((runs) => runs.map((r) => r.killedAfterMs ?? 'done')),
+        },
+      };
+      console.log(`crash report: ${JSON.stringify(report)}`);
+      // Partial downloads were resumed: the Range requests prove it, and far less than the fixture
+      // was fetched twice (a kill loses only what was in flight).
+      expect(resumes).toBeGreaterThan(0);
+      expect(report.throttled.bytesRefetched).toBeLessThan(generated.blobBytes / 2);
+      expect(report.throttled.killsWhileDownloading).toBeGreaterThanOrEqual(KILLS / 2);
 
-    await expectEqualToClean(config.root, clean.root);
-    for (const root of fastRoots) await expectEqualToClean(root, clean.root);
-  });
+      await expectEqualToClean(config.root, clean.root);
+      for (const root of fastRoots) await expectEqualToClean(root, clean.root);
+    },
+  );
 
   it('a partial download holding bytes that were never the blob (power loss) is fetched again in the same run', async () => {
-    const sizes = await Promise.all(generated.blobs.map(async (digest) => [digest, (await stat(layoutBlobPath(path.join(work, 'layout'), digest))).size] as const));
+    const sizes = await Promise.all(
+      generated.blobs.map(
+        async (digest) => [digest, (await stat(layoutBlobPath(path.join(work, 'layout'), digest))).size] as const,
+      ),
+    );
     const [digest, size] = [...sizes].sort(([, a], [, b]) => b - a)[0]!;
-    const config = await writeTestConfig({ registryUrl: proxy.url, include: ['stable/**'] }, path.join(work, 'garbled'));
+    const config = await writeTestConfig(
+      { registryUrl: proxy.url, include: ['stable/**'] },
+      path.join(work, 'garbled'),
+    );
     await mkdir(path.join(config.root, 'state/partial'), { recursive: true });
-    await writeFile(path.join(config.root, 'state/partial', `sha256-${digest.slice(7)}`), randomBytes(Math.floor(size / 2)));
+    await writeFile(
+      path.join(config.root, 'state/partial', `sha256-${digest.slice(7)}`),
+      randomBytes(Math.floor(size / 2)),
+    );
     proxy.reset();
     const result = await runCli(['sync', '-c', config.file, '--json']);
     expect(result.code, result.stderr).toBe(0);

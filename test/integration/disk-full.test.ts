@@ -20,7 +20,15 @@ import { snapshot, tempFiles, treeProblems } from '../helpers/tree-check.js';
 const run = promisify(execFile);
 const KiB = 1024;
 const MiB = 1024 * KiB;
-const spec = () => fixtureSpec({ seed: 'disk-full', repos: 2, tagsPerRepo: 1, baseBytes: 256 * KiB, repoBytes: 64 * KiB, tagBytes: 16 * KiB });
+const spec = () =>
+  fixtureSpec({
+    seed: 'disk-full',
+    repos: 2,
+    tagsPerRepo: 1,
+    baseBytes: 256 * KiB,
+    repoBytes: 64 * KiB,
+    tagBytes: 16 * KiB,
+  });
 
 async function tryMountTmpfs(dir: string, size: string): Promise<boolean> {
   try {
@@ -71,7 +79,13 @@ describe('disk full', () => {
     grown = await generateImages(bigger, path.join(work, 'layout2'));
     await pushLayout(registry, path.join(work, 'layout2'));
 
-    const env = mounted ? {} : { NODE_OPTIONS: `--import ${path.resolve(import.meta.dirname, '../helpers/enospc-hook.mjs')}`, ENOSPC_DIR: path.join(config.root, 'state'), ENOSPC_BUDGET: String(1 * MiB) };
+    const env = mounted
+      ? {}
+      : {
+          NODE_OPTIONS: `--import ${path.resolve(import.meta.dirname, '../helpers/enospc-hook.mjs')}`,
+          ENOSPC_DIR: path.join(config.root, 'state'),
+          ENOSPC_BUDGET: String(1 * MiB),
+        };
     const full = await runCli(['sync', '-c', config.file, '--json', '--log-format', 'json'], { env });
     expect(full.code, full.stderr).toBe(1);
     const summary = jsonOf(full);
@@ -79,7 +93,9 @@ describe('disk full', () => {
     expect(summary.failures.length).toBeGreaterThan(0);
     for (const failure of summary.failures) {
       expect(failure).toMatchObject({ repository: 'stable/app-1', tag: '2.0', code: 'DISK_FULL' });
-      expect(failure.message).toMatch(/^no space left on device while writing blob sha256:[0-9a-f]{64} of stable\/app-1$/);
+      expect(failure.message).toMatch(
+        /^no space left on device while writing blob sha256:[0-9a-f]{64} of stable\/app-1$/,
+      );
     }
     expect(full.stderr).toMatch(/"code":"DISK_FULL"/);
     expect(full.stdout + full.stderr).not.toMatch(/\n\s+at /);
@@ -92,7 +108,9 @@ describe('disk full', () => {
     expect(await treeProblems(path.join(config.root, 'tree'))).toEqual([]);
     const serve = await startServe(['--metadata', metadata, '--mirrors', await masterOnlyMirrors(work)]);
     try {
-      const tags = await fetch(`${serve.url}/v2/stable/app-1/tags/list`).then((r) => r.json() as Promise<{ tags: string[] }>);
+      const tags = await fetch(`${serve.url}/v2/stable/app-1/tags/list`).then(
+        (r) => r.json() as Promise<{ tags: string[] }>,
+      );
       expect(tags.tags.sort()).toEqual(['1.0', 'latest']);
     } finally {
       await serve.stop();
@@ -108,9 +126,13 @@ describe('disk full', () => {
     expect(after.bytes.resumed).toBeGreaterThan(0);
     expect(await treeProblems(path.join(config.root, 'tree'))).toEqual([]);
     for (const digest of grown.repositories['stable/app-1']!.blobs) {
-      expect(Object.keys(await snapshot(path.join(config.root, 'tree')))).toContain(`stable/app-1/_blobs/sha256/${digest.slice(7)}`);
+      expect(Object.keys(await snapshot(path.join(config.root, 'tree')))).toContain(
+        `stable/app-1/_blobs/sha256/${digest.slice(7)}`,
+      );
     }
-    console.log(`disk-full: ${mounted ? 'tmpfs 2 MiB grown to 64 MiB' : 'injected ENOSPC'}; resumed ${after.bytes.resumed} bytes after freeing space`);
+    console.log(
+      `disk-full: ${mounted ? 'tmpfs 2 MiB grown to 64 MiB' : 'injected ENOSPC'}; resumed ${after.bytes.resumed} bytes after freeing space`,
+    );
   });
 
   it('a disk that fills up while publishing keeps `current` on a whole generation', async (ctx) => {
@@ -130,7 +152,9 @@ describe('disk full', () => {
     // Not even the lock fits: a plain DISK_FULL, and no half-written lock candidate left.
     const noLock = await runCli(['sync', '-c', config.file]);
     expect(noLock.code).toBe(1);
-    expect(noLock.stderr).toMatch(/^blobmirror: error DISK_FULL: no space left on device while writing the lock file \S+\/state\/lock\.\d+$/m);
+    expect(noLock.stderr).toMatch(
+      /^blobmirror: error DISK_FULL: no space left on device while writing the lock file \S+\/state\/lock\.\d+$/m,
+    );
     expect(await tempFiles(config.root)).toEqual([]);
     await rm(reserve);
     const full = await runCli(['sync', '-c', config.file, '--json']);

@@ -9,7 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureSpec, generateImages, type GeneratedImages } from '../../src/demo/image-generator.js';
 import { layoutBlobPath } from '../../src/oci-layout/layout-format.js';
 import { jsonOf, runCli, writeTestConfig } from '../helpers/cli.js';
-import { startBlobHost, startFaultProxy, type FaultProxy, type FaultRule, type RecordedRequest } from '../helpers/fault-proxy.js';
+import {
+  startBlobHost,
+  startFaultProxy,
+  type FaultProxy,
+  type FaultRule,
+  type RecordedRequest,
+} from '../helpers/fault-proxy.js';
 import { pushLayout } from '../helpers/push.js';
 import { startRegistry, type RegistryHandle } from '../helpers/registry.js';
 import { basicAuthorization } from '../helpers/token-server.js';
@@ -37,7 +43,8 @@ interface FaultCase {
   check?: (ctx: Ctx) => void | Promise<void>;
 }
 
-const blobGets = (proxy: FaultProxy, re: RegExp): RecordedRequest[] => proxy.requests.filter((r) => r.method === 'GET' && re.test(r.path));
+const blobGets = (proxy: FaultProxy, re: RegExp): RecordedRequest[] =>
+  proxy.requests.filter((r) => r.method === 'GET' && re.test(r.path));
 
 /** The blob was resumed with Range after a cut, and only the bytes the client never wrote were sent twice. */
 function expectResumed(ctx: Ctx, sentBeforeCut: number): void {
@@ -56,13 +63,17 @@ function expectResumed(ctx: Ctx, sentBeforeCut: number): void {
 const CASES: FaultCase[] = [
   {
     name: 'connection reset mid-body: resumed with Range',
-    rules: ({ big }) => [{ method: 'GET', path: big.re, times: 1, fault: { kind: 'reset', afterBytes: 300 * KiB, pauseMs: 150 } }],
+    rules: ({ big }) => [
+      { method: 'GET', path: big.re, times: 1, fault: { kind: 'reset', afterBytes: 300 * KiB, pauseMs: 150 } },
+    ],
     outcome: 'recovers',
     check: (ctx) => expectResumed(ctx, 300 * KiB),
   },
   {
     name: 'truncated body (FIN before Content-Length): resumed with Range',
-    rules: ({ big }) => [{ method: 'GET', path: big.re, times: 1, fault: { kind: 'truncate', afterBytes: 200 * KiB, pauseMs: 150 } }],
+    rules: ({ big }) => [
+      { method: 'GET', path: big.re, times: 1, fault: { kind: 'truncate', afterBytes: 200 * KiB, pauseMs: 150 } },
+    ],
     outcome: 'recovers',
     check: (ctx) => expectResumed(ctx, 200 * KiB),
   },
@@ -99,7 +110,10 @@ const CASES: FaultCase[] = [
   {
     name: 'a byte flipped on every download: DIGEST_MISMATCH for that repository only, nothing kept',
     rules: ({ own }) => [{ method: 'GET', path: own.re, fault: { kind: 'flip' } }],
-    outcome: { code: 'DIGEST_MISMATCH', message: /blob sha256:[0-9a-f]{64} of stable\/app-1: content hashes to sha256:[0-9a-f]{64}, not sha256:/ },
+    outcome: {
+      code: 'DIGEST_MISMATCH',
+      message: /blob sha256:[0-9a-f]{64} of stable\/app-1: content hashes to sha256:[0-9a-f]{64}, not sha256:/,
+    },
   },
   {
     name: '500 on the second manifest GET: retried',
@@ -124,7 +138,11 @@ const CASES: FaultCase[] = [
   {
     name: '503 on every blob of one repository: that repository fails after the retries',
     rules: ({ own }) => [{ method: 'GET', path: own.re, fault: { kind: 'status', status: 503 } }],
-    outcome: { code: 'REGISTRY_ERROR', message: /registry http:\/\/127\.0\.0\.1:\d+ answered 503 for GET \/v2\/stable\/app-1\/blobs\/sha256:[0-9a-f]{64} \(UNAVAILABLE: injected 503\)/ },
+    outcome: {
+      code: 'REGISTRY_ERROR',
+      message:
+        /registry http:\/\/127\.0\.0\.1:\d+ answered 503 for GET \/v2\/stable\/app-1\/blobs\/sha256:[0-9a-f]{64} \(UNAVAILABLE: injected 503\)/,
+    },
     // retries + 1, once in the run (the alias latest does not try it again).
     check: (ctx) => expect(blobGets(ctx.proxy, ctx.own.re).length).toBe(RETRIES + 1),
   },
@@ -146,19 +164,29 @@ const CASES: FaultCase[] = [
   },
   {
     name: '429 asking for an hour: fails at once instead of hanging',
-    rules: () => [{ method: 'GET', path: /\/v2\/stable\/app-1\/tags\/list/, fault: { kind: 'too-many', retryAfter: '3600' } }],
-    outcome: { code: 'REGISTRY_ERROR', message: /answered 429 for GET \/v2\/stable\/app-1\/tags\/list \(TOOMANYREQUESTS: slow down\)/ },
-    check: (ctx) => expect(ctx.proxy.requests.filter((r) => r.path.startsWith('/v2/stable/app-1/tags/list'))).toHaveLength(1),
+    rules: () => [
+      { method: 'GET', path: /\/v2\/stable\/app-1\/tags\/list/, fault: { kind: 'too-many', retryAfter: '3600' } },
+    ],
+    outcome: {
+      code: 'REGISTRY_ERROR',
+      message: /answered 429 for GET \/v2\/stable\/app-1\/tags\/list \(TOOMANYREQUESTS: slow down\)/,
+    },
+    check: (ctx) =>
+      expect(ctx.proxy.requests.filter((r) => r.path.startsWith('/v2/stable/app-1/tags/list'))).toHaveLength(1),
   },
   {
     name: 'stall mid-body longer than the timeout: resumed with Range',
-    rules: ({ big }) => [{ method: 'GET', path: big.re, times: 1, fault: { kind: 'stall', afterBytes: 256 * KiB, ms: 2500 } }],
+    rules: ({ big }) => [
+      { method: 'GET', path: big.re, times: 1, fault: { kind: 'stall', afterBytes: 256 * KiB, ms: 2500 } },
+    ],
     outcome: 'recovers',
     check: (ctx) => expectResumed(ctx, 256 * KiB),
   },
   {
     name: 'stall before the headers of a manifest GET: timed out and retried',
-    rules: () => [{ method: 'GET', path: /\/manifests\//, times: 1, fault: { kind: 'stall', afterBytes: -1, ms: 2500 } }],
+    rules: () => [
+      { method: 'GET', path: /\/manifests\//, times: 1, fault: { kind: 'stall', afterBytes: -1, ms: 2500 } },
+    ],
     outcome: 'recovers',
   },
   {
@@ -169,7 +197,10 @@ const CASES: FaultCase[] = [
   {
     name: 'redirect loop on a blob: too many redirects, not retried forever',
     rules: ({ own }) => [{ method: 'GET', path: own.re, fault: { kind: 'redirect-loop' } }],
-    outcome: { code: 'REGISTRY_ERROR', message: /too many redirects \(over 5\) for GET \/v2\/stable\/app-1\/blobs\/sha256:[0-9a-f]{64}/ },
+    outcome: {
+      code: 'REGISTRY_ERROR',
+      message: /too many redirects \(over 5\) for GET \/v2\/stable\/app-1\/blobs\/sha256:[0-9a-f]{64}/,
+    },
     check: (ctx) => expect(blobGets(ctx.proxy, ctx.own.re).length).toBe(6),
   },
   {
@@ -180,7 +211,10 @@ const CASES: FaultCase[] = [
   {
     name: 'HTML instead of JSON for a manifest',
     rules: () => [{ method: 'GET', path: /\/v2\/stable\/app-1\/manifests\//, fault: { kind: 'html' } }],
-    outcome: { code: 'MANIFEST_INVALID', message: /^invalid manifest stable\/app-1@sha256:[0-9a-f]{64}: not valid JSON/ },
+    outcome: {
+      code: 'MANIFEST_INVALID',
+      message: /^invalid manifest stable\/app-1@sha256:[0-9a-f]{64}: not valid JSON/,
+    },
   },
   {
     name: 'HTML 200 on the /v2/ ping: the 401 on the first real request still authenticates',
@@ -202,7 +236,12 @@ describe('network faults between blobmirror and the registry', () => {
   const sync = async (name: string) => {
     const { username, password } = registry.auth!;
     const config = await writeTestConfig(
-      { registryUrl: proxy.url, include: ['stable/**'], auth: { username, password }, extraSource: { timeoutSeconds: 1, retries: RETRIES, concurrency: 2 } },
+      {
+        registryUrl: proxy.url,
+        include: ['stable/**'],
+        auth: { username, password },
+        extraSource: { timeoutSeconds: 1, retries: RETRIES, concurrency: 2 },
+      },
       path.join(work, name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)),
     );
     const result = await runCli(['sync', '-c', config.file, '--json', '--log-format', 'json'], { timeoutMs: 60_000 });
@@ -214,14 +253,19 @@ describe('network faults between blobmirror and the registry', () => {
     proxy = await startFaultProxy({ upstream: registry.url, seed: 'faults' });
     work = await mkdtemp(path.join(tmpdir(), 'blobmirror-faults-'));
     const layout = path.join(work, 'layout');
-    generated = await generateImages(fixtureSpec({ repos: 2, tagsPerRepo: 1, baseBytes: 1024 * KiB, repoBytes: 96 * KiB, tagBytes: 16 * KiB }), layout);
+    generated = await generateImages(
+      fixtureSpec({ repos: 2, tagsPerRepo: 1, baseBytes: 1024 * KiB, repoBytes: 96 * KiB, tagBytes: 16 * KiB }),
+      layout,
+    );
     await pushLayout(registry, layout);
     const sizes = new Map<string, number>();
     for (const digest of generated.blobs) sizes.set(digest, (await stat(layoutBlobPath(layout, digest))).size);
     const [bigDigest, bigSize] = [...sizes].sort(([, a], [, b]) => b - a)[0]!;
     big = { re: new RegExp(`/blobs/${bigDigest}$`), size: bigSize };
     const other = new Set(generated.repositories['stable/app-2']!.blobs);
-    const ownDigest = generated.repositories['stable/app-1']!.blobs.filter((d) => !other.has(d)).sort((a, b) => sizes.get(b)! - sizes.get(a)!)[0]!;
+    const ownDigest = generated.repositories['stable/app-1']!.blobs.filter((d) => !other.has(d)).sort(
+      (a, b) => sizes.get(b)! - sizes.get(a)!,
+    )[0]!;
     own = { re: new RegExp(`/v2/stable/app-1/blobs/${ownDigest}$`), digest: ownDigest };
     const clean = await sync('baseline');
     expect(clean.result.code, clean.result.stderr).toBe(0);
@@ -275,7 +319,13 @@ describe('network faults between blobmirror and the registry', () => {
     const { username, password } = registry.auth!;
     const host = await startBlobHost(registry.url, basicAuthorization(username, password));
     try {
-      proxy.setRules([{ method: 'GET', path: /\/blobs\//, fault: { kind: 'redirect', to: (p) => `${host.url}${p.replace(/^\/v2/, '')}` } }]);
+      proxy.setRules([
+        {
+          method: 'GET',
+          path: /\/blobs\//,
+          fault: { kind: 'redirect', to: (p) => `${host.url}${p.replace(/^\/v2/, '')}` },
+        },
+      ]);
       proxy.reset();
       const { result, root } = await sync('redirect-other-host');
       expect(result.code, result.stderr).toBe(0);
@@ -283,7 +333,12 @@ describe('network faults between blobmirror and the registry', () => {
       expect(await treeProblems(path.join(root, 'tree'))).toEqual([]);
       // The registry got credentials on the blob GETs; the storage host got the GETs and no credentials.
       const redirected = proxy.requests.filter((r) => r.status === 307);
-      expect(redirected.length).toBe(generated.repositories['stable/app-1']!.blobs.length + generated.repositories['stable/app-2']!.blobs.filter((d) => !generated.repositories['stable/app-1']!.blobs.includes(d)).length);
+      expect(redirected.length).toBe(
+        generated.repositories['stable/app-1']!.blobs.length +
+          generated.repositories['stable/app-2']!.blobs.filter(
+            (d) => !generated.repositories['stable/app-1']!.blobs.includes(d),
+          ).length,
+      );
       for (const r of redirected) expect(r.headers.authorization).toMatch(/^Basic /);
       expect(host.requests.length).toBe(redirected.length);
       for (const r of host.requests) expect(r.headers.authorization).toBeUndefined();

@@ -4,14 +4,32 @@
 // syncs (tags added, a repository added on a shared base, tags moved, a repository removed as gc
 // would remove it), real rsync.
 import { execFile } from 'node:child_process';
-import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, rmdir, unlink, writeFile, copyFile } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readdir,
+  readlink,
+  rm,
+  rmdir,
+  unlink,
+  writeFile,
+  copyFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureSpec, generateImages } from '../../src/demo/image-generator.js';
-import { fileListName, parseFileList, writeFileLists, type FileList, type FileListEntry } from '../../src/publish/file-list.js';
+import {
+  fileListName,
+  parseFileList,
+  writeFileLists,
+  type FileList,
+  type FileListEntry,
+} from '../../src/publish/file-list.js';
 import { runCli, writeTestConfig } from '../helpers/cli.js';
 import { deleteTag, pushLayout, retag } from '../helpers/push.js';
 import { startRegistry, type RegistryHandle } from '../helpers/registry.js';
@@ -43,11 +61,15 @@ async function treeState(root: string): Promise<{ entries: Record<string, string
     if (info.isDirectory()) entries[rel] = `d ${mode}`;
     else if (info.isSymbolicLink()) entries[rel] = `l -> ${await readlink(path.join(root, rel))}`;
     else {
-      entries[rel] = `f ${mode} ${info.size} ${Math.floor(info.mtimeMs / 1000)} ${await sha256File(path.join(root, rel))}`;
+      entries[rel] =
+        `f ${mode} ${info.size} ${Math.floor(info.mtimeMs / 1000)} ${await sha256File(path.join(root, rel))}`;
       inodes.set(info.ino, [...(inodes.get(info.ino) ?? []), rel]);
     }
   }
-  const linkGroups = [...inodes.values()].filter((g) => g.length > 1).map((g) => g.sort()).sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
+  const linkGroups = [...inodes.values()]
+    .filter((g) => g.length > 1)
+    .map((g) => g.sort())
+    .sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
   return { entries, linkGroups };
 }
 
@@ -62,10 +84,21 @@ describe('a mirror updated only from the file lists', () => {
   beforeAll(async () => {
     registry = await startRegistry();
     work = await mkdtemp(path.join(tmpdir(), 'blobmirror-qfm-'));
-    const spec = fixtureSpec({ seed: 'file-lists', repos: 2, tagsPerRepo: 2, baseBytes: 192 * KiB, repoBytes: 32 * KiB, tagBytes: 8 * KiB, multiPlatform: true });
+    const spec = fixtureSpec({
+      seed: 'file-lists',
+      repos: 2,
+      tagsPerRepo: 2,
+      baseBytes: 192 * KiB,
+      repoBytes: 32 * KiB,
+      tagBytes: 8 * KiB,
+      multiPlatform: true,
+    });
     await generateImages(spec, path.join(work, 'layout'));
     await pushLayout(registry, path.join(work, 'layout'), { repositories: ['stable/app-1'] });
-    const written = await writeTestConfig({ registryUrl: registry.url, include: ['stable/**'] }, path.join(work, 'master'));
+    const written = await writeTestConfig(
+      { registryUrl: registry.url, include: ['stable/**'] },
+      path.join(work, 'master'),
+    );
     config = written.file;
     tree = path.join(written.root, 'tree');
     mirror = path.join(work, 'mirror');
@@ -100,7 +133,8 @@ describe('a mirror updated only from the file lists', () => {
     await run('rsync', ['-aH', `--files-from=${filesFrom}`, `${tree}/`, `${mirror}/`]);
     // Files first, then directories deepest first, as a delete pass after the copy.
     for (const e of removed.filter((r) => r.type[0] !== 'd')) await unlink(path.join(mirror, e.path));
-    for (const e of removed.filter((r) => r.type[0] === 'd').sort((a, b) => b.path.length - a.path.length)) await rmdir(path.join(mirror, e.path));
+    for (const e of removed.filter((r) => r.type[0] === 'd').sort((a, b) => b.path.length - a.path.length))
+      await rmdir(path.join(mirror, e.path));
     await copyFile(path.join(tree, LIST), path.join(mirror, LIST));
     await run('touch', ['-r', path.join(tree, LIST), path.join(mirror, LIST)]);
     previous = next;
@@ -128,7 +162,11 @@ describe('a mirror updated only from the file lists', () => {
     expect(second.transferred).toBeGreaterThan(0);
     expect(second.transferred).toBeLessThan(second.listed);
     await expectIdentical();
-    expect((await treeState(mirror)).linkGroups.some((g) => g.some((p) => p.startsWith('stable/app-1/')) && g.some((p) => p.startsWith('stable/app-2/')))).toBe(true);
+    expect(
+      (await treeState(mirror)).linkGroups.some(
+        (g) => g.some((p) => p.startsWith('stable/app-1/')) && g.some((p) => p.startsWith('stable/app-2/')),
+      ),
+    ).toBe(true);
 
     // 3. Nothing changed: the list is not rewritten, the mirror has nothing to do.
     expect(await syncAndPublish()).toBe(false);

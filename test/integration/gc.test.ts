@@ -12,7 +12,11 @@ const DAY = 86_400_000;
 
 async function treeFiles(tree: string): Promise<string[]> {
   const entries = await readdir(tree, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => path.relative(tree, path.join(e.parentPath, e.name))).filter((f) => f.includes('/_blobs/')).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(tree, path.join(e.parentPath, e.name)))
+    .filter((f) => f.includes('/_blobs/'))
+    .sort();
 }
 
 async function currentPaths(root: string): Promise<string[]> {
@@ -21,7 +25,8 @@ async function currentPaths(root: string): Promise<string[]> {
   const paths = new Set<string>();
   for (const entry of Object.values(index.repositories) as { path: string }[]) {
     const repo = JSON.parse(await readFile(path.join(metadata, 'current', entry.path), 'utf8'));
-    for (const blob of Object.values(repo.blobs) as { modules: Record<string, string> }[]) for (const p of Object.values(blob.modules)) paths.add(p);
+    for (const blob of Object.values(repo.blobs) as { modules: Record<string, string> }[])
+      for (const p of Object.values(blob.modules)) paths.add(p);
   }
   return [...paths].sort();
 }
@@ -35,9 +40,19 @@ describe('gc', () => {
   beforeAll(async () => {
     registry = await startRegistry();
     work = await mkdtemp(path.join(tmpdir(), 'blobmirror-gc-'));
-    generated = await generateImages(fixtureSpec({ repos: 2, tagsPerRepo: 2, baseBytes: 128 * 1024, repoBytes: 16 * 1024, tagBytes: 48 * 1024 }), path.join(work, 'layout'));
+    generated = await generateImages(
+      fixtureSpec({ repos: 2, tagsPerRepo: 2, baseBytes: 128 * 1024, repoBytes: 16 * 1024, tagBytes: 48 * 1024 }),
+      path.join(work, 'layout'),
+    );
     await pushLayout(registry, path.join(work, 'layout'));
-    config = await writeTestConfig({ registryUrl: registry.url, include: ['stable/**'], extra: { metadata: { keepGenerations: 1 }, retention: { graceDays: 7 } } }, work);
+    config = await writeTestConfig(
+      {
+        registryUrl: registry.url,
+        include: ['stable/**'],
+        extra: { metadata: { keepGenerations: 1 }, retention: { graceDays: 7 } },
+      },
+      work,
+    );
     expect((await runCli(['sync', '-c', config.file])).code).toBe(0);
   });
   afterAll(async () => {
@@ -62,11 +77,23 @@ describe('gc', () => {
     expect(early).toMatchObject({ linksRemoved: 0, linksPending: 2, objectsRemoved: 0 });
     expect(await treeFiles(tree)).toEqual(expect.arrayContaining(stale));
 
-    const dry = jsonOf(await runCli(['gc', '-c', config.file, '--json', '--dry-run', '--now', new Date(t0.getTime() + 8 * DAY).toISOString()]));
+    const dry = jsonOf(
+      await runCli([
+        'gc',
+        '-c',
+        config.file,
+        '--json',
+        '--dry-run',
+        '--now',
+        new Date(t0.getTime() + 8 * DAY).toISOString(),
+      ]),
+    );
     expect(dry).toMatchObject({ dryRun: true, linksRemoved: 2, objectsRemoved: 2 });
     expect(await treeFiles(tree)).toEqual(expect.arrayContaining(stale));
 
-    const late = jsonOf(await runCli(['gc', '-c', config.file, '--json', '--now', new Date(t0.getTime() + 8 * DAY).toISOString()]));
+    const late = jsonOf(
+      await runCli(['gc', '-c', config.file, '--json', '--now', new Date(t0.getTime() + 8 * DAY).toISOString()]),
+    );
     expect(late).toMatchObject({ linksRemoved: 2, linksPending: 0, objectsRemoved: 2 });
     expect(late.bytesFreed).toBeGreaterThanOrEqual(staleObjects.reduce((a, b) => a + b, 0));
     // The tree is exactly what the current generation references; its objects are intact.
@@ -79,8 +106,20 @@ describe('gc', () => {
 
   it('tag history records the move', async () => {
     const metadata = path.join(config.root, 'metadata');
-    const repo = JSON.parse(await readFile(path.join(metadata, await readlink(path.join(metadata, 'current')), 'repositories/stable/app-1/_repository.json'), 'utf8'));
-    expect(repo.history.latest.map((h: { digest: string }) => h.digest)).toEqual([generated.repositories['stable/app-1']!.tags['1.1'], generated.repositories['stable/app-1']!.tags['1.0']]);
+    const repo = JSON.parse(
+      await readFile(
+        path.join(
+          metadata,
+          await readlink(path.join(metadata, 'current')),
+          'repositories/stable/app-1/_repository.json',
+        ),
+        'utf8',
+      ),
+    );
+    expect(repo.history.latest.map((h: { digest: string }) => h.digest)).toEqual([
+      generated.repositories['stable/app-1']!.tags['1.1'],
+      generated.repositories['stable/app-1']!.tags['1.0'],
+    ]);
     expect(repo.history['1.1'].at(-1).digest).toBeNull();
   });
 

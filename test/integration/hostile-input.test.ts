@@ -29,7 +29,14 @@ describe('hostile registry answers and config', () => {
     registry = await startRegistry();
     proxy = await startFaultProxy({ upstream: registry.url, seed: 'hostile' });
     work = await mkdtemp(path.join(tmpdir(), 'blobmirror-hostile-'));
-    const spec = fixtureSpec({ seed: 'hostile', repos: 1, tagsPerRepo: 1, baseBytes: 64 * 1024, repoBytes: 8 * 1024, tagBytes: 4 * 1024 });
+    const spec = fixtureSpec({
+      seed: 'hostile',
+      repos: 1,
+      tagsPerRepo: 1,
+      baseBytes: 64 * 1024,
+      repoBytes: 8 * 1024,
+      tagBytes: 4 * 1024,
+    });
     await generateImages(spec, path.join(work, 'layout'));
     await pushLayout(registry, path.join(work, 'layout'));
     const real = await fetchManifest(registry, 'stable/app-1', '1.0');
@@ -50,56 +57,72 @@ describe('hostile registry answers and config', () => {
 
   it('has at least 40 cases', () => expect(HOSTILE_CASES.length).toBeGreaterThanOrEqual(40));
 
-  it.each(HOSTILE_CASES.map((c, i) => ({ ...c, index: i })))('$index $name', async (hostile: HostileCase & { index: number }) => {
-    const dir = path.join(work, 'cases', String(hostile.index));
-    const canary = path.join(dir, 'canary');
-    await mkdir(path.join(canary, 'etc'), { recursive: true });
-    await writeFile(path.join(canary, 'etc', 'passwd'), 'root:x:0:0::/root:/bin/sh\n');
-    await writeFile(path.join(canary, 'README'), 'must stay untouched\n');
-    const before = await snapshot(canary);
-    const root = path.join(dir, 'mirror');
-    const base = {
-      version: 1,
-      source: { type: 'registry', url: proxy.url, insecure: true, retries: 1, timeoutSeconds: 5 },
-      repositories: { include: hostile.include ?? ['hostile/x'] },
-      storage: { root },
-    };
-    const file = path.join(dir, 'config.yaml');
-    const config = hostile.config ? hostile.config(base) : base;
-    await writeFile(file, typeof config === 'string' ? config : stringify(config));
-    proxy.setRules([...(hostile.rules?.(world) ?? []), ...syntheticRepositoryBlobs()]);
-    proxy.reset();
+  it.each(HOSTILE_CASES.map((c, i) => ({ ...c, index: i })))(
+    '$index $name',
+    async (hostile: HostileCase & { index: number }) => {
+      const dir = path.join(work, 'cases', String(hostile.index));
+      const canary = path.join(dir, 'canary');
+      await mkdir(path.join(canary, 'etc'), { recursive: true });
+      await writeFile(path.join(canary, 'etc', 'passwd'), 'root:x:0:0::/root:/bin/sh\n');
+      await writeFile(path.join(canary, 'README'), 'must stay untouched\n');
+      const before = await snapshot(canary);
+      const root = path.join(dir, 'mirror');
+      const base = {
+        version: 1,
+        source: { type: 'registry', url: proxy.url, insecure: true, retries: 1, timeoutSeconds: 5 },
+        repositories: { include: hostile.include ?? ['hostile/x'] },
+        storage: { root },
+      };
+      const file = path.join(dir, 'config.yaml');
+      const config = hostile.config ? hostile.config(base) : base;
+      await writeFile(file, typeof config === 'string' ? config : stringify(config));
+      proxy.setRules([...(hostile.rules?.(world) ?? []), ...syntheticRepositoryBlobs()]);
+      proxy.reset();
 
-    const result = await runCli(['sync', '-c', file, '--json', '--log-format', 'json', ...(hostile.args ?? [])], { timeoutMs: 60_000 });
-    const { expect: want } = hostile;
-    expect(result.code, result.stderr).toBe(want.exit);
-    expect(result.stderr).not.toMatch(/\n\s+at /);
-    if (want.exit === 0) {
-      await want.check?.(jsonOf(result), proxy);
-      outcomes.push({ name: hostile.name, outcome: 'accepted' });
-    } else if (want.where === 'failure') {
-      const failures = jsonOf(result).failures as Array<{ code: string; message: string }>;
-      expect(failures.length).toBeGreaterThan(0);
-      expect(failures.find((f) => f.code === want.code && want.message.test(f.message)), JSON.stringify(failures)).toBeTruthy();
-      outcomes.push({ name: hostile.name, outcome: `${want.code}: ${failures.find((f) => f.code === want.code)!.message}` });
-    } else {
-      const line = result.stderr.split('\n').find((l) => l.startsWith('blobmirror: error ')) ?? '';
-      expect(line, result.stderr).toMatch(new RegExp(`^blobmirror: error ${want.code}: `));
-      expect(line.replace(/^blobmirror: error \w+: /, '')).toMatch(want.message);
-      outcomes.push({ name: hostile.name, outcome: line.replace(/^blobmirror: error /, '') });
-    }
+      const result = await runCli(['sync', '-c', file, '--json', '--log-format', 'json', ...(hostile.args ?? [])], {
+        timeoutMs: 60_000,
+      });
+      const { expect: want } = hostile;
+      expect(result.code, result.stderr).toBe(want.exit);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+      if (want.exit === 0) {
+        await want.check?.(jsonOf(result), proxy);
+        outcomes.push({ name: hostile.name, outcome: 'accepted' });
+      } else if (want.where === 'failure') {
+        const failures = jsonOf(result).failures as Array<{ code: string; message: string }>;
+        expect(failures.length).toBeGreaterThan(0);
+        expect(
+          failures.find((f) => f.code === want.code && want.message.test(f.message)),
+          JSON.stringify(failures),
+        ).toBeTruthy();
+        outcomes.push({
+          name: hostile.name,
+          outcome: `${want.code}: ${failures.find((f) => f.code === want.code)!.message}`,
+        });
+      } else {
+        const line = result.stderr.split('\n').find((l) => l.startsWith('blobmirror: error ')) ?? '';
+        expect(line, result.stderr).toMatch(new RegExp(`^blobmirror: error ${want.code}: `));
+        expect(line.replace(/^blobmirror: error \w+: /, '')).toMatch(want.message);
+        outcomes.push({ name: hostile.name, outcome: line.replace(/^blobmirror: error /, '') });
+      }
 
-    // Nothing outside the storage root; the tree holds only verified blobs.
-    expect(await snapshot(canary)).toEqual(before);
-    expect((await readdir(dir)).sort()).toEqual(expect.arrayContaining(['canary', 'config.yaml']));
-    expect((await readdir(dir)).filter((e) => !['canary', 'config.yaml', 'mirror'].includes(e))).toEqual([]);
-    const top = await readdir(root).catch(() => [] as string[]);
-    expect(top.filter((e) => !['tree', 'metadata', 'state'].includes(e))).toEqual([]);
-    expect(await treeProblems(path.join(root, 'tree'))).toEqual([]);
-  });
+      // Nothing outside the storage root; the tree holds only verified blobs.
+      expect(await snapshot(canary)).toEqual(before);
+      expect((await readdir(dir)).sort()).toEqual(expect.arrayContaining(['canary', 'config.yaml']));
+      expect((await readdir(dir)).filter((e) => !['canary', 'config.yaml', 'mirror'].includes(e))).toEqual([]);
+      const top = await readdir(root).catch(() => [] as string[]);
+      expect(top.filter((e) => !['tree', 'metadata', 'state'].includes(e))).toEqual([]);
+      expect(await treeProblems(path.join(root, 'tree'))).toEqual([]);
+    },
+  );
 });
 
 /** Blobs of the synthetic repository are the real ones of stable/app-1. */
 function syntheticRepositoryBlobs(): FaultRule[] {
-  return [{ path: /^\/v2\/hostile\/x\/blobs\//, fault: { kind: 'forward', path: (p) => p.replace('/v2/hostile/x/', '/v2/stable/app-1/') } }];
+  return [
+    {
+      path: /^\/v2\/hostile\/x\/blobs\//,
+      fault: { kind: 'forward', path: (p) => p.replace('/v2/hostile/x/', '/v2/stable/app-1/') },
+    },
+  ];
 }

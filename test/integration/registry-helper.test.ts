@@ -30,7 +30,10 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'blobmirror-helpers-'));
   [demo, tiny] = await Promise.all([
     generateImages(demoSpec(), join(root, 'demo')),
-    generateImages(fixtureSpec({ repos: 2, tagsPerRepo: 1, baseBytes: 64 * KiB, repoBytes: 4 * KiB, tagBytes: KiB }), join(root, 'tiny')),
+    generateImages(
+      fixtureSpec({ repos: 2, tagsPerRepo: 1, baseBytes: 64 * KiB, repoBytes: 4 * KiB, tagBytes: KiB }),
+      join(root, 'tiny'),
+    ),
   ]);
 });
 afterAll(async () => {
@@ -77,7 +80,14 @@ describe('registry without auth', () => {
 
   it('serves layers skopeo can copy and decompress', async () => {
     const dest = join(root, 'skopeo-dir');
-    await run('skopeo', ['copy', '--quiet', '--src-tls-verify=false', '--dest-decompress', `docker://${registry.host}/stable/httpd:2.4`, `dir:${dest}`]);
+    await run('skopeo', [
+      'copy',
+      '--quiet',
+      '--src-tls-verify=false',
+      '--dest-decompress',
+      `docker://${registry.host}/stable/httpd:2.4`,
+      `dir:${dest}`,
+    ]);
     expect((await readdir(dest)).length).toBeGreaterThan(4);
   });
 
@@ -105,9 +115,18 @@ describe('registry with htpasswd', () => {
     const registry = await start({ auth: 'htpasswd' });
     const { username, password } = registry.auth!;
     const anonymous = await fetch(`${registry.url}/v2/`);
-    expect([anonymous.status, anonymous.headers.get('www-authenticate')]).toEqual([401, 'Basic realm="blobmirror-test"']);
-    expect((await fetch(`${registry.url}/v2/`, { headers: { authorization: basicAuthorization(username, 'wrong') } })).status).toBe(401);
-    expect((await fetch(`${registry.url}/v2/`, { headers: { authorization: basicAuthorization(username, password) } })).status).toBe(200);
+    expect([anonymous.status, anonymous.headers.get('www-authenticate')]).toEqual([
+      401,
+      'Basic realm="blobmirror-test"',
+    ]);
+    expect(
+      (await fetch(`${registry.url}/v2/`, { headers: { authorization: basicAuthorization(username, 'wrong') } }))
+        .status,
+    ).toBe(401);
+    expect(
+      (await fetch(`${registry.url}/v2/`, { headers: { authorization: basicAuthorization(username, password) } }))
+        .status,
+    ).toBe(200);
     await pushLayout(registry, tiny.dir);
     const manifest = await fetchManifest(registry, 'stable/app-1', 'latest');
     expect([manifest.status, manifest.digest]).toEqual([200, tiny.repositories['stable/app-1']!.tags.latest]);
@@ -132,20 +151,30 @@ describe('registry with token auth', () => {
     expect(tokenRequests.map((r) => r.scopes)).toContainEqual(['registry:catalog:*']);
     // A cross-repository mount asks one token for push on the target and pull on the source; the
     // order of scopes and of actions varies with the order the concurrent pushes run in.
-    const scopeSets = tokenRequests.map((r) => r.scopes.map((scope) => scope.replace(/:([a-z*,]+)$/, (_, actions: string) => `:${actions.split(',').sort().join(',')}`)).sort());
+    const scopeSets = tokenRequests.map((r) =>
+      r.scopes
+        .map((scope) =>
+          scope.replace(/:([a-z*,]+)$/, (_, actions: string) => `:${actions.split(',').sort().join(',')}`),
+        )
+        .sort(),
+    );
     expect(scopeSets).toContainEqual(['repository:stable/app-1:pull', 'repository:stable/app-2:pull,push']);
     expect((await fetch(`${registry.tokenServer!.realm}?service=x&scope=repository:a:pull`)).status).toBe(401);
     // The registry really checks the signature: the same token with one signature byte changed fails.
     const { username, password } = registry.auth!;
     const tokenUrl = `${registry.tokenServer!.realm}?service=blobmirror-test-registry&scope=repository:stable/app-1:pull`;
-    const { token } = (await (await fetch(tokenUrl, { headers: { authorization: basicAuthorization(username, password) } })).json()) as { token: string };
+    const { token } = (await (
+      await fetch(tokenUrl, { headers: { authorization: basicAuthorization(username, password) } })
+    ).json()) as { token: string };
     const signature = Buffer.from(token.split('.')[2]!, 'base64url');
     signature[0]! ^= 1;
     const tampered = `${token.split('.').slice(0, 2).join('.')}.${signature.toString('base64url')}`;
     const tags = `${registry.url}/v2/stable/app-1/tags/list`;
     expect((await fetch(tags, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     expect((await fetch(tags, { headers: { authorization: `Bearer ${tampered}` } })).status).toBe(401);
-    await expect(fetchManifest({ url: registry.url, auth: { username: 'tester', password: 'wrong' } }, 'stable/app-1', 'latest')).rejects.toThrow(/401/);
+    await expect(
+      fetchManifest({ url: registry.url, auth: { username: 'tester', password: 'wrong' } }, 'stable/app-1', 'latest'),
+    ).rejects.toThrow(/401/);
   });
 
   it('accepts RS256 tokens naming their key by libtrust kid', async () => {

@@ -46,15 +46,44 @@ describe('blobmirror serve command', () => {
 
   it('serves HTTPS with --tls-cert/--tls-key; skopeo inspects through it', async () => {
     const [cert, key] = [path.join(work, 'cert.pem'), path.join(work, 'key.pem')];
-    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert]);
-    const serve = await startServe(['--metadata', metadata, '--mirrors', mirrors, '--tls-cert', cert, '--tls-key', key]);
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ]);
+    const serve = await startServe([
+      '--metadata',
+      metadata,
+      '--mirrors',
+      mirrors,
+      '--tls-cert',
+      cert,
+      '--tls-key',
+      key,
+    ]);
     try {
       expect(serve.url).toBe(`https://127.0.0.1:${serve.port}`);
       const reply = await httpsGet(serve.port, '/v2/', await readFile(cert));
       expect([reply.status, reply.body]).toEqual([200, '{}']);
       const skopeo = await createSkopeo();
       try {
-        const inspected = JSON.parse(await skopeo.ok(['inspect', '--raw', '--tls-verify=false', `docker://127.0.0.1:${serve.port}/demo/app:1.0`])) as { schemaVersion: number };
+        const inspected = JSON.parse(
+          await skopeo.ok(['inspect', '--raw', '--tls-verify=false', `docker://127.0.0.1:${serve.port}/demo/app:1.0`]),
+        ) as { schemaVersion: number };
         expect(inspected.schemaVersion).toBe(2);
       } finally {
         await skopeo.dispose();
@@ -71,14 +100,20 @@ describe('blobmirror serve command', () => {
       [['--metadata', metadata, '--mirrors', path.join(work, 'nope.yaml')], /cannot read mirror list .*nope\.yaml/],
       [['--metadata', metadata, '--mirrors', mirrors, '--listen', 'localhost'], /--listen expects host:port/],
       [['--metadata', metadata, '--mirrors', mirrors, '--mode', 'proxy'], /Allowed choices are redirect, urls/],
-      [['--metadata', metadata, '--mirrors', mirrors, '--access-log', path.join(work, 'no', 'dir', 'log')], /--access-log .*no such file/],
+      [
+        ['--metadata', metadata, '--mirrors', mirrors, '--access-log', path.join(work, 'no', 'dir', 'log')],
+        /--access-log .*no such file/,
+      ],
     ];
     for (const [args, message] of cases) {
       const result = await runCli(['serve', ...args]);
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr, args.join(' ')).toMatch(message);
     }
-    await writeFile(path.join(work, 'bad.yaml'), 'version: 1\nmaster: https://m\nmirrors:\n  - url: https://a\n    weight: -1\n');
+    await writeFile(
+      path.join(work, 'bad.yaml'),
+      'version: 1\nmaster: https://m\nmirrors:\n  - url: https://a\n    weight: -1\n',
+    );
     const bad = await runCli(['serve', '--metadata', metadata, '--mirrors', path.join(work, 'bad.yaml')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('bad.yaml: mirrors.0.weight (line 5, column 13): weight must be above 0');

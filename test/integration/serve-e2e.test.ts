@@ -38,7 +38,9 @@ interface ImageManifest {
 async function ociLayout(dir: string): Promise<{ manifestDigest: string; manifest: ImageManifest; blobs: string[] }> {
   const index = JSON.parse(await readFile(path.join(dir, 'index.json'), 'utf8')) as { manifests: Descriptor[] };
   const manifestDigest = index.manifests[0]!.digest;
-  const manifest = JSON.parse(await readFile(path.join(dir, 'blobs', 'sha256', manifestDigest.slice(7)), 'utf8')) as ImageManifest;
+  const manifest = JSON.parse(
+    await readFile(path.join(dir, 'blobs', 'sha256', manifestDigest.slice(7)), 'utf8'),
+  ) as ImageManifest;
   const blobs = (await readdir(path.join(dir, 'blobs', 'sha256'))).map((hex) => `sha256:${hex}`).sort();
   return { manifestDigest, manifest, blobs };
 }
@@ -46,14 +48,21 @@ async function ociLayout(dir: string): Promise<{ manifestDigest: string; manifes
 /** What a `dir:` copy holds: the manifest and the blob files (named by hex digest). */
 async function dirCopy(dir: string): Promise<{ manifest: ImageManifest; blobs: string[] }> {
   const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as ImageManifest;
-  const blobs = (await readdir(dir)).filter((f) => /^[0-9a-f]{64}$/.test(f)).map((hex) => `sha256:${hex}`).sort();
+  const blobs = (await readdir(dir))
+    .filter((f) => /^[0-9a-f]{64}$/.test(f))
+    .map((hex) => `sha256:${hex}`)
+    .sort();
   return { manifest, blobs };
 }
 
 const blobsOf = (manifest: ImageManifest) => [manifest.config, ...manifest.layers].map((d) => d.digest);
 
 /** Raw HTTP so the path reaches the server exactly as written. */
-function rawGet(port: number, target: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function rawGet(
+  port: number,
+  target: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path: target, headers }, (res) => {
       let body = '';
@@ -91,11 +100,20 @@ describe('docker-registry -> sync -> rsync -> nginx mirror -> serve -> skopeo', 
     work = await mkdtemp(path.join(tmpdir(), 'blobmirror-serve-e2e-'));
     registry = await startRegistry();
     const spec = fixtureSpec({ repos: 2, tagsPerRepo: 2, baseBytes: 2 * MiB, multiPlatform: true });
-    spec.repositories.push({ name: 'stable/docker-app', format: 'docker', layers: ['base'], unique: [128 * 1024], tags: [{ tag: '2.0', aliases: ['latest'], multiPlatform: true }] });
+    spec.repositories.push({
+      name: 'stable/docker-app',
+      format: 'docker',
+      layers: ['base'],
+      unique: [128 * 1024],
+      tags: [{ tag: '2.0', aliases: ['latest'], multiPlatform: true }],
+    });
     generated = await generateImages(spec, path.join(work, 'layout'));
     await pushLayout(registry, path.join(work, 'layout'));
 
-    const config = await writeTestConfig({ registryUrl: registry.url, include: ['stable/**'] }, path.join(work, 'master'));
+    const config = await writeTestConfig(
+      { registryUrl: registry.url, include: ['stable/**'] },
+      path.join(work, 'master'),
+    );
     const sync = await runCli(['sync', '-c', config.file, '--json']);
     expect(sync.code, sync.stderr).toBe(0);
     metadataDir = path.join(config.root, 'metadata');
@@ -126,7 +144,16 @@ describe('docker-registry -> sync -> rsync -> nginx mirror -> serve -> skopeo', 
     );
     accessLog = path.join(work, 'serve-access.log');
     serve = await startServe(['--metadata', metadataDir, '--mirrors', mirrorsFile, '--access-log', accessLog]);
-    serveUrls = await startServe(['--metadata', metadataDir, '--mirrors', mirrorsFile, '--mode', 'urls', '--access-log', `${accessLog}.urls`]);
+    serveUrls = await startServe([
+      '--metadata',
+      metadataDir,
+      '--mirrors',
+      mirrorsFile,
+      '--mode',
+      'urls',
+      '--access-log',
+      `${accessLog}.urls`,
+    ]);
     skopeo = await createSkopeo();
   });
 
@@ -146,7 +173,10 @@ describe('docker-registry -> sync -> rsync -> nginx mirror -> serve -> skopeo', 
     const nginxFrom = (await nginx.requests()).length;
     await skopeo.ok(['copy', '--src-tls-verify=false', at(serve, ref), `oci:${path.join(work, 'via')}:1.0`]);
 
-    const [viaLayout, directLayout] = [await ociLayout(path.join(work, 'via')), await ociLayout(path.join(work, 'direct'))];
+    const [viaLayout, directLayout] = [
+      await ociLayout(path.join(work, 'via')),
+      await ociLayout(path.join(work, 'direct')),
+    ];
     expect(viaLayout.manifestDigest).toBe(generated.repositories['stable/app-1']!.tags['1.0']);
     expect(viaLayout).toEqual(directLayout);
     // Every blob of the image came from nginx, once, complete; the registry served nothing at all.
@@ -156,19 +186,30 @@ describe('docker-registry -> sync -> rsync -> nginx mirror -> serve -> skopeo', 
     expect(await registry.requests()).toEqual([]);
     // serve redirected each blob GET (its access log says 307).
     const serveLog = await readFile(accessLog, 'utf8');
-    for (const digest of blobsOf(viaLayout.manifest)) expect(serveLog).toMatch(new RegExp(`"GET /v2/stable/app-1/blobs/${digest} HTTP/1.1" 307 `));
+    for (const digest of blobsOf(viaLayout.manifest))
+      expect(serveLog).toMatch(new RegExp(`"GET /v2/stable/app-1/blobs/${digest} HTTP/1.1" 307 `));
   });
 
   it('a multi-arch tag pulled with --override-arch arm64 gets the arm64 image via the mirror', async () => {
-    for (const [repository, tag] of [['stable/app-2', 'latest'], ['stable/docker-app', '2.0']] as const) {
-      const index = JSON.parse(await skopeo.ok(['inspect', '--raw', '--tls-verify=false', direct(`${repository}:${tag}`)])) as { manifests: Descriptor[] };
+    for (const [repository, tag] of [
+      ['stable/app-2', 'latest'],
+      ['stable/docker-app', '2.0'],
+    ] as const) {
+      const index = JSON.parse(
+        await skopeo.ok(['inspect', '--raw', '--tls-verify=false', direct(`${repository}:${tag}`)]),
+      ) as { manifests: Descriptor[] };
       const arm = index.manifests.find((m) => m.platform?.architecture === 'arm64')!;
       const nginxFrom = (await nginx.requests()).length;
       await registry.mark();
       const dest = path.join(work, `arm-${repository.replace('/', '-')}`);
-      await skopeo.ok(['copy', '--src-tls-verify=false', at(serve, `${repository}:${tag}`), `dir:${dest}`], ['--override-arch', 'arm64']);
+      await skopeo.ok(
+        ['copy', '--src-tls-verify=false', at(serve, `${repository}:${tag}`), `dir:${dest}`],
+        ['--override-arch', 'arm64'],
+      );
       const copied = await dirCopy(dest);
-      const armManifest = JSON.parse(await skopeo.ok(['inspect', '--raw', '--tls-verify=false', direct(`${repository}@${arm.digest}`)])) as ImageManifest;
+      const armManifest = JSON.parse(
+        await skopeo.ok(['inspect', '--raw', '--tls-verify=false', direct(`${repository}@${arm.digest}`)]),
+      ) as ImageManifest;
       expect(copied.manifest).toEqual(armManifest);
       expect(copied.blobs).toEqual(blobsOf(armManifest).sort());
       const gets = await mirrorBlobGets(nginxFrom, repository);
@@ -187,11 +228,16 @@ describe('docker-registry -> sync -> rsync -> nginx mirror -> serve -> skopeo', 
     expect(via.blobs).toEqual(straight.blobs);
     // The served manifest differs only by the urls it added: the mirror first, the master last.
     for (const descriptor of [via.manifest.config, ...via.manifest.layers]) {
-      expect(descriptor.urls).toEqual([`${nginx.url}${MIRROR_PREFIX}/stable/app-1/_blobs/sha256/${descriptor.digest.slice(7)}`, `http://127.0.0.1:9/unreachable-master/stable/app-1/_blobs/sha256/${descriptor.digest.slice(7)}`]);
+      expect(descriptor.urls).toEqual([
+        `${nginx.url}${MIRROR_PREFIX}/stable/app-1/_blobs/sha256/${descriptor.digest.slice(7)}`,
+        `http://127.0.0.1:9/unreachable-master/stable/app-1/_blobs/sha256/${descriptor.digest.slice(7)}`,
+      ]);
       delete descriptor.urls;
     }
     expect(via.manifest).toEqual(straight.manifest);
-    expect((await mirrorBlobGets(nginxFrom, 'stable/app-1')).map((g) => g.digest).sort()).toEqual(blobsOf(straight.manifest).sort());
+    expect((await mirrorBlobGets(nginxFrom, 'stable/app-1')).map((g) => g.digest).sort()).toEqual(
+      blobsOf(straight.manifest).sort(),
+    );
     expect(await registry.countRequests({ pathPattern: /\/blobs\// })).toBe(0);
     // skopeo went to the urls directly: serve was never asked for a blob.
     const urlsLog = await readFile(`${accessLog}.urls`, 'utf8');
@@ -209,11 +255,18 @@ describe('docker-registry -> sync -> rsync -> nginx mirror -> serve -> skopeo', 
   });
 
   it('skopeo inspect and list-tags answer from the metadata', async () => {
-    const inspected = JSON.parse(await skopeo.ok(['inspect', '--tls-verify=false', at(serve, 'stable/app-1:1.0')])) as { Digest: string; Name: string };
+    const inspected = JSON.parse(await skopeo.ok(['inspect', '--tls-verify=false', at(serve, 'stable/app-1:1.0')])) as {
+      Digest: string;
+      Name: string;
+    };
     expect(inspected.Digest).toBe(generated.repositories['stable/app-1']!.tags['1.0']);
-    const tags = JSON.parse(await skopeo.ok(['list-tags', '--tls-verify=false', at(serve, 'stable/app-2')])) as { Tags: string[] };
+    const tags = JSON.parse(await skopeo.ok(['list-tags', '--tls-verify=false', at(serve, 'stable/app-2')])) as {
+      Tags: string[];
+    };
     expect(tags.Tags.sort()).toEqual(Object.keys(generated.repositories['stable/app-2']!.tags).sort());
-    const directTags = JSON.parse(await skopeo.ok(['list-tags', '--tls-verify=false', direct('stable/app-2')])) as { Tags: string[] };
+    const directTags = JSON.parse(await skopeo.ok(['list-tags', '--tls-verify=false', direct('stable/app-2')])) as {
+      Tags: string[];
+    };
     expect(tags.Tags.sort()).toEqual(directTags.Tags.sort());
   });
 

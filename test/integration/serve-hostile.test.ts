@@ -26,9 +26,22 @@ describe('serve with a tampered metadata directory and hostile clients', () => {
   beforeAll(async () => {
     registry = await startRegistry();
     work = await mkdtemp(path.join(tmpdir(), 'blobmirror-serve-hostile-'));
-    await generateImages(fixtureSpec({ seed: 'serve-hostile', repos: 2, tagsPerRepo: 1, baseBytes: 32 * 1024, repoBytes: 4096, tagBytes: 1024 }), path.join(work, 'layout'));
+    await generateImages(
+      fixtureSpec({
+        seed: 'serve-hostile',
+        repos: 2,
+        tagsPerRepo: 1,
+        baseBytes: 32 * 1024,
+        repoBytes: 4096,
+        tagBytes: 1024,
+      }),
+      path.join(work, 'layout'),
+    );
     await pushLayout(registry, path.join(work, 'layout'));
-    const config = await writeTestConfig({ registryUrl: registry.url, include: ['stable/**'] }, path.join(work, 'sync'));
+    const config = await writeTestConfig(
+      { registryUrl: registry.url, include: ['stable/**'] },
+      path.join(work, 'sync'),
+    );
     const synced = await runCli(['sync', '-c', config.file]);
     expect(synced.code, synced.stderr).toBe(0);
     metadata = path.join(config.root, 'metadata');
@@ -37,7 +50,9 @@ describe('serve with a tampered metadata directory and hostile clients', () => {
     // Outside: a repository that looks like stable/app-2's, but whose tags reveal the secret.
     const outside = path.join(work, 'outside');
     await mkdir(path.join(outside, 'app-2'), { recursive: true });
-    const real = JSON.parse(await readFile(path.join(generation, 'repositories/stable/app-2/_repository.json'), 'utf8'));
+    const real = JSON.parse(
+      await readFile(path.join(generation, 'repositories/stable/app-2/_repository.json'), 'utf8'),
+    );
     real.tags = { [SECRET]: Object.values(real.tags)[0] };
     await writeFile(path.join(outside, 'app-2', '_repository.json'), JSON.stringify(real));
     await writeFile(path.join(outside, 'secret'), SECRET);
@@ -47,7 +62,10 @@ describe('serve with a tampered metadata directory and hostile clients', () => {
     // stable/app-1's file itself is a symlink to a copy outside.
     await cp(path.join(generation, 'repositories/stable/app-1/_repository.json'), path.join(outside, 'app-1.json'));
     await rm(path.join(generation, 'repositories/stable/app-1/_repository.json'));
-    await symlink(path.join(outside, 'app-1.json'), path.join(generation, 'repositories/stable/app-1/_repository.json'));
+    await symlink(
+      path.join(outside, 'app-1.json'),
+      path.join(generation, 'repositories/stable/app-1/_repository.json'),
+    );
 
     serve = await startServe(['--metadata', metadata, '--mirrors', await masterOnlyMirrors(work)]);
   });
@@ -70,7 +88,10 @@ describe('serve with a tampered metadata directory and hostile clients', () => {
   });
 
   it('answers oversized headers with an error and keeps serving', async () => {
-    const response = await rawRequest(serve.port, `GET /v2/ HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(128 * 1024)}\r\n\r\n`);
+    const response = await rawRequest(
+      serve.port,
+      `GET /v2/ HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(128 * 1024)}\r\n\r\n`,
+    );
     expect(response).toMatch(/^HTTP\/1\.1 4(00|31) /);
     expect((await fetch(`${serve.url}/v2/`)).status).toBe(200);
   });

@@ -20,7 +20,10 @@ interface Rate extends LoadResult {
   scenario: string;
 }
 
-const measure = async (scenario: string, url: string, expectedStatus: 200 | 307): Promise<Rate> => ({ scenario, ...(await measureServe(url, expectedStatus, { connections: CONNECTIONS, seconds: SECONDS })) });
+const measure = async (scenario: string, url: string, expectedStatus: 200 | 307): Promise<Rate> => ({
+  scenario,
+  ...(await measureServe(url, expectedStatus, { connections: CONNECTIONS, seconds: SECONDS })),
+});
 
 describe('serve request rates on loopback', () => {
   let work: string;
@@ -34,7 +37,14 @@ describe('serve request rates on loopback', () => {
     const amd = fixture.image('fedora/toolbox', 'amd', { platform: AMD64, layers: 8 });
     const arm = fixture.image('fedora/toolbox', 'arm', { platform: ARM64, layers: 8 });
     fixture.tag('fedora/toolbox', '39', image.digest);
-    fixture.tag('fedora/toolbox', 'latest', fixture.index('fedora/toolbox', [{ ...amd, platform: AMD64 }, { ...arm, platform: ARM64 }]).digest);
+    fixture.tag(
+      'fedora/toolbox',
+      'latest',
+      fixture.index('fedora/toolbox', [
+        { ...amd, platform: AMD64 },
+        { ...arm, platform: ARM64 },
+      ]).digest,
+    );
     // A realistic catalog around it: 200 repositories of 20 tags each.
     for (let r = 0; r < 200; r++) {
       const name = `stable/app-${r}`;
@@ -44,7 +54,12 @@ describe('serve request rates on loopback', () => {
     await fixture.publish('0000000001');
     const mirrors = path.join(work, 'mirrors.yaml');
     const lines = ['version: 1', 'master: https://master.example.org/containers', 'mirrors:'];
-    for (let m = 0; m < 20; m++) lines.push(`  - url: https://mirror-${m}.example.net/containers`, `    weight: ${1 + (m % 5)}`, `    repositories: ["${m % 2 ? 'fedora/**' : '**'}"]`);
+    for (let m = 0; m < 20; m++)
+      lines.push(
+        `  - url: https://mirror-${m}.example.net/containers`,
+        `    weight: ${1 + (m % 5)}`,
+        `    repositories: ["${m % 2 ? 'fedora/**' : '**'}"]`,
+      );
     await writeFile(mirrors, `${lines.join('\n')}\n`);
     const common = ['--metadata', path.join(work, 'metadata'), '--mirrors', mirrors];
     servers.push(await startServe([...common, '--access-log', path.join(work, 'access.log')]));

@@ -23,7 +23,17 @@ describe('status', () => {
   beforeAll(async () => {
     registry = await startRegistry();
     work = await mkdtemp(path.join(tmpdir(), 'blobmirror-status-'));
-    await generateImages(fixtureSpec({ seed: 'status', repos: 3, tagsPerRepo: 2, baseBytes: 64 * KiB, repoBytes: 8 * KiB, tagBytes: 4 * KiB }), path.join(work, 'layout'));
+    await generateImages(
+      fixtureSpec({
+        seed: 'status',
+        repos: 3,
+        tagsPerRepo: 2,
+        baseBytes: 64 * KiB,
+        repoBytes: 8 * KiB,
+        tagBytes: 4 * KiB,
+      }),
+      path.join(work, 'layout'),
+    );
     await pushLayout(registry, path.join(work, 'layout'));
   });
 
@@ -42,9 +52,18 @@ describe('status', () => {
     const sync = await runCli(['sync', '-c', config, '--json']);
     const summary = jsonOf<SyncSummary>(sync);
     // What the sync records at its end; a failure is added to show how failures come through.
-    const failed = { ...summary, result: 'partial' as const, failures: [{ repository: 'stable/app-3', tag: '1.1', code: 'NETWORK', message: 'connection reset' }] };
+    const failed = {
+      ...summary,
+      result: 'partial' as const,
+      failures: [{ repository: 'stable/app-3', tag: '1.1', code: 'NETWORK', message: 'connection reset' }],
+    };
     await recordRun(state, { startedAt, finishedAt: new Date(), summary: failed });
-    expect(await readLastRun(state)).toMatchObject({ command: 'sync', result: 'partial', generation: summary.generation, failureCount: 1 });
+    expect(await readLastRun(state)).toMatchObject({
+      command: 'sync',
+      result: 'partial',
+      generation: summary.generation,
+      failureCount: 1,
+    });
 
     const listener: ListenerStatus = {
       formatVersion: 1,
@@ -52,12 +71,31 @@ describe('status', () => {
       startedAt: startedAt.toISOString(),
       updatedAt: new Date().toISOString(),
       state: 'idle',
-      amqp: { queue: 'blobmirror-master', connected: true, queueDepth: 3, depthAt: new Date().toISOString(), unacked: 0 },
+      amqp: {
+        queue: 'blobmirror-master',
+        connected: true,
+        queueDepth: 3,
+        depthAt: new Date().toISOString(),
+        unacked: 0,
+      },
       webhook: null,
       pending: [],
       running: [],
-      lastMessage: { at: startedAt.toISOString(), messageId: 'm-1', routingKey: 'org.fedoraproject.prod.bodhi.update.complete.stable', outcome: 'trigger', detail: 'stable/app-1' },
-      lastTrigger: { repositories: ['stable/app-1'], triggeredAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), result: 'ok', generation: summary.generation ?? null, latencyMs: 734 },
+      lastMessage: {
+        at: startedAt.toISOString(),
+        messageId: 'm-1',
+        routingKey: 'org.fedoraproject.prod.bodhi.update.complete.stable',
+        outcome: 'trigger',
+        detail: 'stable/app-1',
+      },
+      lastTrigger: {
+        repositories: ['stable/app-1'],
+        triggeredAt: startedAt.toISOString(),
+        finishedAt: new Date().toISOString(),
+        result: 'ok',
+        generation: summary.generation ?? null,
+        latencyMs: 734,
+      },
       lastError: null,
     };
     await mkdir(path.join(state, 'listen'), { recursive: true });
@@ -66,14 +104,22 @@ describe('status', () => {
     const lock = await acquireLock(path.join(state, 'lock'), { command: 'gc' });
     try {
       const report = jsonOf<StatusReport>(await runCli(['status', '-c', config, '--json']));
-      expect(report.lastRun).toMatchObject({ result: 'partial', failures: [{ repository: 'stable/app-3', code: 'NETWORK' }], repositories: summary.repositories });
+      expect(report.lastRun).toMatchObject({
+        result: 'partial',
+        failures: [{ repository: 'stable/app-3', code: 'NETWORK' }],
+        repositories: summary.repositories,
+      });
       expect(report.generation).toMatchObject({
         id: summary.generation,
         modules: ['containers'],
         repositories: 3,
         tags: 9,
         blobs: summary.blobs.referenced,
-        bytes: { unique: summary.bytes.unique, referenced: summary.bytes.referenced, dedupeRatio: summary.bytes.dedupeRatio },
+        bytes: {
+          unique: summary.bytes.unique,
+          referenced: summary.bytes.referenced,
+          dedupeRatio: summary.bytes.dedupeRatio,
+        },
       });
       expect((report.generation as { bytes: { dedupeRatio: number } }).bytes.dedupeRatio).toBeGreaterThan(1.5);
       expect(report.lock).toMatchObject({ command: 'gc', pid: process.pid });

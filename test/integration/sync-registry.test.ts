@@ -83,7 +83,9 @@ describe('sync from a real docker-registry', () => {
     const all = (await listFiles(tree)).map((f) => path.relative(tree, f));
     expect(all).toContain('fullfiletimelist-containers');
     const files = all.filter((f) => f !== 'fullfiletimelist-containers');
-    const expected = stable().flatMap((repo) => generated.repositories[repo]!.blobs.map((d) => `${repo}/_blobs/sha256/${d.slice(7)}`));
+    const expected = stable().flatMap((repo) =>
+      generated.repositories[repo]!.blobs.map((d) => `${repo}/_blobs/sha256/${d.slice(7)}`),
+    );
     expect(files.sort()).toEqual([...new Set(expected)].sort());
     expect((await readdir(tree)).sort()).toEqual(['fullfiletimelist-containers', 'stable']);
     // Each distinct blob crossed the wire exactly once, shared base included.
@@ -100,7 +102,9 @@ describe('sync from a real docker-registry', () => {
     expect(Object.keys(index.repositories).sort()).toEqual(stable().sort());
     for (const repo of stable()) {
       const meta = JSON.parse(await readFile(path.join(metadata, current, index.repositories[repo].path), 'utf8'));
-      expect(Object.fromEntries(Object.entries(meta.tags).map(([t, v]) => [t, (v as { digest: string }).digest]))).toEqual(generated.repositories[repo]!.tags);
+      expect(
+        Object.fromEntries(Object.entries(meta.tags).map(([t, v]) => [t, (v as { digest: string }).digest])),
+      ).toEqual(generated.repositories[repo]!.tags);
       for (const [digest, entry] of Object.entries(meta.manifests) as [string, { path: string; size: number }][]) {
         const bytes = await readFile(path.join(metadata, entry.path));
         expect(bytes.length).toBe(entry.size);
@@ -109,16 +113,22 @@ describe('sync from a real docker-registry', () => {
       expect(Object.keys(meta.blobs).sort()).toEqual([...generated.repositories[repo]!.blobs].sort());
     }
     // Both index kinds kept both platforms.
-    const dockerApp = JSON.parse(await readFile(path.join(metadata, current, index.repositories['stable/docker-app'].path), 'utf8'));
+    const dockerApp = JSON.parse(
+      await readFile(path.join(metadata, current, index.repositories['stable/docker-app'].path), 'utf8'),
+    );
     const list = dockerApp.manifests[dockerApp.tags['2.0'].digest];
     expect(list.mediaType).toBe('application/vnd.docker.distribution.manifest.list.v2+json');
-    expect(list.manifests.map((d: string) => dockerApp.manifests[d].platform.architecture).sort()).toEqual(['amd64', 'arm64']);
+    expect(list.manifests.map((d: string) => dockerApp.manifests[d].platform.architecture).sort()).toEqual([
+      'amd64',
+      'arm64',
+    ]);
   });
 
   it('a blob shared by N repositories is one inode; disk and rsync -aH hold it once', async () => {
     const tree = path.join(config.root, 'tree');
     const counts = new Map<string, number>();
-    for (const repo of stable()) for (const d of generated.repositories[repo]!.blobs) counts.set(d, (counts.get(d) ?? 0) + 1);
+    for (const repo of stable())
+      for (const d of generated.repositories[repo]!.blobs) counts.set(d, (counts.get(d) ?? 0) + 1);
     const [shared, n] = [...counts].sort(([, a], [, b]) => b - a)[0]!;
     expect(n).toBeGreaterThanOrEqual(5);
     const inodes = new Set<number>();
@@ -131,7 +141,18 @@ describe('sync from a real docker-registry', () => {
 
     const unique = [...new Set(stable().flatMap((r) => generated.repositories[r]!.blobs))];
     let uniqueBytes = 0;
-    for (const d of unique) uniqueBytes += (await stat(path.join(tree, stable().find((r) => generated.repositories[r]!.blobs.includes(d))!, '_blobs', 'sha256', d.slice(7)))).size;
+    for (const d of unique)
+      uniqueBytes += (
+        await stat(
+          path.join(
+            tree,
+            stable().find((r) => generated.repositories[r]!.blobs.includes(d))!,
+            '_blobs',
+            'sha256',
+            d.slice(7),
+          ),
+        )
+      ).size;
     const du = Number((await run('du', ['-sb', tree])).stdout.split('\t')[0]);
     expect(Math.abs(du - uniqueBytes) / uniqueBytes).toBeLessThan(0.01);
 
@@ -141,7 +162,8 @@ describe('sync from a real docker-registry', () => {
       const transferred = Number(/Total transferred file size: ([\d,]+)/.exec(stdout)![1]!.replace(/,/g, ''));
       expect(Math.abs(transferred - uniqueBytes) / uniqueBytes).toBeLessThan(0.01);
       const mirrored = new Set<number>();
-      for (const repo of stable()) mirrored.add((await stat(path.join(mirror, repo, '_blobs', 'sha256', shared.slice(7)))).ino);
+      for (const repo of stable())
+        mirrored.add((await stat(path.join(mirror, repo, '_blobs', 'sha256', shared.slice(7)))).ino);
       expect(mirrored.size).toBe(1);
     } finally {
       await rm(mirror, { recursive: true, force: true });
@@ -176,7 +198,9 @@ describe('sync from a real docker-registry', () => {
     const summary = jsonOf(result);
     expect(summary.tags.added).toBe(1);
     expect(summary.blobs.fetched).toBe(newBlobs.length);
-    const gets = (await registry.requests({ method: 'GET', pathPattern: /\/blobs\// })).map((r) => r.path.split('/').pop());
+    const gets = (await registry.requests({ method: 'GET', pathPattern: /\/blobs\// })).map((r) =>
+      r.path.split('/').pop(),
+    );
     expect(gets.sort()).toEqual([...newBlobs].sort());
     expect(await registry.countRequests({ method: 'GET', pathPattern: /\/manifests\// })).toBe(1);
 
@@ -186,14 +210,21 @@ describe('sync from a real docker-registry', () => {
     expect(again.tags.removed).toBe(1);
     const metadata = path.join(config.root, 'metadata');
     const current = await readlink(path.join(metadata, 'current'));
-    const repo = JSON.parse(await readFile(path.join(metadata, current, 'repositories/stable/app-1/_repository.json'), 'utf8'));
+    const repo = JSON.parse(
+      await readFile(path.join(metadata, current, 'repositories/stable/app-1/_repository.json'), 'utf8'),
+    );
     expect(Object.keys(repo.tags)).not.toContain('2.0');
     // Deleting blobs is gc's job: the blob stays in the tree for mirrors still on older metadata.
-    await expect(stat(path.join(config.root, 'tree/stable/app-1/_blobs/sha256', newBlobs[0]!.slice(7)))).resolves.toBeTruthy();
+    await expect(
+      stat(path.join(config.root, 'tree/stable/app-1/_blobs/sha256', newBlobs[0]!.slice(7))),
+    ).resolves.toBeTruthy();
   });
 
   it('follows catalog pagination (Link, n=2) to the same selection', async () => {
-    const paged = await writeTestConfig({ registryUrl: registry.url, include: ['stable/**'], extraSource: { catalogPageSize: 2 } }, path.join(work, 'paged'));
+    const paged = await writeTestConfig(
+      { registryUrl: registry.url, include: ['stable/**'], extraSource: { catalogPageSize: 2 } },
+      path.join(work, 'paged'),
+    );
     await registry.mark();
     const result = await runCli(['sync', '-c', paged.file, '--dry-run', '--json']);
     expect(result.code, result.stderr).toBe(0);
@@ -223,13 +254,26 @@ describe('storage layout and catalog paging', () => {
     // /dev/shm is a tmpfs; the work dir is on the disk.
     const state = await mkdtemp('/dev/shm/blobmirror-state-');
     try {
-      await generateImages(fixtureSpec({ repos: 1, tagsPerRepo: 1, baseBytes: 4096, repoBytes: 1024, tagBytes: 1024 }), path.join(work, 'layout'));
+      await generateImages(
+        fixtureSpec({ repos: 1, tagsPerRepo: 1, baseBytes: 4096, repoBytes: 1024, tagBytes: 1024 }),
+        path.join(work, 'layout'),
+      );
       await mkdir(path.join(work, 'tree'));
       const file = path.join(work, 'config.yaml');
-      await writeFile(file, stringify({ version: 1, source: { type: 'oci-layout', path: 'layout' }, repositories: { include: ['stable/**'] }, storage: { tree: 'tree', metadata: 'metadata', state } }));
+      await writeFile(
+        file,
+        stringify({
+          version: 1,
+          source: { type: 'oci-layout', path: 'layout' },
+          repositories: { include: ['stable/**'] },
+          storage: { tree: 'tree', metadata: 'metadata', state },
+        }),
+      );
       const result = await runCli(['sync', '-c', file]);
       expect(result.code).toBe(2);
-      expect(result.stderr).toMatch(/^blobmirror: error CROSS_DEVICE: the store .* and the tree .* are on different filesystems/m);
+      expect(result.stderr).toMatch(
+        /^blobmirror: error CROSS_DEVICE: the store .* and the tree .* are on different filesystems/m,
+      );
       expect(await listFiles(path.join(work, 'tree'))).toEqual([]);
     } finally {
       await rm(work, { recursive: true, force: true });

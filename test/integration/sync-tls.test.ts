@@ -18,16 +18,64 @@ import { jsonOf, runCli, writeTestConfig } from '../helpers/cli.js';
 const run = promisify(execFile);
 
 /** A CA, a server certificate for 127.0.0.1 and a client certificate, all signed by the CA. */
-async function makePki(dir: string): Promise<Record<'ca' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey', string>> {
+async function makePki(
+  dir: string,
+): Promise<Record<'ca' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey', string>> {
   const at = (name: string) => path.join(dir, name);
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await run('openssl', ['req', '-x509', ...ec, '-keyout', at('ca.key'), '-out', at('ca.pem'), '-subj', '/CN=blobmirror test CA', '-days', '2']);
-  for (const [name, ext] of [['server', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n'], ['client', 'extendedKeyUsage=clientAuth\n']] as const) {
+  await run('openssl', [
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    at('ca.key'),
+    '-out',
+    at('ca.pem'),
+    '-subj',
+    '/CN=blobmirror test CA',
+    '-days',
+    '2',
+  ]);
+  for (const [name, ext] of [
+    ['server', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n'],
+    ['client', 'extendedKeyUsage=clientAuth\n'],
+  ] as const) {
     await writeFile(at(`${name}.ext`), ext);
-    await run('openssl', ['req', ...ec, '-keyout', at(`${name}.key`), '-out', at(`${name}.csr`), '-subj', `/CN=${name}`]);
-    await run('openssl', ['x509', '-req', '-in', at(`${name}.csr`), '-CA', at('ca.pem'), '-CAkey', at('ca.key'), '-CAcreateserial', '-out', at(`${name}.pem`), '-days', '2', '-extfile', at(`${name}.ext`)]);
+    await run('openssl', [
+      'req',
+      ...ec,
+      '-keyout',
+      at(`${name}.key`),
+      '-out',
+      at(`${name}.csr`),
+      '-subj',
+      `/CN=${name}`,
+    ]);
+    await run('openssl', [
+      'x509',
+      '-req',
+      '-in',
+      at(`${name}.csr`),
+      '-CA',
+      at('ca.pem'),
+      '-CAkey',
+      at('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      at(`${name}.pem`),
+      '-days',
+      '2',
+      '-extfile',
+      at(`${name}.ext`),
+    ]);
   }
-  return { ca: at('ca.pem'), serverCert: at('server.pem'), serverKey: at('server.key'), clientCert: at('client.pem'), clientKey: at('client.key') };
+  return {
+    ca: at('ca.pem'),
+    serverCert: at('server.pem'),
+    serverKey: at('server.key'),
+    clientCert: at('client.pem'),
+    clientKey: at('client.key'),
+  };
 }
 
 describe('sync over TLS with a private CA and a client certificate', () => {
@@ -41,7 +89,10 @@ describe('sync over TLS with a private CA and a client certificate', () => {
     // Push over plain HTTP, then serve the same storage from a second registry with TLS.
     plain = await startRegistry();
     work = await mkdtemp(path.join(tmpdir(), 'blobmirror-tls-'));
-    await generateImages(fixtureSpec({ repos: 2, tagsPerRepo: 1, baseBytes: 64 * 1024, repoBytes: 8 * 1024, tagBytes: 8 * 1024 }), path.join(work, 'layout'));
+    await generateImages(
+      fixtureSpec({ repos: 2, tagsPerRepo: 1, baseBytes: 64 * 1024, repoBytes: 8 * 1024, tagBytes: 8 * 1024 }),
+      path.join(work, 'layout'),
+    );
     await pushLayout(plain, path.join(work, 'layout'));
     pki = await makePki(work);
     const port = await freePort();
@@ -52,13 +103,22 @@ describe('sync over TLS with a private CA and a client certificate', () => {
         version: 0.1,
         log: { level: 'error' },
         storage: { filesystem: { rootdirectory: plain.dataDir } },
-        http: { addr: `127.0.0.1:${port}`, tls: { certificate: pki.serverCert, key: pki.serverKey, clientcas: [pki.ca] } },
+        http: {
+          addr: `127.0.0.1:${port}`,
+          tls: { certificate: pki.serverCert, key: pki.serverKey, clientcas: [pki.ca] },
+        },
       }),
     );
     tlsRegistry = spawn('/usr/bin/docker-registry', ['serve', configFile], { stdio: 'ignore' });
     url = `https://127.0.0.1:${port}`;
     // Up when a TLS handshake with the client certificate completes.
-    const tlsOptions = { host: '127.0.0.1', port, ca: readFileSync(pki.ca), cert: readFileSync(pki.clientCert), key: readFileSync(pki.clientKey) };
+    const tlsOptions = {
+      host: '127.0.0.1',
+      port,
+      ca: readFileSync(pki.ca),
+      cert: readFileSync(pki.clientCert),
+      key: readFileSync(pki.clientKey),
+    };
     for (let waited = 0; ; waited += 100) {
       const up = await new Promise<boolean>((resolve) => {
         const socket = connect(tlsOptions, () => (socket.end(), resolve(true)));
@@ -77,14 +137,28 @@ describe('sync over TLS with a private CA and a client certificate', () => {
   });
 
   it('syncs with caFile, certFile and keyFile', async () => {
-    const config = await writeTestConfig({ registryUrl: url, include: ['stable/**'], extraSource: { insecure: false, tls: { caFile: pki.ca, certFile: pki.clientCert, keyFile: pki.clientKey } } }, path.join(work, 'ok'));
+    const config = await writeTestConfig(
+      {
+        registryUrl: url,
+        include: ['stable/**'],
+        extraSource: { insecure: false, tls: { caFile: pki.ca, certFile: pki.clientCert, keyFile: pki.clientKey } },
+      },
+      path.join(work, 'ok'),
+    );
     const result = await runCli(['sync', '-c', config.file, '--json']);
     expect(result.code, result.stderr).toBe(0);
     expect(jsonOf(result)).toMatchObject({ result: 'ok', repositories: { synced: 2 } });
   });
 
   it('without the client certificate the registry refuses the handshake: a clear error, exit 1', async () => {
-    const config = await writeTestConfig({ registryUrl: url, include: ['stable/**'], extraSource: { insecure: false, retries: 0, tls: { caFile: pki.ca } } }, path.join(work, 'nocert'));
+    const config = await writeTestConfig(
+      {
+        registryUrl: url,
+        include: ['stable/**'],
+        extraSource: { insecure: false, retries: 0, tls: { caFile: pki.ca } },
+      },
+      path.join(work, 'nocert'),
+    );
     const result = await runCli(['sync', '-c', config.file]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^blobmirror: error \S+: .*(certificate|handshake|socket hang up|ECONNRESET)/im);
@@ -92,7 +166,14 @@ describe('sync over TLS with a private CA and a client certificate', () => {
   });
 
   it('without the CA the server certificate is not trusted', async () => {
-    const config = await writeTestConfig({ registryUrl: url, include: ['stable/**'], extraSource: { insecure: false, retries: 0, tls: { certFile: pki.clientCert, keyFile: pki.clientKey } } }, path.join(work, 'noca'));
+    const config = await writeTestConfig(
+      {
+        registryUrl: url,
+        include: ['stable/**'],
+        extraSource: { insecure: false, retries: 0, tls: { certFile: pki.clientCert, keyFile: pki.clientKey } },
+      },
+      path.join(work, 'noca'),
+    );
     const result = await runCli(['sync', '-c', config.file]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/certificate/i);

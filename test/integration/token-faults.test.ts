@@ -18,17 +18,32 @@ const APP1 = /^\/token\?.*scope=repository%3Astable%2Fapp-1%3Apull/;
 
 const CASES: Array<{ name: string; rules: FaultRule[]; outcome: 'recovers' | RegExp }> = [
   { name: '503 once', rules: [{ path: APP1, times: 1, fault: { kind: 'status', status: 503 } }], outcome: 'recovers' },
-  { name: '429 with Retry-After: 1 once', rules: [{ path: APP1, times: 1, fault: { kind: 'too-many', retryAfter: '1' } }], outcome: 'recovers' },
-  { name: 'connection reset once', rules: [{ path: APP1, times: 1, fault: { kind: 'reset-early' } }], outcome: 'recovers' },
+  {
+    name: '429 with Retry-After: 1 once',
+    rules: [{ path: APP1, times: 1, fault: { kind: 'too-many', retryAfter: '1' } }],
+    outcome: 'recovers',
+  },
+  {
+    name: 'connection reset once',
+    rules: [{ path: APP1, times: 1, fault: { kind: 'reset-early' } }],
+    outcome: 'recovers',
+  },
   {
     name: '503 every time',
     rules: [{ path: APP1, fault: { kind: 'status', status: 503 } }],
-    outcome: /^token endpoint http:\/\/127\.0\.0\.1:\d+\/token for scope repository:stable\/app-1:pull answered 503 \(UNAVAILABLE: injected 503\)$/,
+    outcome:
+      /^token endpoint http:\/\/127\.0\.0\.1:\d+\/token for scope repository:stable\/app-1:pull answered 503 \(UNAVAILABLE: injected 503\)$/,
   },
   {
     name: 'an answer without a token',
-    rules: [{ path: APP1, fault: { kind: 'respond', headers: { 'content-type': 'application/json' }, body: '{"expires_in": 300}' } }],
-    outcome: /^token endpoint http:\/\/127\.0\.0\.1:\d+\/token for scope repository:stable\/app-1:pull returned no token$/,
+    rules: [
+      {
+        path: APP1,
+        fault: { kind: 'respond', headers: { 'content-type': 'application/json' }, body: '{"expires_in": 300}' },
+      },
+    ],
+    outcome:
+      /^token endpoint http:\/\/127\.0\.0\.1:\d+\/token for scope repository:stable\/app-1:pull returned no token$/,
   },
 ];
 
@@ -43,10 +58,25 @@ describe('faults at the token endpoint', () => {
     const realm = registry.tokenServer!.realm;
     tokens = await startFaultProxy({ upstream: new URL(realm).origin, seed: 'token-faults' });
     proxy = await startFaultProxy({ upstream: registry.url, seed: 'token-faults-registry' });
-    const challenge = (h: Record<string, string | string[]>) => ({ ...h, ...(h['www-authenticate'] ? { 'www-authenticate': String(h['www-authenticate']).replace(realm, `${tokens.url}/token`) } : {}) });
+    const challenge = (h: Record<string, string | string[]>) => ({
+      ...h,
+      ...(h['www-authenticate']
+        ? { 'www-authenticate': String(h['www-authenticate']).replace(realm, `${tokens.url}/token`) }
+        : {}),
+    });
     proxy.setRules([{ path: /^\/v2\//, fault: { kind: 'edit-headers', edit: challenge } }]);
     work = await mkdtemp(path.join(tmpdir(), 'blobmirror-token-faults-'));
-    await generateImages(fixtureSpec({ seed: 'token-faults', repos: 2, tagsPerRepo: 1, baseBytes: 32 * 1024, repoBytes: 4096, tagBytes: 1024 }), path.join(work, 'layout'));
+    await generateImages(
+      fixtureSpec({
+        seed: 'token-faults',
+        repos: 2,
+        tagsPerRepo: 1,
+        baseBytes: 32 * 1024,
+        repoBytes: 4096,
+        tagBytes: 1024,
+      }),
+      path.join(work, 'layout'),
+    );
     await pushLayout(registry, path.join(work, 'layout'));
   });
 
@@ -62,7 +92,12 @@ describe('faults at the token endpoint', () => {
     tokens.reset();
     const { username, password } = registry.auth!;
     const config = await writeTestConfig(
-      { registryUrl: proxy.url, include: ['stable/app-1', 'stable/app-2'], auth: { username, passwordEnv: 'TEST_REGISTRY_PASSWORD' }, extraSource: { retries: 2, timeoutSeconds: 2 } },
+      {
+        registryUrl: proxy.url,
+        include: ['stable/app-1', 'stable/app-2'],
+        auth: { username, passwordEnv: 'TEST_REGISTRY_PASSWORD' },
+        extraSource: { retries: 2, timeoutSeconds: 2 },
+      },
       path.join(work, name.replace(/[^a-z0-9]+/gi, '-')),
     );
     const result = await runCli(['sync', '-c', config.file, '--json'], { env: { TEST_REGISTRY_PASSWORD: password } });

@@ -19,10 +19,21 @@ describe('sync progress', () => {
 
   beforeAll(async () => {
     work = await mkdtemp(path.join(tmpdir(), 'blobmirror-tty-'));
-    const generated = await generateImages(fixtureSpec({ repos: 2, tagsPerRepo: 2, baseBytes: 512 * 1024, repoBytes: 64 * 1024, tagBytes: 16 * 1024 }), path.join(work, 'layout'));
+    const generated = await generateImages(
+      fixtureSpec({ repos: 2, tagsPerRepo: 2, baseBytes: 512 * 1024, repoBytes: 64 * 1024, tagBytes: 16 * 1024 }),
+      path.join(work, 'layout'),
+    );
     blobs = new Set(Object.values(generated.repositories).flatMap((repo) => repo.blobs)).size;
     config = path.join(work, 'config.yaml');
-    await writeFile(config, stringify({ version: 1, source: { type: 'oci-layout', path: 'layout' }, repositories: { include: ['stable/**'] }, storage: { root: 'mirror' } }));
+    await writeFile(
+      config,
+      stringify({
+        version: 1,
+        source: { type: 'oci-layout', path: 'layout' },
+        repositories: { include: ['stable/**'] },
+        storage: { root: 'mirror' },
+      }),
+    );
   });
 
   // Each test syncs into an empty storage root.
@@ -31,7 +42,11 @@ describe('sync progress', () => {
 
   it('draws a bar on a terminal that ends at 100% with every blob, and logs for people', async () => {
     const command = [process.execPath, ...CLI_ARGS, 'sync', '-c', config].map(quote).join(' ');
-    const run = spawnSync('script', ['-qefc', command, '/dev/null'], { encoding: 'utf8', env: { ...process.env, TERM: 'xterm', COLUMNS: '120' }, timeout: 60_000 });
+    const run = spawnSync('script', ['-qefc', command, '/dev/null'], {
+      encoding: 'utf8',
+      env: { ...process.env, TERM: 'xterm', COLUMNS: '120' },
+      timeout: 60_000,
+    });
     const screen = run.stdout.replace(ANSI, '');
     expect(run.status, screen).toBe(0);
     expect(screen).toContain(`${blobs} blobs to fetch`);
@@ -42,7 +57,10 @@ describe('sync progress', () => {
   it('writes JSON lines and no bar off a terminal', async () => {
     const result = await runCli(['sync', '-c', config]);
     expect(result.code, result.stderr).toBe(0);
-    const logs = result.stderr.trim().split('\n').map((line) => JSON.parse(line) as { level: number; msg: string });
+    const logs = result.stderr
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { level: number; msg: string });
     expect(logs.filter((log) => log.msg.startsWith(`${blobs} blobs to fetch (`))).toHaveLength(1);
     expect(result.stderr).not.toContain('blobs |');
   });

@@ -26,10 +26,14 @@ interface BlobRecord {
 /** digest -> blob entry, over the current generation's repositories. */
 async function currentBlobs(root: string): Promise<Map<string, BlobRecord & { repositories: string[] }>> {
   const dir = path.join(root, 'metadata/current');
-  const index = JSON.parse(await readFile(path.join(dir, 'index.json'), 'utf8')) as { repositories: Record<string, { path: string }> };
+  const index = JSON.parse(await readFile(path.join(dir, 'index.json'), 'utf8')) as {
+    repositories: Record<string, { path: string }>;
+  };
   const blobs = new Map<string, BlobRecord & { repositories: string[] }>();
   for (const [name, entry] of Object.entries(index.repositories)) {
-    const repo = JSON.parse(await readFile(path.join(dir, entry.path), 'utf8')) as { blobs: Record<string, BlobRecord> };
+    const repo = JSON.parse(await readFile(path.join(dir, entry.path), 'utf8')) as {
+      blobs: Record<string, BlobRecord>;
+    };
     for (const [digest, blob] of Object.entries(repo.blobs)) {
       const known = blobs.get(digest);
       if (known) known.repositories.push(name);
@@ -39,7 +43,8 @@ async function currentBlobs(root: string): Promise<Map<string, BlobRecord & { re
   return blobs;
 }
 
-const objectOf = (root: string, digest: string) => path.join(root, 'state/objects/sha256', digest.slice(7, 9), digest.slice(7));
+const objectOf = (root: string, digest: string) =>
+  path.join(root, 'state/objects/sha256', digest.slice(7, 9), digest.slice(7));
 
 describe('verify and repair', () => {
   let registry: RegistryHandle;
@@ -48,13 +53,24 @@ describe('verify and repair', () => {
   beforeAll(async () => {
     registry = await startRegistry();
     work = await mkdtemp(path.join(tmpdir(), 'blobmirror-verify-'));
-    const spec = fixtureSpec({ seed: 'verify', repos: 2, tagsPerRepo: 2, baseBytes: 512 * KiB, repoBytes: 64 * KiB, tagBytes: 16 * KiB, multiPlatform: true });
+    const spec = fixtureSpec({
+      seed: 'verify',
+      repos: 2,
+      tagsPerRepo: 2,
+      baseBytes: 512 * KiB,
+      repoBytes: 64 * KiB,
+      tagBytes: 16 * KiB,
+      multiPlatform: true,
+    });
     await generateImages(spec, path.join(work, 'layout'));
     await pushLayout(registry, path.join(work, 'layout'));
     // A two-platform index whose `certs` layer is the same blob for both architectures.
     const arch: ImageSetSpec = {
       seed: 'verify-arch',
-      sharedLayers: [{ name: 'base', size: 64 * KiB, perPlatform: true }, { name: 'certs', size: 16 * KiB }],
+      sharedLayers: [
+        { name: 'base', size: 64 * KiB, perPlatform: true },
+        { name: 'certs', size: 16 * KiB },
+      ],
       repositories: [{ name: 'arch/multi', layers: ['base', 'certs'], tags: [{ tag: '1', multiPlatform: true }] }],
     };
     await generateImages(arch, path.join(work, 'arch-layout'));
@@ -72,7 +88,10 @@ describe('verify and repair', () => {
   };
 
   it('finds a corrupted object and a copied link, repairs both, and is clean after', async () => {
-    const { file: config, root } = await writeTestConfig({ registryUrl: registry.url, include: ['stable/**'] }, path.join(work, 'single'));
+    const { file: config, root } = await writeTestConfig(
+      { registryUrl: registry.url, include: ['stable/**'] },
+      path.join(work, 'single'),
+    );
     expect((await runCli(['sync', '-c', config])).code).toBe(0);
     const clean = await verify(config, '--full');
     expect(clean.code).toBe(0);
@@ -81,8 +100,12 @@ describe('verify and repair', () => {
 
     const blobs = await currentBlobs(root);
     // The shared base layer of both repositories: one inode at several tree paths.
-    const [shared] = [...blobs].filter(([, b]) => b.repositories.length === 2).sort(([, a], [, b]) => b.size - a.size)[0]!;
-    const sharedPaths = [...blobs.get(shared)!.repositories].map((repo) => path.join(root, 'tree', repo, '_blobs/sha256', shared.slice(7)));
+    const [shared] = [...blobs]
+      .filter(([, b]) => b.repositories.length === 2)
+      .sort(([, a], [, b]) => b.size - a.size)[0]!;
+    const sharedPaths = [...blobs.get(shared)!.repositories].map((repo) =>
+      path.join(root, 'tree', repo, '_blobs/sha256', shared.slice(7)),
+    );
     const handle = await open(objectOf(root, shared), 'r+');
     const [byte] = [Buffer.alloc(1)];
     await handle.read(byte, 0, 1, 1000);
@@ -112,8 +135,15 @@ describe('verify and repair', () => {
     const metrics = path.join(work, 'blobmirror-verify.prom');
     const repaired = await verify(config, '--full', '--repair', '--metrics-file', metrics);
     expect(repaired.code, repaired.stderr).toBe(0);
-    const samples = Object.fromEntries(parsePrometheusTextFormat(await readFile(metrics, 'utf8')).map((f) => [f.name, Number(f.metrics[0]!.value)]));
-    expect(samples).toMatchObject({ blobmirror_verify_problems_found: 3, blobmirror_verify_problems_fixed: 3, blobmirror_verify_problems_left: 0, blobmirror_last_run_success: 1 });
+    const samples = Object.fromEntries(
+      parsePrometheusTextFormat(await readFile(metrics, 'utf8')).map((f) => [f.name, Number(f.metrics[0]!.value)]),
+    );
+    expect(samples).toMatchObject({
+      blobmirror_verify_problems_found: 3,
+      blobmirror_verify_problems_fixed: 3,
+      blobmirror_verify_problems_left: 0,
+      blobmirror_last_run_success: 1,
+    });
     expect(repaired.report).toMatchObject({ result: 'clean', repaired: 3, left: 0 });
     expect(repaired.report.problems.every((p) => p.repair?.done)).toBe(true);
     const quarantined = await readdir(path.join(root, 'state/quarantine'));
@@ -144,7 +174,9 @@ describe('verify and repair', () => {
 
     const found = await verify(config);
     expect(found.code).toBe(1);
-    expect(found.report.problems.map((p) => [p.kind, p.path])).toEqual([['missing-link', path.join(root, 'tree', second!)]]);
+    expect(found.report.problems.map((p) => [p.kind, p.path])).toEqual([
+      ['missing-link', path.join(root, 'tree', second!)],
+    ]);
     expect(found.report.warnings.map((w) => [w.kind, w.path])).toEqual([['orphan-file', orphan]]);
 
     const lock = await acquireLock(path.join(root, 'state/lock'), { command: 'test holder' });
@@ -158,6 +190,8 @@ describe('verify and repair', () => {
     const repaired = await verify(config, '--repair');
     expect(repaired.code).toBe(0);
     expect(repaired.report.warnings).toHaveLength(1);
-    expect((await stat(path.join(root, 'tree', second!))).ino).toBe((await stat(path.join(root, 'tree', Object.values(multi.modules!)[0]!))).ino);
+    expect((await stat(path.join(root, 'tree', second!))).ino).toBe(
+      (await stat(path.join(root, 'tree', Object.values(multi.modules!)[0]!))).ino,
+    );
   });
 });
