@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { renderSyncSummary } from '../../../src/cli/render-sync.js';
+import type { SyncSummary } from '../../../src/sync/summary.js';
+
+function summary(overrides: Partial<SyncSummary> = {}): SyncSummary {
+  return {
+    result: 'ok',
+    dryRun: false,
+    generation: '0000000042',
+    published: true,
+    repositories: { selected: 3, synced: 3, failed: 0 },
+    tags: { total: 12, added: 2, changed: 1, unchanged: 8, removed: 1 },
+    blobs: { referenced: 40, toFetch: 5, fetched: 5, reused: 35 },
+    bytes: {
+      toFetch: 5_000_000,
+      fetched: 5_000_000,
+      resumed: 0,
+      unique: 300_000_000,
+      referenced: 750_000_000,
+      dedupeRatio: 2.5,
+    },
+    requests: { manifestHeads: 12, manifestGets: 3, blobGets: 5, tagLists: 3, catalogPages: 1 },
+    durationMs: 4200,
+    plan: [],
+    failures: [],
+    ...overrides,
+  };
+}
+
+describe('renderSyncSummary', () => {
+  it('summarises a finished sync, one fact per line', () => {
+    expect(renderSyncSummary(summary())).toBe(
+      [
+        '3/3 repositories synced, 12 tags (2 new, 1 changed, 8 unchanged, 1 removed)',
+        'blobs: 5 fetched (5.0 MB), 35 reused, 40 in the tree',
+        'disk: 300 MB unique for 750 MB referenced (dedupe 2.5x)',
+        'published metadata generation 0000000042',
+        'done in 4.2 s: ok',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('mentions resumed bytes only when a download was resumed', () => {
+    expect(renderSyncSummary(summary({ bytes: { ...summary().bytes, resumed: 1_500_000 } }))).toContain(
+      'blobs: 5 fetched (5.0 MB, resumed after 1.5 MB)',
+    );
+    expect(renderSyncSummary(summary())).not.toContain('resumed');
+  });
+
+  it('says when the metadata did not change, or there is no generation yet', () => {
+    expect(renderSyncSummary(summary({ published: false }))).toContain(
+      '\nmetadata unchanged (generation 0000000042)\n',
+    );
+    expect(renderSyncSummary(summary({ published: false, generation: undefined }))).toContain(
+      '\nmetadata unchanged (generation none)\n',
+    );
+  });
+
+  it('lists each failure with where it happened, before the result line', () => {
+    const text = renderSyncSummary(
+      summary({
+        result: 'partial',
+        failures: [
+          { repository: 'fedora/toolbox', tag: '39', code: 'AUTH_FAILED', message: 'token endpoint answered 401' },
+          { repository: 'ubi', digest: 'sha256:abc', code: 'DIGEST_MISMATCH', message: 'bytes do not match' },
+          { repository: 'other', code: 'NETWORK', message: 'ECONNRESET' },
+        ],
+      }),
+    );
+    const lines = text.trimEnd().split('\n');
+    expect(lines.slice(-4)).toEqual([
+      'FAILED fedora/toolbox, tag 39: AUTH_FAILED: token endpoint answered 401',
+      'FAILED ubi, digest sha256:abc: DIGEST_MISMATCH: bytes do not match',
+      'FAILED other: NETWORK: ECONNRESET',
+      'done in 4.2 s: partial',
+    ]);
+  });
+
+  it('shows a dry run as the plan per repository and what would be fetched', () => {
+    const text = renderSyncSummary(
+      summary({
+        dryRun: true,
+        published: false,
+        blobs: { referenced: 0, toFetch: 1, fetched: 0, reused: 2 },
+        bytes: { ...summary().bytes, toFetch: 1234 },
+        plan: [
+          { name: 'a', added: ['1.0', '1.1'], changed: ['latest'], removed: ['0.9'], unchanged: 3 },
+          { name: 'b', added: [], changed: [], removed: [], unchanged: 4 },
+          { name: 'c', added: [], changed: [], removed: [], unchanged: 0 },
+        ],
+        durationMs: 150_000,
+      }),
+    );
+    expect(text).toBe(
+      [
+        'dry run: nothing was written',
+        '  a: new 1.0 1.1; changed latest; removed 0.9; 3 unchanged',
+        '  b: 4 unchanged',
+        '  c: no tags',
+        'would fetch 1 blob (1.2 kB); 2 blobs already in the store',
+        'done in 2 min 30 s: ok',
+        '',
+      ].join('\n'),
+    );
+    expect(text).not.toContain('published');
+  });
+});

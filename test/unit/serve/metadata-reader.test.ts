@@ -1,0 +1,75 @@
+import { mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MetadataReader } from '../../../src/serve/metadata-reader.js';
+import { MetadataFixture, type Described } from '../../helpers/metadata-fixture.js';
+
+describe('metadata reader', () => {
+  let dir: string;
+  let fixture: MetadataFixture;
+  let image: Described;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'blobmirror-reader-'));
+    fixture = new MetadataFixture(dir);
+    image = fixture.image('demo/app', 'one');
+    fixture.tag('demo/app', '1', image.digest);
+    await fixture.publish('0000000001');
+  });
+
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('keeps a request on the generation it resolved while current moves on', async () => {
+    const reader = new MetadataReader(dir, { recheckMs: 0 });
+    const first = await reader.current();
+    fixture.tag('demo/app', '2', image.digest);
+    fixture.tag('new/repo', '1', fixture.image('new/repo', 'x').digest);
+    await fixture.publish('0000000002');
+    const second = await reader.current();
+    expect([first.id, second.id]).toEqual(['0000000001', '0000000002']);
+    expect([...(await first.repository('demo/app'))!.tags.keys()]).toEqual(['1']);
+    expect(first.hasRepository('new/repo')).toBe(false);
+    expect([...(await second.repository('demo/app'))!.tags.keys()]).toEqual(['1', '2']);
+  });
+
+  it('re-reads current at most every recheckMs', async () => {
+    let now = 0;
+    const reader = new MetadataReader(dir, { recheckMs: 1000, now: () => now });
+    expect((await reader.current()).id).toBe('0000000001');
+    await fixture.publish('0000000002');
+    now = 999;
+    expect((await reader.current()).id).toBe('0000000001');
+    now = 1000;
+    expect((await reader.current()).id).toBe('0000000002');
+  });
+
+  it('refuses to start without a published generation, or with current pointing elsewhere', async () => {
+    await unlink(path.join(dir, 'current'));
+    await expect(new MetadataReader(dir).current()).rejects.toThrow(/no published generation/);
+    await symlink('/etc', path.join(dir, 'current'));
+    await expect(new MetadataReader(dir).current()).rejects.toThrow(/expected generations\/<id>/);
+  });
+
+  it('checks manifest bytes against size and digest, and follows no symlink', async () => {
+    const reader = new MetadataReader(dir, { recheckMs: 0 });
+    const entry = (await (await reader.current()).repository('demo/app'))!.manifests.get(image.digest)!;
+    const file = path.join(dir, entry.path);
+    const bytes = await readFile(file);
+    await writeFile(file, Buffer.from(bytes.toString().replace('config', 'CONFIG')));
+    await expect(new MetadataReader(dir).manifestBytes(entry)).rejects.toThrow(/does not hash to/);
+    await unlink(file);
+    await writeFile(path.join(dir, 'elsewhere'), bytes);
+    await symlink(path.join(dir, 'elsewhere'), file);
+    await expect(new MetadataReader(dir).manifestBytes(entry)).rejects.toThrow(/cannot read manifest .*symbolic links/);
+  });
+
+  it('rejects metadata paths that would leave their directory', async () => {
+    const repoFile = path.join(dir, 'generations', '0000000001', 'repositories', 'demo', 'app', '_repository.json');
+    const json = JSON.parse(await readFile(repoFile, 'utf8'));
+    json.manifests[image.digest].path = 'manifests/../../../../etc/passwd';
+    await writeFile(repoFile, JSON.stringify(json));
+    const generation = await new MetadataReader(dir).current();
+    await expect(generation.repository('demo/app')!).rejects.toThrow(/without "\.\." segments/);
+  });
+});
