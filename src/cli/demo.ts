@@ -81,10 +81,13 @@ async function describeTree(tree: string, metadata: string, configFile: string):
   return lines.join('\n');
 }
 
-/** `blobmirror` when installed, else how this clone ran it (`node dist/cli/main.js`). */
+/**
+ * `blobmirror` when installed, else the clone's script as a path to run (`./dist/cli/main.js`):
+ * executable with its `#!` line, so the node flags stay, which `node dist/cli/main.js` would drop.
+ */
 function invokedAs(): string {
   const script = process.argv[1] ?? 'blobmirror';
-  return path.basename(script) === 'blobmirror'
-    ? 'blobmirror'
-    : `node ${path.relative(process.cwd(), script) || script}`;
+  if (path.basename(script) === 'blobmirror') return 'blobmirror';
+  const relative = path.relative(process.cwd(), script);
+  return relative && !relative.startsWith('..') ? `./${relative}` : script;
 }
