@@ -56,7 +56,7 @@ export function lockWaitFor(flags: CommonFlags): number {
   return seconds * 1000;
 }
 
-/** For sync, gc and verify: node_exporter's textfile collector reads the file (publish/metrics.ts). */
+/** For sync, gc and verify: node_exporter's textfile collector reads the file (report/metrics.ts). */
 export function withMetricsFileOption(command: Command): Command {
   return command.option(
     '--metrics-file <path>',

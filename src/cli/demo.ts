@@ -5,7 +5,7 @@ import { parseConfig } from '../config/load.js';
 import { demoSpec, generateImages } from '../demo/image-generator.js';
 import { ExitCode } from '../errors.js';
 import { readCurrentGeneration } from '../publish/generations.js';
-import { openSource } from '../source/open-source.js';
+import { openSource } from './open-source.js';
 import { runSync } from '../sync/run.js';
 import { outputFor, withOutputOptions, type CommonFlags } from './common-options.js';
 import { report } from './sync.js';

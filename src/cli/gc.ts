@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
-import { runGc, type GcSummary } from '../gc/run-gc.js';
-import { writeMetricsFile } from '../publish/metrics.js';
+import { runGc } from '../gc/run-gc.js';
+import type { GcSummary } from '../report/gc-summary.js';
+import { writeMetricsFile } from '../report/metrics.js';
 import {
   configFor,
   lockWaitFor,

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
 import { Listener, type ListeningConfig } from '../listen/listener.js';
 import { configFor, outputFor, withConfigOption, withOutputOptions, type CommonFlags } from './common-options.js';
+import { logRetries, openSource } from './open-source.js';
 import { printJson } from './output.js';
 
 const EXAMPLE_CONFIG = `
@@ -74,7 +75,9 @@ async function listenAction(flags: CommonFlags): Promise<number> {
   const config = await configFor(flags);
   if (!config.listen)
     throw new UsageError(`${config.file} has no listen: section (run blobmirror listen --help for an example)`);
-  const listener = new Listener(config as ListeningConfig, output.log);
+  const listener = new Listener(config as ListeningConfig, output.log, () =>
+    openSource(config, logRetries(output.log)),
+  );
   const started = await listener.start();
   if (output.json) printJson(started);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {

@@ -1,4 +1,4 @@
-import type { SyncSummary } from '../sync/summary.js';
+import type { SyncSummary } from '../report/sync-summary.js';
 import { formatBytes, formatDuration, plural } from './format.js';
 
 /** PURE: the human summary of a sync (or of a dry run's plan), one fact per line. */

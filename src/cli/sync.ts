@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
-import { openSource } from '../source/open-source.js';
+import { logRetries, openSource } from './open-source.js';
 import { runSync } from '../sync/run.js';
-import type { SyncSummary } from '../sync/summary.js';
-import { syncRunMetrics, writeMetricsFile } from '../publish/metrics.js';
+import type { SyncSummary } from '../report/sync-summary.js';
+import { syncRunMetrics, writeMetricsFile } from '../report/metrics.js';
 import {
   configFor,
   lockWaitFor,
@@ -59,10 +59,7 @@ async function syncAction(flags: SyncFlags): Promise<number> {
   const output = await outputFor(flags);
   const config = await configFor(flags);
   const lockWaitMs = lockWaitFor(flags);
-  const source = await openSource(config, {
-    onRetry: (what, error, delayMs, attempt) =>
-      output.log.warn({ attempt, delayMs }, `retrying ${what} in ${delayMs} ms: ${(error as Error).message}`),
-  });
+  const source = await openSource(config, logRetries(output.log));
   const progress = await syncProgress(output);
   let summary: SyncSummary;
   try {

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
-import { writeMetricsFile } from '../publish/metrics.js';
+import { writeMetricsFile } from '../report/metrics.js';
 import type { Finding } from '../verify/findings.js';
 import { runVerify, type VerifyReport } from '../verify/run.js';
+import { openSource } from './open-source.js';
 import {
   configFor,
   lockWaitFor,
@@ -54,7 +55,7 @@ export function registerVerify(program: Command): void {
     async (flags: VerifyFlags) => {
       const output = await outputFor(flags);
       const config = await configFor(flags);
-      const report = await runVerify(config, {
+      const report = await runVerify(config, () => openSource(config), {
         full: flags.full,
         repair: flags.repair,
         lockWaitMs: lockWaitFor(flags),

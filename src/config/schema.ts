@@ -217,7 +217,6 @@ export const configSchema = z
   })
   .strict();
 
-export type ConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;
 export type SourceConfig = ParsedConfig['source'];
 export type RegistrySourceConfig = Extract<SourceConfig, { type: 'registry' }>;

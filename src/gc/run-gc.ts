@@ -6,6 +6,7 @@ import { MANIFESTS, pruneGenerations, readAllGenerations } from '../publish/gene
 import { isTempFileName, writeFileAtomic } from '../store/fs-durable.js';
 import { acquireLock } from '../store/lock.js';
 import { stateLayout } from '../store/paths.js';
+import type { GcSummary } from '../report/gc-summary.js';
 import { isBlobPath, planTreeGc } from './plan-gc.js';
 
 const DAY_MS = 86_400_000;
@@ -18,19 +19,6 @@ export interface GcOptions {
   lockWaitMs?: number;
   /** Called by sync, which already holds the tree lock. */
   lockHeld?: boolean;
-}
-
-export interface GcSummary {
-  dryRun: boolean;
-  linksRemoved: number;
-  linksPending: number;
-  objectsRemoved: number;
-  manifestsRemoved: number;
-  generationsRemoved: number;
-  tempFilesRemoved: number;
-  bytesFreed: number;
-  removed: string[];
-  durationMs: number;
 }
 
 async function walk(dir: string): Promise<string[]> {

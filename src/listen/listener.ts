@@ -7,12 +7,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Config, ListenConfig } from '../config/load.js';
 import { LockedError, describeError } from '../errors.js';
-import { openSource } from '../source/open-source.js';
+import type { Source } from '../source/source.js';
 import { acquireLock, describeHolder, readLock, type Lock } from '../store/lock.js';
 import { stateLayout } from '../store/paths.js';
 import { runSync } from '../sync/run.js';
 import { isRepositorySelected } from '../sync/select.js';
-import type { SyncSummary } from '../sync/summary.js';
+import type { SyncSummary } from '../report/sync-summary.js';
 import { AmqpConsumer, type Delivery } from './amqp-consumer.js';
 import { Coalescer, type Batch } from './coalescer.js';
 import { decide, type Decision } from './messages.js';
@@ -51,6 +51,8 @@ export class Listener {
   constructor(
     private readonly config: ListeningConfig,
     log: Logger,
+    /** A fresh source per triggered sync (the CLI picks the backend). */
+    private readonly openSource: () => Promise<Source>,
   ) {
     this.#listen = config.listen;
     this.#log = log;
@@ -274,7 +276,7 @@ export class Listener {
     );
     let summary: SyncSummary | undefined;
     try {
-      summary = await syncRepositories(this.config, this.#log, batch.repositories);
+      summary = await syncRepositories(this.config, this.#log, await this.openSource(), batch.repositories);
     } catch (error) {
       this.#error(`triggered sync failed: ${describeError(error)}`);
     }
@@ -352,11 +354,12 @@ export class Listener {
   }
 }
 
-async function syncRepositories(config: ListeningConfig, log: Logger, repositories: string[]): Promise<SyncSummary> {
-  const source = await openSource(config, {
-    onRetry: (what, error, delayMs, attempt) =>
-      log.warn({ attempt, delayMs }, `retrying ${what} in ${delayMs} ms: ${(error as Error).message}`),
-  });
+async function syncRepositories(
+  config: ListeningConfig,
+  log: Logger,
+  source: Source,
+  repositories: string[],
+): Promise<SyncSummary> {
   try {
     return await runSync(
       config,

@@ -50,7 +50,6 @@ export type Manifest = IndexManifest | ImageManifest | Schema1Manifest;
 
 export const isIndex = (m: Manifest): m is IndexManifest => m.kind === 'index';
 export const isImage = (m: Manifest): m is ImageManifest => m.kind === 'image';
-export const isSchema1 = (m: Manifest): m is Schema1Manifest => m.kind === 'schema1';
 
 const digestSchema = z.string().refine(isDigest, 'expected sha256:<64 lowercase hex> or sha512:<128 lowercase hex>');
 const sizeSchema = z

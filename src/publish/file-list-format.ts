@@ -36,10 +36,6 @@ export function entryType(kind: EntryKind, underRestricted: boolean, worldReadab
   return `${kind}${underRestricted ? '*' : worldReadable ? '' : '-'}`;
 }
 
-export function entryKind(entry: FileListEntry): EntryKind {
-  return entry.type[0] as EntryKind;
-}
-
 export function renderFileList(list: Omit<FileList, 'version'>): string {
   const lines = ['[Version]', String(FILE_LIST_VERSION), '', '[Files]'];
   for (const e of list.files) lines.push(`${e.mtime}\t${e.type}\t${e.size}\t${e.path}`);

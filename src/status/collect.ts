@@ -3,12 +3,12 @@ import path from 'node:path';
 import type { Config } from '../config/load.js';
 import { describeError } from '../errors.js';
 import { STATUS_FILE, type ListenerStatus } from '../listen/state-files.js';
-import { readLastRun, type RunRecord } from '../publish/last-run.js';
+import { readLastRun, type RunRecord } from '../report/last-run.js';
 import { readCurrentGeneration } from '../publish/generations.js';
 import { moduleView } from '../publish/modules.js';
 import { readLock, type LockInfo } from '../store/lock.js';
 import { stateLayout } from '../store/paths.js';
-import { byteTotals } from '../sync/summary.js';
+import { byteTotals } from '../report/sync-summary.js';
 
 // `blobmirror status`: read-only, no lock taken, so it answers while a sync runs.
 
@@ -49,7 +49,7 @@ async function generationStatus(metadataDir: string): Promise<StatusReport['gene
     bytes: {
       unique: totals.unique,
       referenced: totals.referenced,
-      dedupeRatio: totals.unique ? Math.round((totals.referenced / totals.unique) * 100) / 100 : 1,
+      dedupeRatio: totals.dedupeRatio,
     },
   };
 }

@@ -8,7 +8,7 @@ import type { BlobFetcher } from './blob-fetcher.js';
 import { blobArchitectures, blobPaths, type ModuleLayout } from './modules.js';
 import type { Closure } from './plan.js';
 import type { ResolvedTag } from './resolve.js';
-import { failure, type Failure } from './summary.js';
+import { failure, type Failure } from '../report/failure.js';
 
 /** Image configs are small; a bigger one is not worth reading for its architecture. */
 const MAX_CONFIG_BYTES = 8 * 1024 * 1024;

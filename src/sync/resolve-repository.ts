@@ -5,7 +5,7 @@ import type { Source } from '../source/source.js';
 import { planTags, previousClosure, type Closure, type TagPlan } from './plan.js';
 import { resolveTag, type ManifestCache, type ResolvedTag } from './resolve.js';
 import { selectTags } from './select.js';
-import { failure, type Failure } from './summary.js';
+import { failure, type Failure } from '../report/failure.js';
 
 /** One tag after phase 1: either carried over from the previous generation or fetched now. */
 export interface KeptTag {

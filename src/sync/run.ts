@@ -4,7 +4,7 @@ import type { Config } from '../config/load.js';
 import { UsageError, describeError } from '../errors.js';
 import { runGc } from '../gc/run-gc.js';
 import { writeFileLists } from '../publish/file-list.js';
-import { recordRun } from '../publish/last-run.js';
+import { recordRun } from '../report/last-run.js';
 import type { Digest } from '../oci/digest.js';
 import type { BlobRef } from '../oci/manifest.js';
 import { assertRepositoryName, isRepositoryName } from '../oci/reference.js';
@@ -25,7 +25,8 @@ import { indexModules, sameLayout } from './modules.js';
 import { keptTag, resolveRepository, type RepositoryResolution } from './resolve-repository.js';
 import { ManifestCache } from './resolve.js';
 import { isRepositorySelected, needsCatalog, selectRepositories } from './select.js';
-import { byteTotals, failure, type Failure, type SyncSummary } from './summary.js';
+import { failure, type Failure } from '../report/failure.js';
+import { byteTotals, type SyncSummary } from '../report/sync-summary.js';
 
 export interface SyncOptions {
   /** Only these repositories (each must be selected by the config); the rest are carried over. */
@@ -360,7 +361,7 @@ function summarize(input: {
       resumed: counters?.bytesResumed ?? 0,
       unique: totals.unique,
       referenced: totals.referenced,
-      dedupeRatio: totals.unique ? Math.round((totals.referenced / totals.unique) * 100) / 100 : 1,
+      dedupeRatio: totals.dedupeRatio,
     },
     requests: { ...input.source.stats },
     durationMs: Date.now() - input.started,

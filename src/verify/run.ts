@@ -2,7 +2,6 @@ import { readlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/load.js';
 import { CURRENT, readAllGenerations } from '../publish/generations.js';
-import { openSource } from '../source/open-source.js';
 import type { Source } from '../source/source.js';
 import { acquireLock } from '../store/lock.js';
 import { ObjectStore } from '../store/object-store.js';
@@ -53,7 +52,12 @@ async function cheapChecks(config: Config, store: ObjectStore, expected: Expecte
  * Check the tree, the store and the manifest files against every kept generation; with `repair`
  * fix what can be fixed and check again. Holds the tree lock throughout, like sync.
  */
-export async function runVerify(config: Config, options: VerifyOptions = {}): Promise<VerifyReport> {
+export async function runVerify(
+  config: Config,
+  /** Called only when --repair must fetch something again. */
+  openSource: () => Promise<Source>,
+  options: VerifyOptions = {},
+): Promise<VerifyReport> {
   const started = Date.now();
   const store = new ObjectStore(config.storage.state, config.storage.tree);
   const lock = await acquireLock(store.layout.lock, {
@@ -88,7 +92,7 @@ export async function runVerify(config: Config, options: VerifyOptions = {}): Pr
         metadataDir: config.storage.metadata,
         expected,
         quarantineDir: path.join(config.storage.state, QUARANTINE_DIR),
-        source: async () => (source ??= await openSource(config)),
+        source: async () => (source ??= await openSource()),
       });
       // Trust the disk, not the repair log: what a fresh look still finds is what is left.
       const again = await cheapChecks(config, store, expected);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderSyncSummary } from '../../../src/cli/render-sync.js';
-import type { SyncSummary } from '../../../src/sync/summary.js';
+import type { SyncSummary } from '../../../src/report/sync-summary.js';
 
 function summary(overrides: Partial<SyncSummary> = {}): SyncSummary {
   return {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Gauge, Registry } from 'prom-client';
 import { writeFileAtomic } from '../store/fs-durable.js';
-import type { SyncSummary } from '../sync/summary.js';
+import type { SyncSummary } from './sync-summary.js';
 
 // `--metrics-file`: the Prometheus text format for node_exporter's textfile collector, one file
 // per command (sync, gc, verify), replaced atomically after each run so the collector never

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LockedError } from '../../../src/errors.js';
-import { readLastRun, recordRun, runRecord } from '../../../src/publish/last-run.js';
-import type { SyncSummary } from '../../../src/sync/summary.js';
+import { readLastRun, recordRun, runRecord } from '../../../src/report/last-run.js';
+import type { SyncSummary } from '../../../src/report/sync-summary.js';
 
 const startedAt = new Date('2026-11-22T16:00:00Z');
 const finishedAt = new Date('2026-11-22T16:00:05Z');

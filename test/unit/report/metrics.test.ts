@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { syncRunMetrics, writeMetricsFile } from '../../../src/publish/metrics.js';
-import type { SyncSummary } from '../../../src/sync/summary.js';
+import { syncRunMetrics, writeMetricsFile } from '../../../src/report/metrics.js';
+import type { SyncSummary } from '../../../src/report/sync-summary.js';
 
 /** name -> value of the sample labelled with `command`, as a Prometheus text parser reads the file. */
 async function samples(file: string, command: string): Promise<Record<string, number>> {

@@ -1,19 +1,7 @@
-import { describeError, errorCode } from '../errors.js';
-import type { GcSummary } from '../gc/run-gc.js';
 import type { RepositoryMetadata } from '../publish/metadata-types.js';
 import type { SourceStats } from '../source/source.js';
-
-export interface Failure {
-  repository: string;
-  tag?: string;
-  digest?: string;
-  code: string;
-  message: string;
-}
-
-export function failure(error: unknown, where: { repository: string; tag?: string; digest?: string }): Failure {
-  return { ...where, code: errorCode(error), message: describeError(error) };
-}
+import type { Failure } from './failure.js';
+import type { GcSummary } from './gc-summary.js';
 
 export interface RepositoryPlanSummary {
   name: string;
@@ -40,19 +28,22 @@ export interface SyncSummary {
   gc?: GcSummary;
 }
 
-/** Unique bytes (what the tree holds on disk) and referenced bytes (per-repository copies). */
+/** Unique bytes (what the tree holds on disk), referenced bytes (per-repository copies) and their ratio. */
 export function byteTotals(repositories: Iterable<RepositoryMetadata>): {
   unique: number;
   referenced: number;
   blobs: number;
+  dedupeRatio: number;
 } {
-  const unique = new Map<string, number>();
+  const sizes = new Map<string, number>();
   let referenced = 0;
   for (const repo of repositories) {
     for (const [digest, blob] of Object.entries(repo.blobs)) {
-      unique.set(digest, blob.size);
+      sizes.set(digest, blob.size);
       referenced += blob.size;
     }
   }
-  return { unique: [...unique.values()].reduce((a, b) => a + b, 0), referenced, blobs: unique.size };
+  const unique = [...sizes.values()].reduce((a, b) => a + b, 0);
+  const dedupeRatio = unique ? Math.round((referenced / unique) * 100) / 100 : 1;
+  return { unique, referenced, blobs: sizes.size, dedupeRatio };
 }

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { describeError, errorCode } from '../errors.js';
 import { writeFileAtomic } from '../store/fs-durable.js';
-import type { Failure, SyncSummary } from '../sync/summary.js';
+import type { Failure } from './failure.js';
+import type { SyncSummary } from './sync-summary.js';
 
 // `<state>/last-run.json`: how the last sync ended, for `blobmirror status` (docs/formats.md).
 
