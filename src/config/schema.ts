@@ -63,7 +63,7 @@ const registrySourceSchema = z
     catalogPageSize: z.number().int().min(1).max(10_000).default(1000),
   })
   .strict()
-  .refine((s) => s.insecure || s.url.startsWith('https://'), {
+  .refine((s) => s.insecure || !s.url.startsWith('http://'), {
     message: 'plain http:// needs insecure: true',
     path: ['url'],
   });
