@@ -1,7 +1,7 @@
 import { readFile, readdir, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/load.js';
-import { writeFileLists } from '../publish/file-list.js';
+import { publishFileLists } from '../publish/file-list-record.js';
 import { MANIFESTS, pruneGenerations, readAllGenerations } from '../publish/generations.js';
 import { isTempFileName, writeFileAtomic } from '../store/fs-durable.js';
 import { acquireLock } from '../store/lock.js';
@@ -156,7 +156,9 @@ export async function runGc(config: Config, options: GcOptions = {}): Promise<Gc
     // A sync running gc writes the file lists itself, after.
     const current = generations.at(-1);
     if (!dryRun && !options.lockHeld && current)
-      await writeFileLists(tree, current.index.modules, { stateDir: config.storage.state });
+      await publishFileLists(tree, config.storage.metadata, current.id, current.index.modules, {
+        stateDir: config.storage.state,
+      });
     summary.durationMs = Date.now() - started;
     return summary;
   } finally {

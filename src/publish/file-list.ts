@@ -34,6 +34,8 @@ export interface FileListWritten {
   entries: number;
   /** False when the list on disk already had this content (it was left untouched). */
   changed: boolean;
+  /** Of the list's bytes: how the mirror checker recognises a mirror's copy. */
+  sha256: string;
 }
 
 interface Scanned {
@@ -159,7 +161,13 @@ export async function writeFileLists(
       await writeFileAtomic(file, text);
       await fsyncPath(root);
     }
-    written.push({ module: module.name, file, entries: entries.length, changed });
+    written.push({
+      module: module.name,
+      file,
+      entries: entries.length,
+      changed,
+      sha256: createHash('sha256').update(text).digest('hex'),
+    });
   }
   return written;
 }

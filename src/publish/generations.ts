@@ -4,6 +4,7 @@ import { BlobmirrorError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { shardedPath } from '../store/paths.js';
 import { asStoreError, fsyncPath, writeFileAtomic } from '../store/fs-durable.js';
+import { stampFirstGenerations } from './first-generation.js';
 import {
   FORMAT_VERSION,
   indexSchema,
@@ -116,7 +117,8 @@ export async function publishGeneration(metadataDir: string, input: PublishInput
   const repositories: GenerationIndex['repositories'] = {};
   for (const repo of [...input.repositories].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const rel = repositoryRelPath(repo.name);
-    await writeFileAtomic(path.join(staging, rel), `${JSON.stringify(repo, null, 1)}\n`);
+    const stamped = stampFirstGenerations(repo, id);
+    await writeFileAtomic(path.join(staging, rel), `${JSON.stringify(stamped, null, 1)}\n`);
     repositories[repo.name] = { path: rel, tags: Object.keys(repo.tags).length, syncedAt: repo.syncedAt };
   }
   const index: GenerationIndex = {

@@ -24,6 +24,8 @@ export interface BlobEntry {
   path: string;
   /** Every module holding the blob -> its path there, relative to the tree root. */
   modules: Record<string, string>;
+  /** Module -> the generation since which the blob is at that path (publish/first-generation.ts). */
+  firstGeneration?: Record<string, string>;
 }
 
 /** When a tag pointed at which digest (null: it left the selection), oldest first. */
@@ -116,6 +118,7 @@ export const repositorySchema = z.object({
       mediaType: z.string().optional(),
       path: z.string(),
       modules: z.record(z.string(), z.string()),
+      firstGeneration: z.record(z.string(), z.string().regex(/^\d{10}$/)).optional(),
     }),
   ),
   history: tagKeyed(z.array(z.object({ digest: digest.nullable(), since: z.string() }))),

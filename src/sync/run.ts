@@ -3,7 +3,8 @@ import pLimit from 'p-limit';
 import type { Config } from '../config/load.js';
 import { UsageError, describeError } from '../errors.js';
 import { runGc } from '../gc/run-gc.js';
-import { writeFileLists } from '../publish/file-list.js';
+import { publishFileLists } from '../publish/file-list-record.js';
+import { carryFirstGenerations } from '../publish/first-generation.js';
 import { recordRun } from '../report/last-run.js';
 import type { Digest } from '../oci/digest.js';
 import type { BlobRef } from '../oci/manifest.js';
@@ -223,7 +224,9 @@ async function syncLocked(
   // Under the same lock, so nothing can publish between this sync and its gc.
   if (config.retention.gcAfterSync) summary.gc = await runGc(config, { lockHeld: true, now: now() });
   // Mirrors (quick-fedora-mirror) and MirrorManager read these; rewritten only when changed.
-  await writeFileLists(config.storage.tree, outcome.modules, { stateDir: config.storage.state });
+  await publishFileLists(config.storage.tree, config.storage.metadata, outcome.id, outcome.modules, {
+    stateDir: config.storage.state,
+  });
   return summary;
 }
 
@@ -261,7 +264,7 @@ async function applyRepository(
   }
   events.repositoryDone?.(r.name, r.failures.length);
   const history = updateHistory(r.previous?.history, tags, syncedAt, config.retention.historyDays);
-  const built = buildRepositoryMetadata(r.name, syncedAt, tags, closure, history);
+  const built = carryFirstGenerations(buildRepositoryMetadata(r.name, syncedAt, tags, closure, history), r.previous);
   // Unchanged content keeps its timestamp, so a no-op run writes no new generation.
   return r.previous && sameContent(r.previous, built) ? r.previous : built;
 }
