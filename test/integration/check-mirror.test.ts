@@ -2,26 +2,34 @@
 // without two repositories is named out of date for exactly those two (HTTP HEAD, exit 1); the
 // complete copy is up to date (exit 0); a truncated file in a local copy is a size mismatch.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, truncate } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MirrorCheckReport } from '../../src/check-mirror/run.js';
-import { fixtureSpec, generateImages } from '../../src/demo/image-generator.js';
+import { fixtureSpec } from '../../src/demo/image-generator.js';
 import { parseFileList, writeFileLists } from '../../src/publish/file-list.js';
-import { jsonOf, runCli, writeTestConfig } from '../helpers/cli.js';
+import { jsonOf, runCli } from '../helpers/cli.js';
 import { startNginx, type NginxHandle } from '../helpers/nginx.js';
-import { pushLayout } from '../helpers/push.js';
-import { startRegistry, type RegistryHandle } from '../helpers/registry.js';
+import { useTestWorld } from '../helpers/test-world.js';
 
 const run = promisify(execFile);
 const KiB = 1024;
 
 describe('check-mirror', () => {
-  let registry: RegistryHandle;
+  const world = useTestWorld({
+    name: 'check-mirror',
+    spec: fixtureSpec({
+      seed: 'check-mirror',
+      repos: 4,
+      tagsPerRepo: 1,
+      baseBytes: 64 * KiB,
+      repoBytes: 8 * KiB,
+      tagBytes: 4 * KiB,
+    }),
+    synced: { dir: 'master' },
+  });
   let nginx: NginxHandle;
-  let work: string;
   let config: string;
   let tree: string;
   /** nginx serves `served`; the mirror's copy of the tree is at /pub/containers. */
@@ -29,32 +37,13 @@ describe('check-mirror', () => {
   let copy: string;
 
   beforeAll(async () => {
-    registry = await startRegistry();
-    work = await mkdtemp(path.join(tmpdir(), 'blobmirror-check-mirror-'));
-    await generateImages(
-      fixtureSpec({
-        seed: 'check-mirror',
-        repos: 4,
-        tagsPerRepo: 1,
-        baseBytes: 64 * KiB,
-        repoBytes: 8 * KiB,
-        tagBytes: 4 * KiB,
-      }),
-      path.join(work, 'layout'),
-    );
-    await pushLayout(registry, path.join(work, 'layout'));
-    const written = await writeTestConfig(
-      { registryUrl: registry.url, include: ['stable/**'] },
-      path.join(work, 'master'),
-    );
-    config = written.file;
-    tree = path.join(written.root, 'tree');
-    expect((await runCli(['sync', '-c', config])).code).toBe(0);
-    const index = JSON.parse(await readFile(path.join(written.root, 'metadata/current/index.json'), 'utf8')) as {
+    config = world.config.file;
+    tree = path.join(world.config.root, 'tree');
+    const index = JSON.parse(await readFile(path.join(world.config.root, 'metadata/current/index.json'), 'utf8')) as {
       modules?: Record<string, { root: string }>;
     };
     await writeFileLists(tree, index.modules);
-    served = path.join(work, 'www');
+    served = path.join(world.work, 'www');
     copy = path.join(served, 'pub/containers');
     await mkdir(copy, { recursive: true });
     nginx = await startNginx(served);
@@ -62,8 +51,6 @@ describe('check-mirror', () => {
 
   afterAll(async () => {
     await nginx?.stop();
-    await registry?.stop();
-    await rm(work, { recursive: true, force: true });
   });
 
   const check = async (mirror: string) => {
@@ -109,7 +96,7 @@ describe('check-mirror', () => {
     ]);
 
     // A local copy (stat) with one file cut short: that repository is out of date by size.
-    const local = path.join(work, 'local');
+    const local = path.join(world.work, 'local');
     await run('rsync', ['-aH', `${tree}/`, `${local}/`]);
     const victim = complete.report.repositories.find((r) => r.repository === 'stable/app-3')!;
     const list = parseFileList(await readFile(path.join(tree, 'fullfiletimelist-containers'), 'utf8'));

@@ -1,19 +1,16 @@
 // Issue 8: concurrency. Two syncs started together on one tree (one is refused with exit 3, or
 // with --wait-lock both finish one after the other); readers of the metadata, in-process and
 // through `blobmirror serve`, never see a half-switched generation while syncs publish new ones.
-import { mkdtemp, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setImmediate as yieldNow } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { fixtureSpec, generateImages, type GeneratedImages } from '../../src/demo/image-generator.js';
+import { fixtureSpec } from '../../src/demo/image-generator.js';
 import { jsonOf, runCli } from '../helpers/cli.js';
-import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
-import { pushLayout } from '../helpers/push.js';
-import { startRegistry, type RegistryHandle } from '../helpers/registry.js';
 import { masterOnlyMirrors } from '../helpers/mirrors-file.js';
 import { startServe } from '../helpers/serve-process.js';
+import { useTestWorld } from '../helpers/test-world.js';
 import { treeProblems } from '../helpers/tree-check.js';
 
 const KiB = 1024;
@@ -42,40 +39,24 @@ async function configAt(
 }
 
 describe('concurrent syncs and readers', () => {
-  let registry: RegistryHandle;
-  let proxy: FaultProxy;
-  let work: string;
-  let generated: GeneratedImages;
-
-  beforeAll(async () => {
-    registry = await startRegistry();
-    proxy = await startFaultProxy({ upstream: registry.url, seed: 'concurrency' });
-    work = await mkdtemp(path.join(tmpdir(), 'blobmirror-concurrency-'));
-    generated = await generateImages(
-      fixtureSpec({
-        seed: 'concurrency',
-        repos: 3,
-        tagsPerRepo: 3,
-        baseBytes: 1 * MiB,
-        repoBytes: 128 * KiB,
-        tagBytes: 32 * KiB,
-      }),
-      path.join(work, 'layout'),
-    );
-    await pushLayout(registry, path.join(work, 'layout'));
-  });
-
-  afterAll(async () => {
-    await proxy?.close();
-    await registry?.stop();
-    await rm(work, { recursive: true, force: true });
+  const world = useTestWorld({
+    name: 'concurrency',
+    proxySeed: 'concurrency',
+    spec: fixtureSpec({
+      seed: 'concurrency',
+      repos: 3,
+      tagsPerRepo: 3,
+      baseBytes: 1 * MiB,
+      repoBytes: 128 * KiB,
+      tagBytes: 32 * KiB,
+    }),
   });
 
   it('two syncs started together: one runs, the other is refused with exit 3 and says who holds the lock', async () => {
-    const root = path.join(work, 'together');
-    const config = await configAt(work, 'together', proxy.url, root);
+    const root = path.join(world.work, 'together');
+    const config = await configAt(world.work, 'together', world.proxy.url, root);
     // Slow downloads keep the first run holding the lock while the second starts.
-    proxy.throttle(1 * MiB);
+    world.proxy.throttle(1 * MiB);
     try {
       const [a, b] = await Promise.all([
         runCli(['sync', '-c', config, '--json']),
@@ -89,15 +70,15 @@ describe('concurrent syncs and readers', () => {
       );
       expect(refused.stdout).toBe('');
     } finally {
-      proxy.throttle(undefined);
+      world.proxy.throttle(undefined);
     }
     expect(await treeProblems(path.join(root, 'tree'))).toEqual([]);
   });
 
   it('with --wait-lock both complete, one after the other', async () => {
-    const root = path.join(work, 'queued');
-    const config = await configAt(work, 'queued', proxy.url, root);
-    proxy.throttle(2 * MiB);
+    const root = path.join(world.work, 'queued');
+    const config = await configAt(world.work, 'queued', world.proxy.url, root);
+    world.proxy.throttle(2 * MiB);
     try {
       const [a, b] = await Promise.all([
         runCli(['sync', '-c', config, '--json', '--wait-lock', '60']),
@@ -107,19 +88,19 @@ describe('concurrent syncs and readers', () => {
       expect(b.code, b.stderr).toBe(0);
       const [first, second] = [jsonOf(a), jsonOf(b)].sort((x, y) => y.blobs.fetched - x.blobs.fetched);
       // The second found everything done by the first: nothing fetched, nothing new to publish.
-      expect(first!.blobs.fetched).toBe(generated.blobs.length);
+      expect(first!.blobs.fetched).toBe(world.images.blobs.length);
       expect(second!.blobs.fetched).toBe(0);
       expect(second!.published).toBe(false);
     } finally {
-      proxy.throttle(undefined);
+      world.proxy.throttle(undefined);
     }
     expect(await treeProblems(path.join(root, 'tree'))).toEqual([]);
   });
 
   it('gc and verify while a sync runs: refused with exit 3, or with --wait-lock run after it', async () => {
-    const root = path.join(work, 'gc-verify');
-    const config = await configAt(work, 'gc-verify', proxy.url, root);
-    proxy.throttle(MiB / 2);
+    const root = path.join(world.work, 'gc-verify');
+    const config = await configAt(world.work, 'gc-verify', world.proxy.url, root);
+    world.proxy.throttle(MiB / 2);
     try {
       const sync = runCli(['sync', '-c', config, '--json']);
       // Started once the sync holds the lock.
@@ -138,25 +119,25 @@ describe('concurrent syncs and readers', () => {
       expect(waitedGc.code, waitedGc.stderr).toBe(0);
       expect(waitedVerify.code, waitedVerify.stdout + waitedVerify.stderr).toBe(0);
     } finally {
-      proxy.throttle(undefined);
+      world.proxy.throttle(undefined);
     }
     expect(await treeProblems(path.join(root, 'tree'))).toEqual([]);
   });
 
   it('readers never see a half-switched generation while syncs publish', { timeout: 240_000 }, async () => {
-    const root = path.join(work, 'readers');
+    const root = path.join(world.work, 'readers');
     const metadata = path.join(root, 'metadata');
-    const narrow = await configAt(work, 'narrow', proxy.url, root, ['^1\\.0$']);
-    const wide = await configAt(work, 'wide', proxy.url, root);
+    const narrow = await configAt(world.work, 'narrow', world.proxy.url, root, ['^1\\.0$']);
+    const wide = await configAt(world.work, 'wide', world.proxy.url, root);
     const first = await runCli(['sync', '-c', wide]);
     expect(first.code, first.stderr).toBe(0);
-    const allTags = Object.keys(generated.repositories['stable/app-1']!.tags).sort();
+    const allTags = Object.keys(world.images.repositories['stable/app-1']!.tags).sort();
 
     const serve = await startServe([
       '--metadata',
       metadata,
       '--mirrors',
-      await masterOnlyMirrors(work),
+      await masterOnlyMirrors(world.work),
       '--reload-interval',
       '0',
     ]);

@@ -4,17 +4,15 @@
 // files, and interrupted downloads resumed with Range instead of refetched from zero.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureSpec, generateImages, type GeneratedImages } from '../../src/demo/image-generator.js';
+import { describe, expect, it } from 'vitest';
+import { fixtureSpec } from '../../src/demo/image-generator.js';
 import { layoutBlobPath } from '../../src/oci-layout/layout-format.js';
-import { CLI_ARGS, jsonOf, runCli, writeTestConfig } from '../helpers/cli.js';
-import { seededRandom, startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
-import { pushLayout } from '../helpers/push.js';
-import { startRegistry, type RegistryHandle } from '../helpers/registry.js';
+import { CLI_ARGS, jsonOf, runCli } from '../helpers/cli.js';
+import { seededRandom } from '../helpers/fault-proxy.js';
 import { isFileList, metadataView, snapshot, tempFiles, treeProblems } from '../helpers/tree-check.js';
+import { useTestWorld } from '../helpers/test-world.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -69,16 +67,10 @@ function syncKilledAfter(config: string, killAfterMs: number, armed: () => boole
 }
 
 describe('SIGKILL at random moments, then restart', () => {
-  let registry: RegistryHandle;
-  let proxy: FaultProxy;
-  let work: string;
-  let generated: GeneratedImages;
-
-  beforeAll(async () => {
-    registry = await startRegistry();
-    proxy = await startFaultProxy({ upstream: registry.url, seed: 'crash' });
-    work = await mkdtemp(path.join(tmpdir(), 'blobmirror-crash-'));
-    const spec = fixtureSpec({
+  const world = useTestWorld({
+    name: 'crash',
+    proxySeed: 'crash',
+    spec: fixtureSpec({
       seed: 'crash',
       repos: 3,
       tagsPerRepo: 2,
@@ -86,15 +78,7 @@ describe('SIGKILL at random moments, then restart', () => {
       repoBytes: 512 * KiB,
       tagBytes: 128 * KiB,
       multiPlatform: true,
-    });
-    generated = await generateImages(spec, path.join(work, 'layout'));
-    await pushLayout(registry, path.join(work, 'layout'));
-  });
-
-  afterAll(async () => {
-    await proxy?.close();
-    await registry?.stop();
-    await rm(work, { recursive: true, force: true });
+    }),
   });
 
   /** Kill-restart `config` until `kills` kills or a run ends on its own (when `stopOnDone`). */
@@ -126,7 +110,8 @@ describe('SIGKILL at random moments, then restart', () => {
   }
 
   const blobPath = /\/blobs\/sha256:/;
-  const blobBytes = () => proxy.requests.filter((r) => blobPath.test(r.path)).reduce((sum, r) => sum + r.bytesSent, 0);
+  const blobBytes = () =>
+    world.proxy.requests.filter((r) => blobPath.test(r.path)).reduce((sum, r) => sum + r.bytesSent, 0);
 
   /** The tree, metadata and manifests of `root` equal those of the clean sync; no temp files. */
   async function expectEqualToClean(root: string, clean: string): Promise<void> {
@@ -169,19 +154,19 @@ describe('SIGKILL at random moments, then restart', () => {
     async () => {
       const random = seededRandom('crash-moments');
       // A clean sync through the unthrottled proxy: the reference, and how long a whole run takes.
-      const clean = await writeTestConfig({ registryUrl: proxy.url, include: ['stable/**'] }, path.join(work, 'clean'));
+      const clean = await world.writeConfig('clean', { registryUrl: world.proxy.url });
       const cleanStarted = Date.now();
       const cleanRun = await runCli(['sync', '-c', clean.file]);
       const cleanMs = Date.now() - cleanStarted;
       expect(cleanRun.code, cleanRun.stderr).toBe(0);
 
       // Phase 1: throttled, so most kills land mid-blob.
-      const config = await writeTestConfig(
-        { registryUrl: proxy.url, include: ['stable/**'], extraSource: { retries: 2, timeoutSeconds: 5 } },
-        path.join(work, 'killed'),
-      );
-      proxy.throttle(THROTTLE);
-      proxy.reset();
+      const config = await world.writeConfig('killed', {
+        registryUrl: world.proxy.url,
+        extraSource: { retries: 2, timeoutSeconds: 5 },
+      });
+      world.proxy.throttle(THROTTLE);
+      world.proxy.reset();
       const started = Date.now();
       const runs = await killLoop(config.file, KILLS, KILL_WINDOW_MS, random, false, true);
       const killLoopMs = Date.now() - started;
@@ -190,8 +175,8 @@ describe('SIGKILL at random moments, then restart', () => {
       const final = await runCli(['sync', '-c', config.file, '--json'], { timeoutMs: 120_000 });
       expect(final.code, final.stderr).toBe(0);
       const summary = jsonOf(final);
-      proxy.throttle(undefined);
-      const blobGets = proxy.requests.filter((r) => r.method === 'GET' && blobPath.test(r.path));
+      world.proxy.throttle(undefined);
+      const blobGets = world.proxy.requests.filter((r) => r.method === 'GET' && blobPath.test(r.path));
       const sent = blobGets.reduce((sum, r) => sum + r.bytesSent, 0);
       const resumes = blobGets.filter((r) => /^bytes=[1-9]\d*-$/.test(String(r.headers.range))).length;
 
@@ -201,10 +186,7 @@ describe('SIGKILL at random moments, then restart', () => {
       const fastRoots: string[] = [];
       const fastKills = () => episodes.flat().filter((r) => r.signal === 'SIGKILL').length;
       while (fastKills() < FAST_KILLS) {
-        const fast = await writeTestConfig(
-          { registryUrl: proxy.url, include: ['stable/**'] },
-          path.join(work, `fast-${episodes.length}`),
-        );
+        const fast = await world.writeConfig(`fast-${episodes.length}`, { registryUrl: world.proxy.url });
         episodes.push(await killLoop(fast.file, FAST_KILLS - fastKills(), [250, Math.max(600, cleanMs)], random, true));
         const done = await runCli(['sync', '-c', fast.file]);
         expect(done.code, done.stderr).toBe(0);
@@ -217,10 +199,10 @@ describe('SIGKILL at random moments, then restart', () => {
           kills: runs.filter((r) => r.signal === 'SIGKILL').length,
           killsWhileDownloading: runs.filter((r) => r.signal === 'SIGKILL' && r.blobBytes! > 0).length,
           killLoopMs,
-          fixtureBlobBytes: generated.blobBytes,
+          fixtureBlobBytes: world.images.blobBytes,
           bytesSentBeforeFinalRun: downloadedBeforeFinal,
           bytesSentTotal: sent,
-          bytesRefetched: sent - generated.blobBytes,
+          bytesRefetched: sent - world.images.blobBytes,
           rangeResumes: resumes,
           finalRun: { fetched: summary.bytes.fetched, resumed: summary.bytes.resumed, durationMs: summary.durationMs },
         },
@@ -234,7 +216,7 @@ describe('SIGKILL at random moments, then restart', () => {
       // Partial downloads were resumed: the Range requests prove it, and far less than the fixture
       // was fetched twice (a kill loses only what was in flight).
       expect(resumes).toBeGreaterThan(0);
-      expect(report.throttled.bytesRefetched).toBeLessThan(generated.blobBytes / 2);
+      expect(report.throttled.bytesRefetched).toBeLessThan(world.images.blobBytes / 2);
       expect(report.throttled.killsWhileDownloading).toBeGreaterThanOrEqual(KILLS / 2);
 
       await expectEqualToClean(config.root, clean.root);
@@ -244,24 +226,21 @@ describe('SIGKILL at random moments, then restart', () => {
 
   it('a partial download holding bytes that were never the blob (power loss) is fetched again in the same run', async () => {
     const sizes = await Promise.all(
-      generated.blobs.map(
-        async (digest) => [digest, (await stat(layoutBlobPath(path.join(work, 'layout'), digest))).size] as const,
+      world.images.blobs.map(
+        async (digest) => [digest, (await stat(layoutBlobPath(path.join(world.work, 'layout'), digest))).size] as const,
       ),
     );
     const [digest, size] = [...sizes].sort(([, a], [, b]) => b - a)[0]!;
-    const config = await writeTestConfig(
-      { registryUrl: proxy.url, include: ['stable/**'] },
-      path.join(work, 'garbled'),
-    );
+    const config = await world.writeConfig('garbled', { registryUrl: world.proxy.url });
     await mkdir(path.join(config.root, 'state/partial'), { recursive: true });
     await writeFile(
       path.join(config.root, 'state/partial', `sha256-${digest.slice(7)}`),
       randomBytes(Math.floor(size / 2)),
     );
-    proxy.reset();
+    world.proxy.reset();
     const result = await runCli(['sync', '-c', config.file, '--json']);
     expect(result.code, result.stderr).toBe(0);
-    const gets = proxy.requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/blobs/${digest}`));
+    const gets = world.proxy.requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/blobs/${digest}`));
     // Resumed first (the partial looked fine), then, once the digest did not match, from zero.
     expect(gets.map((r) => r.headers.range)).toEqual([`bytes=${Math.floor(size / 2)}-`, undefined]);
     expect(await treeProblems(path.join(config.root, 'tree'))).toEqual([]);

@@ -4,25 +4,12 @@
 // syncs (tags added, a repository added on a shared base, tags moved, a repository removed as gc
 // would remove it), real rsync.
 import { execFile } from 'node:child_process';
-import {
-  lstat,
-  mkdir,
-  mkdtemp,
-  readFile,
-  readdir,
-  readlink,
-  rm,
-  rmdir,
-  unlink,
-  writeFile,
-  copyFile,
-} from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, mkdir, readFile, readdir, readlink, rm, rmdir, unlink, writeFile, copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureSpec, generateImages } from '../../src/demo/image-generator.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fixtureSpec } from '../../src/demo/image-generator.js';
 import {
   fileListName,
   parseFileList,
@@ -30,10 +17,10 @@ import {
   type FileList,
   type FileListEntry,
 } from '../../src/publish/file-list.js';
-import { runCli, writeTestConfig } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { deleteTag, pushLayout, retag } from '../helpers/push.js';
-import { startRegistry, type RegistryHandle } from '../helpers/registry.js';
 import { sha256File } from '../helpers/tree-check.js';
+import { useTestWorld } from '../helpers/test-world.js';
 
 const run = promisify(execFile);
 const KiB = 1024;
@@ -74,17 +61,9 @@ async function treeState(root: string): Promise<{ entries: Record<string, string
 }
 
 describe('a mirror updated only from the file lists', () => {
-  let registry: RegistryHandle;
-  let work: string;
-  let config: string;
-  let tree: string;
-  let mirror: string;
-  let previous: FileList | undefined;
-
-  beforeAll(async () => {
-    registry = await startRegistry();
-    work = await mkdtemp(path.join(tmpdir(), 'blobmirror-qfm-'));
-    const spec = fixtureSpec({
+  const world = useTestWorld({
+    name: 'qfm',
+    spec: fixtureSpec({
       seed: 'file-lists',
       repos: 2,
       tagsPerRepo: 2,
@@ -92,22 +71,20 @@ describe('a mirror updated only from the file lists', () => {
       repoBytes: 32 * KiB,
       tagBytes: 8 * KiB,
       multiPlatform: true,
-    });
-    await generateImages(spec, path.join(work, 'layout'));
-    await pushLayout(registry, path.join(work, 'layout'), { repositories: ['stable/app-1'] });
-    const written = await writeTestConfig(
-      { registryUrl: registry.url, include: ['stable/**'] },
-      path.join(work, 'master'),
-    );
+    }),
+    push: { repositories: ['stable/app-1'] },
+  });
+  let config: string;
+  let tree: string;
+  let mirror: string;
+  let previous: FileList | undefined;
+
+  beforeAll(async () => {
+    const written = await world.writeConfig('master');
     config = written.file;
     tree = path.join(written.root, 'tree');
-    mirror = path.join(work, 'mirror');
+    mirror = path.join(world.work, 'mirror');
     await mkdir(mirror);
-  });
-
-  afterAll(async () => {
-    await registry?.stop();
-    await rm(work, { recursive: true, force: true });
   });
 
   /** sync, then what the lead's sync does at its end: write the lists of the published modules. */
@@ -128,7 +105,7 @@ describe('a mirror updated only from the file lists', () => {
   async function updateMirror(): Promise<{ transferred: number; removed: number; listed: number }> {
     const next = parseFileList(await readFile(path.join(tree, LIST), 'utf8'));
     const { transfer, removed } = diff(previous, next);
-    const filesFrom = path.join(work, 'files-from');
+    const filesFrom = path.join(world.work, 'files-from');
     await writeFile(filesFrom, transfer.map((e) => `${e.path}\n`).join(''));
     await run('rsync', ['-aH', `--files-from=${filesFrom}`, `${tree}/`, `${mirror}/`]);
     // Files first, then directories deepest first, as a delete pass after the copy.
@@ -155,8 +132,8 @@ describe('a mirror updated only from the file lists', () => {
     await expectIdentical();
 
     // 2. A repository on the same base (new hardlinks of existing blobs) and a new tag.
-    await pushLayout(registry, path.join(work, 'layout'), { repositories: ['stable/app-2'] });
-    await retag(registry, 'stable/app-1', '1.0', 'stable');
+    await pushLayout(world.registry, path.join(world.work, 'layout'), { repositories: ['stable/app-2'] });
+    await retag(world.registry, 'stable/app-1', '1.0', 'stable');
     expect(await syncAndPublish()).toBe(true);
     const second = await updateMirror();
     expect(second.transferred).toBeGreaterThan(0);
@@ -174,8 +151,8 @@ describe('a mirror updated only from the file lists', () => {
 
     // 4. A tag moves, a repository goes away, and (as gc does once the grace period is over) its
     //    tree directory is removed: the mirror deletes exactly that.
-    await retag(registry, 'stable/app-1', '1.0', 'latest');
-    for (const tag of ['1.0', '1.1', 'latest']) await deleteTag(registry, 'stable/app-2', tag);
+    await retag(world.registry, 'stable/app-1', '1.0', 'latest');
+    for (const tag of ['1.0', '1.1', 'latest']) await deleteTag(world.registry, 'stable/app-2', tag);
     await syncAndPublish();
     await rm(path.join(tree, 'stable/app-2'), { recursive: true });
     const [again] = await writeFileLists(tree, undefined);

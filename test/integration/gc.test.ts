@@ -1,12 +1,11 @@
 // Issue 4: retention and garbage collection against the real registry, with an injected clock.
-import { mkdtemp, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureSpec, generateImages, type GeneratedImages } from '../../src/demo/image-generator.js';
-import { retag, deleteTag, pushLayout } from '../helpers/push.js';
-import { startRegistry, type RegistryHandle } from '../helpers/registry.js';
-import { jsonOf, runCli, writeTestConfig } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { fixtureSpec } from '../../src/demo/image-generator.js';
+import { retag, deleteTag } from '../helpers/push.js';
+import { jsonOf, runCli } from '../helpers/cli.js';
+import { useTestWorld } from '../helpers/test-world.js';
 
 const DAY = 86_400_000;
 
@@ -32,48 +31,26 @@ async function currentPaths(root: string): Promise<string[]> {
 }
 
 describe('gc', () => {
-  let registry: RegistryHandle;
-  let work: string;
-  let generated: GeneratedImages;
-  let config: { file: string; root: string };
-
-  beforeAll(async () => {
-    registry = await startRegistry();
-    work = await mkdtemp(path.join(tmpdir(), 'blobmirror-gc-'));
-    generated = await generateImages(
-      fixtureSpec({ repos: 2, tagsPerRepo: 2, baseBytes: 128 * 1024, repoBytes: 16 * 1024, tagBytes: 48 * 1024 }),
-      path.join(work, 'layout'),
-    );
-    await pushLayout(registry, path.join(work, 'layout'));
-    config = await writeTestConfig(
-      {
-        registryUrl: registry.url,
-        include: ['stable/**'],
-        extra: { metadata: { keepGenerations: 1 }, retention: { graceDays: 7 } },
-      },
-      work,
-    );
-    expect((await runCli(['sync', '-c', config.file])).code).toBe(0);
-  });
-  afterAll(async () => {
-    await registry?.stop();
-    await rm(work, { recursive: true, force: true });
+  const world = useTestWorld({
+    name: 'gc',
+    spec: fixtureSpec({ repos: 2, tagsPerRepo: 2, baseBytes: 128 * 1024, repoBytes: 16 * 1024, tagBytes: 48 * 1024 }),
+    synced: { dir: 'master', config: { extra: { metadata: { keepGenerations: 1 }, retention: { graceDays: 7 } } } },
   });
 
   it('keeps unreferenced links for the grace period, then removes them and frees the objects', async () => {
     // latest moves from 1.1 to 1.0 and 1.1 disappears: 1.1's own config and layer lose their links.
-    await retag(registry, 'stable/app-1', generated.repositories['stable/app-1']!.tags['1.0']!, 'latest');
-    await deleteTag(registry, 'stable/app-1', '1.1');
-    const moved = await runCli(['sync', '-c', config.file, '--json']);
+    await retag(world.registry, 'stable/app-1', world.images.repositories['stable/app-1']!.tags['1.0']!, 'latest');
+    await deleteTag(world.registry, 'stable/app-1', '1.1');
+    const moved = await runCli(['sync', '-c', world.config.file, '--json']);
     expect(moved.code, moved.stderr).toBe(0);
-    const current = await currentPaths(config.root);
-    const tree = path.join(config.root, 'tree');
+    const current = await currentPaths(world.config.root);
+    const tree = path.join(world.config.root, 'tree');
     const stale = (await treeFiles(tree)).filter((f) => !current.includes(f));
     expect(stale.length).toBe(2);
     const staleObjects = await Promise.all(stale.map(async (f) => (await stat(path.join(tree, f))).size));
 
     const t0 = new Date();
-    const early = jsonOf(await runCli(['gc', '-c', config.file, '--json', '--now', t0.toISOString()]));
+    const early = jsonOf(await runCli(['gc', '-c', world.config.file, '--json', '--now', t0.toISOString()]));
     expect(early).toMatchObject({ linksRemoved: 0, linksPending: 2, objectsRemoved: 0 });
     expect(await treeFiles(tree)).toEqual(expect.arrayContaining(stale));
 
@@ -81,7 +58,7 @@ describe('gc', () => {
       await runCli([
         'gc',
         '-c',
-        config.file,
+        world.config.file,
         '--json',
         '--dry-run',
         '--now',
@@ -92,7 +69,7 @@ describe('gc', () => {
     expect(await treeFiles(tree)).toEqual(expect.arrayContaining(stale));
 
     const late = jsonOf(
-      await runCli(['gc', '-c', config.file, '--json', '--now', new Date(t0.getTime() + 8 * DAY).toISOString()]),
+      await runCli(['gc', '-c', world.config.file, '--json', '--now', new Date(t0.getTime() + 8 * DAY).toISOString()]),
     );
     expect(late).toMatchObject({ linksRemoved: 2, linksPending: 0, objectsRemoved: 2 });
     expect(late.bytesFreed).toBeGreaterThanOrEqual(staleObjects.reduce((a, b) => a + b, 0));
@@ -100,12 +77,12 @@ describe('gc', () => {
     expect(await treeFiles(tree)).toEqual(current);
     for (const f of current) expect((await stat(path.join(tree, f))).nlink).toBeGreaterThanOrEqual(2);
     // A re-sync has nothing to fetch: gc removed nothing the published tags need.
-    const again = jsonOf(await runCli(['sync', '-c', config.file, '--json']));
+    const again = jsonOf(await runCli(['sync', '-c', world.config.file, '--json']));
     expect(again.blobs.fetched).toBe(0);
   });
 
   it('tag history records the move', async () => {
-    const metadata = path.join(config.root, 'metadata');
+    const metadata = path.join(world.config.root, 'metadata');
     const repo = JSON.parse(
       await readFile(
         path.join(
@@ -117,17 +94,17 @@ describe('gc', () => {
       ),
     );
     expect(repo.history.latest.map((h: { digest: string }) => h.digest)).toEqual([
-      generated.repositories['stable/app-1']!.tags['1.1'],
-      generated.repositories['stable/app-1']!.tags['1.0'],
+      world.images.repositories['stable/app-1']!.tags['1.1'],
+      world.images.repositories['stable/app-1']!.tags['1.0'],
     ]);
     expect(repo.history['1.1'].at(-1).digest).toBeNull();
   });
 
   it('refuses to run beside a writer holding the lock', async () => {
     const { acquireLock } = await import('../../src/store/lock.js');
-    const lock = await acquireLock(path.join(config.root, 'state', 'lock'), { command: 'sync' });
+    const lock = await acquireLock(path.join(world.config.root, 'state', 'lock'), { command: 'sync' });
     try {
-      const result = await runCli(['gc', '-c', config.file]);
+      const result = await runCli(['gc', '-c', world.config.file]);
       expect(result.code).toBe(3);
       expect(result.stderr).toMatch(/locked by sync/);
     } finally {

@@ -2,57 +2,49 @@
 // files are untrusted. Each case asserts a precise error (code, and a message naming the thing)
 // or a documented acceptance, and that nothing is written outside the storage root: a canary
 // directory next to it stays untouched and the tree holds only verified blobs.
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { fixtureSpec, generateImages } from '../../src/demo/image-generator.js';
+import { fixtureSpec } from '../../src/demo/image-generator.js';
 import { jsonOf, runCli } from '../helpers/cli.js';
-import { startFaultProxy, type FaultProxy, type FaultRule } from '../helpers/fault-proxy.js';
-import { fetchManifest, pushLayout } from '../helpers/push.js';
-import { startRegistry, type RegistryHandle } from '../helpers/registry.js';
+import { type FaultRule } from '../helpers/fault-proxy.js';
+import { fetchManifest } from '../helpers/push.js';
 import { snapshot, treeProblems } from '../helpers/tree-check.js';
+import { useTestWorld } from '../helpers/test-world.js';
 import { HOSTILE_CASES, type HostileCase, type HostileWorld } from './hostile-cases.js';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 
 describe('hostile registry answers and config', () => {
-  let registry: RegistryHandle;
-  let proxy: FaultProxy;
-  let work: string;
-  let world: HostileWorld;
-  const outcomes: Array<{ name: string; outcome: string }> = [];
-  let workEntries: string[];
-
-  beforeAll(async () => {
-    registry = await startRegistry();
-    proxy = await startFaultProxy({ upstream: registry.url, seed: 'hostile' });
-    work = await mkdtemp(path.join(tmpdir(), 'blobmirror-hostile-'));
-    const spec = fixtureSpec({
+  const world = useTestWorld({
+    name: 'hostile',
+    proxySeed: 'hostile',
+    spec: fixtureSpec({
       seed: 'hostile',
       repos: 1,
       tagsPerRepo: 1,
       baseBytes: 64 * 1024,
       repoBytes: 8 * 1024,
       tagBytes: 4 * 1024,
-    });
-    await generateImages(spec, path.join(work, 'layout'));
-    await pushLayout(registry, path.join(work, 'layout'));
-    const real = await fetchManifest(registry, 'stable/app-1', '1.0');
+    }),
+  });
+  let hostileWorld: HostileWorld;
+  const outcomes: Array<{ name: string; outcome: string }> = [];
+  let workEntries: string[];
+
+  beforeAll(async () => {
+    const real = await fetchManifest(world.registry, 'stable/app-1', '1.0');
     expect(real.mediaType).toBe(OCI_MANIFEST);
-    world = { image: JSON.parse(real.bytes.toString('utf8')), imageBytes: real.bytes };
-    await mkdir(path.join(work, 'cases'));
-    workEntries = await readdir(work);
+    hostileWorld = { image: JSON.parse(real.bytes.toString('utf8')), imageBytes: real.bytes };
+    await mkdir(path.join(world.work, 'cases'));
+    workEntries = await readdir(world.work);
   });
 
   afterAll(async () => {
     console.log(`hostile outcomes: ${JSON.stringify(outcomes)}`);
     // Nothing climbed out of the per-case directories either.
-    expect(await readdir(work)).toEqual(workEntries);
-    await proxy?.close();
-    await registry?.stop();
-    await rm(work, { recursive: true, force: true });
+    expect(await readdir(world.work)).toEqual(workEntries);
   });
 
   it('has at least 40 cases', () => expect(HOSTILE_CASES.length).toBeGreaterThanOrEqual(40));
@@ -60,7 +52,7 @@ describe('hostile registry answers and config', () => {
   it.each(HOSTILE_CASES.map((c, i) => ({ ...c, index: i })))(
     '$index $name',
     async (hostile: HostileCase & { index: number }) => {
-      const dir = path.join(work, 'cases', String(hostile.index));
+      const dir = path.join(world.work, 'cases', String(hostile.index));
       const canary = path.join(dir, 'canary');
       await mkdir(path.join(canary, 'etc'), { recursive: true });
       await writeFile(path.join(canary, 'etc', 'passwd'), 'root:x:0:0::/root:/bin/sh\n');
@@ -69,15 +61,15 @@ describe('hostile registry answers and config', () => {
       const root = path.join(dir, 'mirror');
       const base = {
         version: 1,
-        source: { type: 'registry', url: proxy.url, insecure: true, retries: 1, timeoutSeconds: 5 },
+        source: { type: 'registry', url: world.proxy.url, insecure: true, retries: 1, timeoutSeconds: 5 },
         repositories: { include: hostile.include ?? ['hostile/x'] },
         storage: { root },
       };
       const file = path.join(dir, 'config.yaml');
       const config = hostile.config ? hostile.config(base) : base;
       await writeFile(file, typeof config === 'string' ? config : stringify(config));
-      proxy.setRules([...(hostile.rules?.(world) ?? []), ...syntheticRepositoryBlobs()]);
-      proxy.reset();
+      world.proxy.setRules([...(hostile.rules?.(hostileWorld) ?? []), ...syntheticRepositoryBlobs()]);
+      world.proxy.reset();
 
       const result = await runCli(['sync', '-c', file, '--json', '--log-format', 'json', ...(hostile.args ?? [])], {
         timeoutMs: 60_000,
@@ -86,7 +78,7 @@ describe('hostile registry answers and config', () => {
       expect(result.code, result.stderr).toBe(want.exit);
       expect(result.stderr).not.toMatch(/\n\s+at /);
       if (want.exit === 0) {
-        await want.check?.(jsonOf(result), proxy);
+        await want.check?.(jsonOf(result), world.proxy);
         outcomes.push({ name: hostile.name, outcome: 'accepted' });
       } else if (want.where === 'failure') {
         const failures = jsonOf(result).failures as Array<{ code: string; message: string }>;

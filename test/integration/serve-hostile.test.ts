@@ -2,53 +2,40 @@
 // can make it hold. URL traversal is covered by the serve tests; here the metadata directory
 // itself is tampered with (symlinks out of it, paths with ".."), and clients send oversized
 // headers or open connections they never finish.
-import { cp, mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureSpec, generateImages } from '../../src/demo/image-generator.js';
-import { runCli, writeTestConfig } from '../helpers/cli.js';
+import { fixtureSpec } from '../../src/demo/image-generator.js';
 import { masterOnlyMirrors } from '../helpers/mirrors-file.js';
-import { pushLayout } from '../helpers/push.js';
-import { startRegistry, type RegistryHandle } from '../helpers/registry.js';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { useTestWorld } from '../helpers/test-world.js';
 
 const SECRET = 'outside-the-metadata-directory-secret';
 
 describe('serve with a tampered metadata directory and hostile clients', () => {
-  let registry: RegistryHandle;
-  let work: string;
+  const world = useTestWorld({
+    name: 'serve-hostile',
+    spec: fixtureSpec({
+      seed: 'serve-hostile',
+      repos: 2,
+      tagsPerRepo: 1,
+      baseBytes: 32 * 1024,
+      repoBytes: 4096,
+      tagBytes: 1024,
+    }),
+    synced: { dir: 'sync' },
+  });
   let metadata: string;
   let serve: ServeProcess;
   let generation: string;
 
   beforeAll(async () => {
-    registry = await startRegistry();
-    work = await mkdtemp(path.join(tmpdir(), 'blobmirror-serve-hostile-'));
-    await generateImages(
-      fixtureSpec({
-        seed: 'serve-hostile',
-        repos: 2,
-        tagsPerRepo: 1,
-        baseBytes: 32 * 1024,
-        repoBytes: 4096,
-        tagBytes: 1024,
-      }),
-      path.join(work, 'layout'),
-    );
-    await pushLayout(registry, path.join(work, 'layout'));
-    const config = await writeTestConfig(
-      { registryUrl: registry.url, include: ['stable/**'] },
-      path.join(work, 'sync'),
-    );
-    const synced = await runCli(['sync', '-c', config.file]);
-    expect(synced.code, synced.stderr).toBe(0);
-    metadata = path.join(config.root, 'metadata');
+    metadata = path.join(world.config.root, 'metadata');
     generation = path.join(metadata, await readlink(path.join(metadata, 'current')));
 
     // Outside: a repository that looks like stable/app-2's, but whose tags reveal the secret.
-    const outside = path.join(work, 'outside');
+    const outside = path.join(world.work, 'outside');
     await mkdir(path.join(outside, 'app-2'), { recursive: true });
     const real = JSON.parse(
       await readFile(path.join(generation, 'repositories/stable/app-2/_repository.json'), 'utf8'),
@@ -67,13 +54,11 @@ describe('serve with a tampered metadata directory and hostile clients', () => {
       path.join(generation, 'repositories/stable/app-1/_repository.json'),
     );
 
-    serve = await startServe(['--metadata', metadata, '--mirrors', await masterOnlyMirrors(work)]);
+    serve = await startServe(['--metadata', metadata, '--mirrors', await masterOnlyMirrors(world.work)]);
   });
 
   afterAll(async () => {
     await serve?.stop();
-    await registry?.stop();
-    await rm(work, { recursive: true, force: true });
   });
 
   it('does not follow a symlinked repository file or directory out of the metadata directory', async () => {

@@ -1,49 +1,34 @@
 // Issue 4: `status` after a real sync: the recorded last run with its failures, the current
 // generation's counts and dedupe ratio, the lock holder, and the listener's status file.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureSpec, generateImages } from '../../src/demo/image-generator.js';
+import { describe, expect, it } from 'vitest';
+import { fixtureSpec } from '../../src/demo/image-generator.js';
 import type { ListenerStatus } from '../../src/listen/state-files.js';
 import { readLastRun, recordRun } from '../../src/report/last-run.js';
 import type { StatusReport } from '../../src/status/collect.js';
 import { acquireLock } from '../../src/store/lock.js';
 import type { SyncSummary } from '../../src/report/sync-summary.js';
-import { jsonOf, runCli, writeTestConfig } from '../helpers/cli.js';
-import { pushLayout } from '../helpers/push.js';
-import { startRegistry, type RegistryHandle } from '../helpers/registry.js';
+import { jsonOf, runCli } from '../helpers/cli.js';
+import { useTestWorld } from '../helpers/test-world.js';
 
 const KiB = 1024;
 
 describe('status', () => {
-  let registry: RegistryHandle;
-  let work: string;
-
-  beforeAll(async () => {
-    registry = await startRegistry();
-    work = await mkdtemp(path.join(tmpdir(), 'blobmirror-status-'));
-    await generateImages(
-      fixtureSpec({
-        seed: 'status',
-        repos: 3,
-        tagsPerRepo: 2,
-        baseBytes: 64 * KiB,
-        repoBytes: 8 * KiB,
-        tagBytes: 4 * KiB,
-      }),
-      path.join(work, 'layout'),
-    );
-    await pushLayout(registry, path.join(work, 'layout'));
-  });
-
-  afterAll(async () => {
-    await registry?.stop();
-    await rm(work, { recursive: true, force: true });
+  const world = useTestWorld({
+    name: 'status',
+    spec: fixtureSpec({
+      seed: 'status',
+      repos: 3,
+      tagsPerRepo: 2,
+      baseBytes: 64 * KiB,
+      repoBytes: 8 * KiB,
+      tagBytes: 4 * KiB,
+    }),
   });
 
   it('shows the last run, the generation with its dedupe, the lock holder and the listener', async () => {
-    const { file: config, root } = await writeTestConfig({ registryUrl: registry.url, include: ['stable/**'] }, work);
+    const { file: config, root } = await world.writeConfig('master');
     const state = path.join(root, 'state');
     const before = jsonOf<StatusReport>(await runCli(['status', '-c', config, '--json']));
     expect(before).toEqual({ lastRun: null, generation: null, lock: null, listener: null });

@@ -2,18 +2,17 @@
 // its tree paths share the inode) and a tree path replaced by a copy are found (exit 1) and fixed
 // by --repair (quarantine + fetch again, relink); verify is clean afterwards. Also: every module
 // of a per-architecture tree is checked, the lock is honoured, and temp files are removed.
-import { copyFile, mkdtemp, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { fixtureSpec, generateImages, type ImageSetSpec } from '../../src/demo/image-generator.js';
 import { acquireLock } from '../../src/store/lock.js';
 import type { VerifyReport } from '../../src/verify/run.js';
-import { jsonOf, runCli, writeTestConfig } from '../helpers/cli.js';
+import { jsonOf, runCli } from '../helpers/cli.js';
 import { pushLayout } from '../helpers/push.js';
-import { startRegistry, type RegistryHandle } from '../helpers/registry.js';
 import { sha256File } from '../helpers/tree-check.js';
+import { useTestWorld } from '../helpers/test-world.js';
 
 const KiB = 1024;
 
@@ -47,13 +46,9 @@ const objectOf = (root: string, digest: string) =>
   path.join(root, 'state/objects/sha256', digest.slice(7, 9), digest.slice(7));
 
 describe('verify and repair', () => {
-  let registry: RegistryHandle;
-  let work: string;
-
-  beforeAll(async () => {
-    registry = await startRegistry();
-    work = await mkdtemp(path.join(tmpdir(), 'blobmirror-verify-'));
-    const spec = fixtureSpec({
+  const world = useTestWorld({
+    name: 'verify',
+    spec: fixtureSpec({
       seed: 'verify',
       repos: 2,
       tagsPerRepo: 2,
@@ -61,9 +56,10 @@ describe('verify and repair', () => {
       repoBytes: 64 * KiB,
       tagBytes: 16 * KiB,
       multiPlatform: true,
-    });
-    await generateImages(spec, path.join(work, 'layout'));
-    await pushLayout(registry, path.join(work, 'layout'));
+    }),
+  });
+
+  beforeAll(async () => {
     // A two-platform index whose `certs` layer is the same blob for both architectures.
     const arch: ImageSetSpec = {
       seed: 'verify-arch',
@@ -73,13 +69,8 @@ describe('verify and repair', () => {
       ],
       repositories: [{ name: 'arch/multi', layers: ['base', 'certs'], tags: [{ tag: '1', multiPlatform: true }] }],
     };
-    await generateImages(arch, path.join(work, 'arch-layout'));
-    await pushLayout(registry, path.join(work, 'arch-layout'));
-  });
-
-  afterAll(async () => {
-    await registry?.stop();
-    await rm(work, { recursive: true, force: true });
+    await generateImages(arch, path.join(world.work, 'arch-layout'));
+    await pushLayout(world.registry, path.join(world.work, 'arch-layout'));
   });
 
   const verify = async (config: string, ...args: string[]) => {
@@ -88,10 +79,7 @@ describe('verify and repair', () => {
   };
 
   it('finds a corrupted object and a copied link, repairs both, and is clean after', async () => {
-    const { file: config, root } = await writeTestConfig(
-      { registryUrl: registry.url, include: ['stable/**'] },
-      path.join(work, 'single'),
-    );
+    const { file: config, root } = await world.writeConfig('single');
     expect((await runCli(['sync', '-c', config])).code).toBe(0);
     const clean = await verify(config, '--full');
     expect(clean.code).toBe(0);
@@ -132,7 +120,7 @@ describe('verify and repair', () => {
     // Without --full only the cheap checks run: a flipped byte keeps the size.
     expect((await verify(config)).report.problems.map((p) => p.kind).sort()).toEqual(['broken-link', 'stray-temp']);
 
-    const metrics = path.join(work, 'blobmirror-verify.prom');
+    const metrics = path.join(world.work, 'blobmirror-verify.prom');
     const repaired = await verify(config, '--full', '--repair', '--metrics-file', metrics);
     expect(repaired.code, repaired.stderr).toBe(0);
     const samples = Object.fromEntries(
@@ -160,10 +148,10 @@ describe('verify and repair', () => {
   });
 
   it('checks every module of a per-architecture tree, reports orphans as warnings, and honours the lock', async () => {
-    const { file: config, root } = await writeTestConfig(
-      { registryUrl: registry.url, include: ['arch/**'], extra: { modules: { perArchitecture: true } } },
-      path.join(work, 'per-arch'),
-    );
+    const { file: config, root } = await world.writeConfig('per-arch', {
+      include: ['arch/**'],
+      extra: { modules: { perArchitecture: true } },
+    });
     expect((await runCli(['sync', '-c', config])).code).toBe(0);
     const blobs = await currentBlobs(root);
     const multi = [...blobs.values()].find((b) => Object.keys(b.modules ?? {}).length > 1)!;
