@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
 import { logRetries, openSource } from './open-source.js';
-import { runSync } from '../sync/run.js';
+import { planRun, runSync } from '../sync/run.js';
 import type { SyncSummary } from '../report/sync-summary.js';
+import type { SyncPlan } from '../sync/plan.js';
 import { syncRunMetrics, writeMetricsFile } from '../report/metrics.js';
 import {
   configFor,
@@ -15,6 +16,7 @@ import {
   type CommonFlags,
 } from './common-options.js';
 import { printJson, type Output } from './output.js';
+import { planView, renderPlan } from './render-plan.js';
 import { renderSyncSummary } from './render-sync.js';
 import { syncProgress } from './sync-progress.js';
 
@@ -62,20 +64,32 @@ async function syncAction(flags: SyncFlags): Promise<number> {
   const source = await openSource(config, logRetries(output.log));
   const progress = await syncProgress(output);
   let summary: SyncSummary;
+  let plan: SyncPlan | undefined;
   try {
-    summary = await runSync(config, source, progress, { repositories: flags.repo, dryRun: flags.dryRun, lockWaitMs });
+    if (flags.dryRun) ({ plan, summary } = await planRun(config, source, progress, { repositories: flags.repo }));
+    else summary = await runSync(config, source, progress, { repositories: flags.repo, lockWaitMs });
   } finally {
     progress.stop();
     await source.close();
   }
-  report(output, summary);
-  if (flags.metricsFile && !summary.dryRun) await writeMetricsFile(flags.metricsFile, 'sync', syncRunMetrics(summary));
+  // A dry run prints the summary's fields as a run does (scripts read those) and the whole plan.
+  if (plan) report(output, summary, renderPlan(plan, summary), { ...summary, planned: planView(plan) });
+  else {
+    report(output, summary);
+    if (flags.metricsFile) await writeMetricsFile(flags.metricsFile, 'sync', syncRunMetrics(summary));
+  }
   return summary.result === 'ok' ? ExitCode.ok : ExitCode.partial;
 }
 
-export function report(output: Output, summary: SyncSummary): void {
-  if (output.json) printJson(summary);
-  else process.stdout.write(renderSyncSummary(summary));
+/** stdout gets the summary (text, or JSON with --json), the log each failure and, as JSON lines, the summary. */
+export function report(
+  output: Output,
+  summary: SyncSummary,
+  text = renderSyncSummary(summary),
+  json: unknown = summary,
+): void {
+  if (output.json) printJson(json);
+  else process.stdout.write(text);
   for (const f of summary.failures)
     output.log.error(f, `sync failed for ${f.repository}${f.tag ? `:${f.tag}` : ''}: ${f.message}`);
   // cron's log gets the whole summary as one JSON line; a terminal already saw it on stdout.

@@ -5,8 +5,8 @@ import { writeManifest } from '../publish/generations.js';
 import type { BlobEntry } from '../publish/metadata-types.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { BlobFetcher } from './blob-fetcher.js';
-import { blobArchitectures, blobPaths, type ModuleLayout } from './modules.js';
-import type { Closure } from './plan.js';
+import { tagBlobPaths, type ModuleLayout } from './modules.js';
+import type { Closure } from './tag-plan.js';
 import type { ResolvedTag } from './resolve.js';
 import { failure, type Failure } from '../report/failure.js';
 
@@ -60,15 +60,16 @@ export async function applyNewTag(
     const entry = resolved.manifests.get(manifest);
     if (platform && entry) entry.platform = platform;
   }
-  const architectures = new Map<Digest, Set<string>>();
-  for (const root of rootsOf(resolved))
-    for (const [blob, set] of blobArchitectures(resolved.manifests, root))
-      architectures.set(blob, new Set([...(architectures.get(blob) ?? []), ...set]));
-
+  const paths = tagBlobPaths(
+    ctx.layout,
+    ctx.repository,
+    resolved.manifests,
+    blobs.map((b) => b.digest),
+  );
   const entries = new Map<Digest, BlobEntry>();
   try {
     for (const blob of blobs) {
-      const { path, modules } = blobPaths(ctx.layout, ctx.repository, blob.digest, architectures.get(blob.digest));
+      const { path, modules } = paths.get(blob.digest)!;
       for (const relative of Object.values(modules)) await ctx.store.linkIntoTree(relative, blob.digest);
       entries.set(blob.digest, {
         size: sizes.get(blob.digest)!,
@@ -82,10 +83,4 @@ export async function applyNewTag(
     return { failures: [failure(error, { repository: ctx.repository, tag })] };
   }
   return { closure: { manifests: resolved.manifests, blobs: entries } };
-}
-
-/** Manifests no other manifest of the tag names: the tag's own (resolved once per tag). */
-function rootsOf(resolved: ResolvedTag): Digest[] {
-  const children = new Set([...resolved.manifests.values()].flatMap((entry) => entry.manifests));
-  return [...resolved.manifests.keys()].filter((digest) => !children.has(digest));
 }

@@ -97,3 +97,27 @@ export function blobPaths(
   const sorted = Object.fromEntries(Object.entries(modules).sort(([a], [b]) => (a < b ? -1 : 1)));
   return { path: Object.values(sorted)[0]!, modules: sorted };
 }
+
+/** Manifests no other manifest of the tag names: the tag's own (resolved once per tag). */
+function rootsOf(manifests: ReadonlyMap<Digest, ManifestEntry>): Digest[] {
+  const children = new Set([...manifests.values()].flatMap((entry) => entry.manifests));
+  return [...manifests.keys()].filter((digest) => !children.has(digest));
+}
+
+/**
+ * Where each blob of a tag goes in the tree, from the platforms its manifests declare (with
+ * modules per architecture, an image whose platform only its config says is `unknown` until
+ * that config is read and the platform set on its entry).
+ */
+export function tagBlobPaths(
+  layout: ModuleLayout,
+  repository: string,
+  manifests: ReadonlyMap<Digest, ManifestEntry>,
+  blobs: Iterable<Digest>,
+): Map<Digest, { path: string; modules: Record<string, string> }> {
+  const architectures = new Map<Digest, Set<string>>();
+  for (const root of rootsOf(manifests))
+    for (const [blob, set] of blobArchitectures(manifests, root))
+      architectures.set(blob, new Set([...(architectures.get(blob) ?? []), ...set]));
+  return new Map([...blobs].map((blob) => [blob, blobPaths(layout, repository, blob, architectures.get(blob))]));
+}

@@ -1,60 +1,12 @@
-// PURE: from what the source lists and what the previous generation and store hold, decide what
-// to fetch. No I/O here; run.ts does it.
+// PURE: what a sync will do, as a value. `read.ts` gathers the facts (listings, HEADs, manifests,
+// what the store holds); this decides; `apply.ts` and `publish.ts` carry it out; the CLI prints it
+// for --dry-run.
 import type { Digest } from '../oci/digest.js';
-import type { BlobEntry, ManifestEntry, RepositoryMetadata } from '../publish/metadata-types.js';
-
-export interface TagPlan {
-  added: string[];
-  changed: string[];
-  unchanged: string[];
-  /** In the previous generation, no longer selected or no longer in the source. */
-  removed: string[];
-}
-
-export interface Closure {
-  manifests: Map<Digest, ManifestEntry>;
-  blobs: Map<Digest, BlobEntry>;
-}
-
-export const emptyClosure = (): Closure => ({ manifests: new Map(), blobs: new Map() });
-
-/** Every manifest and blob reachable from `root` in a previous generation, or undefined if any is missing. */
-export function previousClosure(
-  previous: RepositoryMetadata,
-  root: Digest,
-  into: Closure = emptyClosure(),
-): Closure | undefined {
-  const stack: Digest[] = [root];
-  while (stack.length) {
-    const digest = stack.pop()!;
-    if (into.manifests.has(digest)) continue;
-    const entry = previous.manifests[digest];
-    if (!entry) return undefined;
-    into.manifests.set(digest, entry);
-    stack.push(...entry.manifests);
-    for (const blob of entry.blobs) {
-      const blobEntry = previous.blobs[blob];
-      if (!blobEntry) return undefined;
-      into.blobs.set(blob, blobEntry);
-    }
-  }
-  return into;
-}
-
-/** Compare the tags' current digests (from HEAD) with the previous generation. */
-export function planTags(heads: ReadonlyMap<string, Digest>, previous: RepositoryMetadata | undefined): TagPlan {
-  const plan: TagPlan = { added: [], changed: [], unchanged: [], removed: [] };
-  for (const [tag, digest] of [...heads].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const before = previous?.tags[tag]?.digest;
-    if (before === undefined) plan.added.push(tag);
-    else if (before !== digest || !previousClosure(previous!, digest)) plan.changed.push(tag);
-    else plan.unchanged.push(tag);
-  }
-  plan.removed = Object.keys(previous?.tags ?? {})
-    .filter((tag) => !heads.has(tag))
-    .sort();
-  return plan;
-}
+import type { Generation } from '../publish/generations.js';
+import type { Failure } from '../report/failure.js';
+import { tagBlobPaths, type ModuleLayout } from './modules.js';
+import type { SyncRead } from './read.js';
+import type { RepositoryResolution } from './resolve-repository.js';
 
 export interface BlobNeed {
   digest: Digest;
@@ -82,23 +34,172 @@ export function planBlobs(needs: Iterable<BlobNeed>, present: (need: BlobNeed) =
   return plan;
 }
 
-/** Assemble a repository's metadata; keys sorted so equal content gives equal bytes. */
-export function buildRepositoryMetadata(
-  name: string,
-  syncedAt: string,
-  tags: ReadonlyMap<string, Digest>,
-  closure: Closure,
-  history: RepositoryMetadata['history'] = {},
-): RepositoryMetadata {
-  const sorted = <T>(map: ReadonlyMap<string, T>) =>
-    Object.fromEntries([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+export type TagVerdict = 'new' | 'changed' | 'unchanged' | 'removed' | 'filtered' | 'failed';
+
+export interface TagDecision {
+  tag: string;
+  verdict: TagVerdict;
+  /** What the tag points at now (new, changed, unchanged). */
+  digest?: Digest;
+  /** What the previous generation published for it. */
+  previous?: Digest;
+  why: string;
+}
+
+export interface RepositoryPlan {
+  name: string;
+  /** Every tag listed now or published before, sorted. */
+  tags: TagDecision[];
+  /** What apply works from (resolved manifests, closures kept from the previous generation). */
+  resolution: RepositoryResolution;
+}
+
+/** A tree path to make a hardlink of a stored object. */
+export interface LinkPlan {
+  repository: string;
+  digest: Digest;
+  /** Relative to the tree root. */
+  path: string;
+}
+
+export interface GenerationPlan {
+  /** The generation this run compares with (none on a first run or after a layout change). */
+  base: string | undefined;
+  /** A --repo run: the other published repositories are carried over as they are. */
+  targeted: boolean;
+  carriedOver: string[];
+  /** Whether a new generation is expected (apply failures keep tags as published, and may make it none). */
+  publish: boolean;
+  why: string;
+}
+
+export interface SyncPlan {
+  repositories: RepositoryPlan[];
+  /** Catalog entries that are no valid name; the repositories' own failures are in their resolution. */
+  catalogFailures: Failure[];
+  blobs: BlobPlan;
+  /** Links of new and changed tags (those a per-architecture layout decides from an image config are `unknown` here). */
+  links: LinkPlan[];
+  generation: GenerationPlan;
+}
+
+function tagDecisions(r: RepositoryResolution): TagDecision[] {
+  const decisions = new Map<string, TagDecision>();
+  const before = (tag: string) => r.previous?.tags[tag]?.digest;
+  const failed = new Set(r.failures.flatMap((f) => (f.tag ? [f.tag] : [])));
+  for (const tag of r.plan.added)
+    decisions.set(tag, { tag, verdict: 'new', digest: r.heads.get(tag)!, why: 'not published before' });
+  for (const tag of r.plan.changed) {
+    const digest = r.heads.get(tag)!;
+    const previous = before(tag)!;
+    const why = previous === digest ? 'published closure incomplete: fetched again' : `moved from ${previous}`;
+    decisions.set(tag, { tag, verdict: 'changed', digest, previous, why });
+  }
+  for (const tag of r.plan.unchanged)
+    decisions.set(tag, {
+      tag,
+      verdict: 'unchanged',
+      digest: r.heads.get(tag)!,
+      previous: before(tag)!,
+      why: 'same digest',
+    });
+  for (const { tag, rule } of r.filtered) {
+    const previous = before(tag);
+    decisions.set(
+      tag,
+      previous
+        ? { tag, verdict: 'removed', previous, why: `no longer selected: ${rule}` }
+        : { tag, verdict: 'filtered', why: rule },
+    );
+  }
+  for (const tag of r.plan.removed) {
+    if (decisions.has(tag)) continue;
+    const previous = before(tag)!;
+    if (r.listingFailed || failed.has(tag))
+      decisions.set(tag, {
+        tag,
+        verdict: 'failed',
+        previous,
+        why: `${r.listingFailed ? 'listing' : 'HEAD'} failed: kept as published`,
+      });
+    else decisions.set(tag, { tag, verdict: 'removed', previous, why: 'no longer in the source' });
+  }
+  if (r.listingFailed)
+    for (const tag of Object.keys(r.previous?.tags ?? {}))
+      if (!decisions.has(tag))
+        decisions.set(tag, {
+          tag,
+          verdict: 'failed',
+          previous: before(tag)!,
+          why: 'listing failed: kept as published',
+        });
+  // Resolving a new or moved tag's manifests failed: it keeps what was published, if anything.
+  for (const [tag, decision] of decisions)
+    if ((decision.verdict === 'new' || decision.verdict === 'changed') && r.tags.get(tag)?.kind !== 'new') {
+      const previous = decision.previous;
+      decisions.set(tag, {
+        tag,
+        verdict: 'failed',
+        ...(decision.digest ? { digest: decision.digest } : {}),
+        ...(previous ? { previous } : {}),
+        why: previous ? 'manifest failed: kept as published' : 'manifest failed: not published',
+      });
+    }
+  return [...decisions.values()].sort((a, b) => (a.tag < b.tag ? -1 : 1));
+}
+
+function generationPlan(
+  published: Generation | undefined,
+  base: Generation | undefined,
+  repositories: RepositoryPlan[],
+  targeted: boolean,
+): GenerationPlan {
+  const names = new Set(repositories.map((r) => r.name));
+  const carriedOver = targeted ? [...(base?.repositories.keys() ?? [])].filter((name) => !names.has(name)) : [];
+  const changes = repositories
+    .flatMap((r) => r.tags)
+    .filter((t) => ['new', 'changed', 'removed'].includes(t.verdict)).length;
+  const dropped = targeted ? [] : [...(base?.repositories.keys() ?? [])].filter((name) => !names.has(name));
+  const why = !published
+    ? 'first generation'
+    : !base
+      ? `the module layout differs from generation ${published.id}`
+      : changes || dropped.length
+        ? [
+            changes ? `${changes} tag change(s)` : '',
+            dropped.length ? `${dropped.length} repositories no longer selected` : '',
+          ]
+            .filter(Boolean)
+            .join(', ')
+        : `nothing changed since generation ${base.id}`;
+  return { base: base?.id, targeted, carriedOver, publish: !base || changes > 0 || dropped.length > 0, why };
+}
+
+/** From what was read, the whole sync's plan. */
+export function planSync(read: SyncRead, layout: ModuleLayout, targeted: boolean): SyncPlan {
+  const repositories = read.resolutions.map((resolution) => ({
+    name: resolution.name,
+    tags: tagDecisions(resolution),
+    resolution,
+  }));
+  const needs = new Map<Digest, BlobNeed>();
+  const links: LinkPlan[] = [];
+  for (const { resolution: r } of repositories)
+    for (const state of r.tags.values()) {
+      if (state.kind !== 'new') continue;
+      const { blobs, manifests } = state.resolved;
+      for (const blob of blobs.values()) if (!needs.has(blob.digest)) needs.set(blob.digest, blob);
+      for (const [digest, { modules }] of tagBlobPaths(layout, r.name, manifests, blobs.keys()))
+        for (const path of Object.values(modules)) links.push({ repository: r.name, digest, path });
+    }
+  const unique = [...new Map(links.map((link) => [link.path, link])).values()].sort((a, b) =>
+    a.path < b.path ? -1 : 1,
+  );
   return {
-    formatVersion: 1,
-    name,
-    syncedAt,
-    tags: sorted(new Map([...tags].map(([tag, digest]) => [tag, { digest }]))),
-    manifests: sorted(closure.manifests),
-    blobs: sorted(closure.blobs),
-    history,
+    repositories,
+    catalogFailures: read.catalogFailures,
+    blobs: planBlobs(needs.values(), (need) => read.present.has(need.digest)),
+    links: unique,
+    generation: generationPlan(read.published, read.previous, repositories, targeted),
   };
 }

@@ -2,9 +2,9 @@ import type { Config } from '../config/load.js';
 import type { Digest } from '../oci/digest.js';
 import type { RepositoryMetadata } from '../publish/metadata-types.js';
 import type { Source } from '../source/source.js';
-import { planTags, previousClosure, type Closure, type TagPlan } from './plan.js';
+import { planTags, previousClosure, type Closure, type TagPlan } from './tag-plan.js';
 import { resolveTag, type ManifestCache, type ResolvedTag } from './resolve.js';
-import { selectTags } from './select.js';
+import { explainTags, type FilteredTag } from './select.js';
 import { failure, type Failure } from '../report/failure.js';
 
 /** One tag after phase 1: either carried over from the previous generation or fetched now. */
@@ -19,9 +19,18 @@ export interface RepositoryResolution {
   name: string;
   previous: RepositoryMetadata | undefined;
   plan: TagPlan;
+  /** Listed tags the config leaves out, with the rule (empty when the listing failed). */
+  filtered: FilteredTag[];
+  /** What each selected tag's HEAD answered (absent: it failed). */
+  heads: Map<string, Digest>;
+  /** The tag listing failed: every published tag is kept as it was. */
+  listingFailed: boolean;
   tags: Map<string, TagState>;
   failures: Failure[];
 }
+
+/** The slices of the config that resolving reads. */
+export type ResolveConfig = Pick<Config, 'tags' | 'platforms'>;
 
 /** Keep what the previous generation published for a tag that failed now: nothing is lost. */
 export function keptTag(previous: RepositoryMetadata | undefined, tag: string): KeptTag | undefined {
@@ -35,7 +44,7 @@ export function keptTag(previous: RepositoryMetadata | undefined, tag: string): 
  * manifest GET), and fetch the manifests of new or moved tags. Failures are per tag.
  */
 export async function resolveRepository(
-  config: Config,
+  config: ResolveConfig,
   source: Source,
   cache: ManifestCache,
   name: string,
@@ -50,12 +59,14 @@ export async function resolveRepository(
     }
   };
   let selected: string[];
+  let filtered: FilteredTag[];
   try {
-    selected = selectTags(config.tags, await source.listTags(name));
+    ({ selected, filtered } = explainTags(config.tags, await source.listTags(name)));
   } catch (error) {
     failures.push(failure(error, { repository: name }));
     keepAll();
-    return { name, previous, plan: { added: [], changed: [], unchanged: [], removed: [] }, tags, failures };
+    const plan = { added: [], changed: [], unchanged: [], removed: [] };
+    return { name, previous, plan, filtered: [], heads: new Map(), listingFailed: true, tags, failures };
   }
   const heads = new Map<string, Digest>();
   await Promise.all(
@@ -87,5 +98,5 @@ export async function resolveRepository(
       }
     }),
   );
-  return { name, previous, plan, tags, failures };
+  return { name, previous, plan, filtered, heads, listingFailed: false, tags, failures };
 }

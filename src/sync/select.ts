@@ -38,18 +38,45 @@ export interface TagSelection {
   keepNewest?: number | undefined;
 }
 
+/** A listed tag the selection leaves out, and the rule that did. */
+export interface FilteredTag {
+  tag: string;
+  rule: string;
+}
+
 /**
  * Tags matching any include regex (all when none) and no exclude regex. `keepNewest` keeps the N
  * newest version-like tags; tags that are not versions (`latest`, `stable`) are always kept.
  */
 export function selectTags(selection: TagSelection, tags: readonly string[]): string[] {
+  return explainTags(selection, tags).selected;
+}
+
+/** `selectTags`, saying for every tag left out which rule left it out (first match wins). */
+export function explainTags(
+  selection: TagSelection,
+  tags: readonly string[],
+): { selected: string[]; filtered: FilteredTag[] } {
   const includes = selection.include.map((re) => new RegExp(re));
   const excludes = selection.exclude.map((re) => new RegExp(re));
-  const matched = [...new Set(tags)].filter(
-    (tag) => (includes.length === 0 || includes.some((re) => re.test(tag))) && !excludes.some((re) => re.test(tag)),
-  );
-  if (selection.keepNewest === undefined) return matched.sort();
+  const filtered: FilteredTag[] = [];
+  const matched = [...new Set(tags)].filter((tag) => {
+    if (includes.length > 0 && !includes.some((re) => re.test(tag))) {
+      filtered.push({ tag, rule: `tags.include (matches none of ${selection.include.join(', ')})` });
+      return false;
+    }
+    const exclude = excludes.findIndex((re) => re.test(tag));
+    if (exclude !== -1) filtered.push({ tag, rule: `tags.exclude ${selection.exclude[exclude]}` });
+    return exclude === -1;
+  });
+  const byTag = (a: FilteredTag, b: FilteredTag) => (a.tag < b.tag ? -1 : 1);
+  if (selection.keepNewest === undefined) return { selected: matched.sort(), filtered: filtered.sort(byTag) };
   const versions = matched.filter(isVersionTag).sort(compareVersions);
   const kept = new Set(versions.slice(Math.max(0, versions.length - selection.keepNewest)));
-  return matched.filter((tag) => !isVersionTag(tag) || kept.has(tag)).sort();
+  const selected: string[] = [];
+  for (const tag of matched) {
+    if (!isVersionTag(tag) || kept.has(tag)) selected.push(tag);
+    else filtered.push({ tag, rule: `tags.keepNewest ${selection.keepNewest} (older version)` });
+  }
+  return { selected: selected.sort(), filtered: filtered.sort(byTag) };
 }

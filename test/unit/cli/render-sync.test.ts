@@ -76,33 +76,4 @@ describe('renderSyncSummary', () => {
       'done in 4.2 s: partial',
     ]);
   });
-
-  it('shows a dry run as the plan per repository and what would be fetched', () => {
-    const text = renderSyncSummary(
-      summary({
-        dryRun: true,
-        published: false,
-        blobs: { referenced: 0, toFetch: 1, fetched: 0, reused: 2 },
-        bytes: { ...summary().bytes, toFetch: 1234 },
-        plan: [
-          { name: 'a', added: ['1.0', '1.1'], changed: ['latest'], removed: ['0.9'], unchanged: 3 },
-          { name: 'b', added: [], changed: [], removed: [], unchanged: 4 },
-          { name: 'c', added: [], changed: [], removed: [], unchanged: 0 },
-        ],
-        durationMs: 150_000,
-      }),
-    );
-    expect(text).toBe(
-      [
-        'dry run: nothing was written',
-        '  a: new 1.0 1.1; changed latest; removed 0.9; 3 unchanged',
-        '  b: 4 unchanged',
-        '  c: no tags',
-        'would fetch 1 blob (1.2 kB); 2 blobs already in the store',
-        'done in 2 min 30 s: ok',
-        '',
-      ].join('\n'),
-    );
-    expect(text).not.toContain('published');
-  });
 });

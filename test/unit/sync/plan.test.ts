@@ -1,173 +1,20 @@
+// The sync plan as a value: planned from an in-memory source (test/helpers/fake-source.ts) and
+// the published generation, before anything is written.
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '../../../src/config/load.js';
+import { fixtureSpec, type GeneratedImages } from '../../../src/demo/image-generator.js';
+import { RegistryError } from '../../../src/errors.js';
 import type { Digest } from '../../../src/oci/digest.js';
-import { MediaType } from '../../../src/oci/media-types.js';
-import {
-  repositorySchema,
-  type BlobEntry,
-  type ManifestEntry,
-  type RepositoryMetadata,
-} from '../../../src/publish/metadata-types.js';
-import {
-  buildRepositoryMetadata,
-  emptyClosure,
-  planBlobs,
-  planTags,
-  previousClosure,
-  type BlobNeed,
-} from '../../../src/sync/plan.js';
+import { planBlobs, type BlobNeed, type SyncPlan } from '../../../src/sync/plan.js';
+import { planRun, runSync } from '../../../src/sync/run.js';
+import { fakeSourceConfig } from '../../helpers/fake-config.js';
+import { FakeSource } from '../../helpers/fake-source.js';
 
 const d = (c: string) => `sha256:${c.repeat(64)}` as Digest;
-
-const blob = (c: string, size = 10): BlobEntry => ({
-  size,
-  mediaType: MediaType.ociLayerGzip,
-  path: `r/_blobs/sha256/${c.repeat(64)}`,
-  modules: { containers: `r/_blobs/sha256/${c.repeat(64)}` },
-});
-const manifest = (mediaType: string, manifests: Digest[], blobs: Digest[]): ManifestEntry => ({
-  mediaType,
-  size: 100,
-  path: 'manifests/x',
-  manifests,
-  blobs,
-});
-
-// An index (i) over two images (a, b) sharing layer 1; image b also has layer 2; a plain image (c).
-function previous(): RepositoryMetadata {
-  return {
-    formatVersion: 1,
-    name: 'r',
-    syncedAt: '2024-01-01T00:00:00Z',
-    tags: { multi: { digest: d('9') }, single: { digest: d('c') }, gone: { digest: d('c') } },
-    manifests: {
-      [d('9')]: manifest(MediaType.ociIndex, [d('a'), d('b')], []),
-      [d('a')]: manifest(MediaType.ociManifest, [], [d('e'), d('1')]),
-      [d('b')]: manifest(MediaType.ociManifest, [], [d('f'), d('1'), d('2')]),
-      [d('c')]: manifest(MediaType.ociManifest, [], [d('e'), d('3')]),
-    },
-    blobs: { [d('e')]: blob('e'), [d('f')]: blob('f'), [d('1')]: blob('1'), [d('2')]: blob('2'), [d('3')]: blob('3') },
-    history: {},
-  };
-}
-
-describe('previousClosure', () => {
-  it('collects every manifest and blob reachable from an index', () => {
-    const closure = previousClosure(previous(), d('9'))!;
-    expect([...closure.manifests.keys()].sort()).toEqual([d('9'), d('a'), d('b')].sort());
-    expect([...closure.blobs.keys()].sort()).toEqual([d('1'), d('2'), d('e'), d('f')].sort());
-    expect(closure.blobs.get(d('2'))).toEqual(blob('2'));
-  });
-
-  it('collects a single image', () => {
-    const closure = previousClosure(previous(), d('c'))!;
-    expect([...closure.manifests.keys()]).toEqual([d('c')]);
-    expect([...closure.blobs.keys()].sort()).toEqual([d('3'), d('e')].sort());
-  });
-
-  it('is undefined when the root, a child manifest or a blob is missing', () => {
-    expect(previousClosure(previous(), d('0'))).toBeUndefined();
-    const noChild = previous();
-    delete noChild.manifests[d('b')];
-    expect(previousClosure(noChild, d('9'))).toBeUndefined();
-    const noBlob = previous();
-    delete noBlob.blobs[d('2')];
-    expect(previousClosure(noBlob, d('9'))).toBeUndefined();
-    expect(previousClosure(noBlob, d('c'))).toBeDefined();
-  });
-
-  it('terminates on a manifest cycle', () => {
-    const cyclic = previous();
-    cyclic.manifests[d('a')] = manifest(MediaType.ociIndex, [d('9')], []);
-    expect([...previousClosure(cyclic, d('9'))!.manifests.keys()].sort()).toEqual([d('9'), d('a'), d('b')].sort());
-  });
-
-  it('adds to a closure it is given (several tags of one repository)', () => {
-    const into = emptyClosure();
-    previousClosure(previous(), d('9'), into);
-    previousClosure(previous(), d('c'), into);
-    expect(into.manifests.size).toBe(4);
-    expect(into.blobs.size).toBe(5);
-  });
-});
-
-describe('planTags', () => {
-  it('puts every tag in the first generation in added', () => {
-    expect(
-      planTags(
-        new Map([
-          ['b', d('1')],
-          ['a', d('2')],
-        ]),
-        undefined,
-      ),
-    ).toEqual({ added: ['a', 'b'], changed: [], unchanged: [], removed: [] });
-  });
-
-  it('sorts tags into added, changed, unchanged and removed', () => {
-    const heads = new Map([
-      ['single', d('c')],
-      ['multi', d('8')],
-      ['new', d('c')],
-    ]);
-    expect(planTags(heads, previous())).toEqual({
-      added: ['new'],
-      changed: ['multi'],
-      unchanged: ['single'],
-      removed: ['gone'],
-    });
-  });
-
-  it('counts a tag whose previous closure is incomplete as changed, even at the same digest', () => {
-    const broken = previous();
-    delete broken.blobs[d('2')];
-    const heads = new Map([
-      ['multi', d('9')],
-      ['single', d('c')],
-    ]);
-    expect(planTags(heads, broken)).toEqual({
-      added: [],
-      changed: ['multi'],
-      unchanged: ['single'],
-      removed: ['gone'],
-    });
-  });
-
-  it('does not mistake Object.prototype names for previous tags', () => {
-    const heads = new Map([
-      ['constructor', d('c')],
-      ['__proto__', d('c')],
-      ['toString', d('c')],
-    ]);
-    expect(planTags(heads, previous())).toEqual({
-      added: ['__proto__', 'constructor', 'toString'],
-      changed: [],
-      unchanged: [],
-      removed: ['gone', 'multi', 'single'],
-    });
-  });
-
-  it('property: every head is in exactly one of added/changed/unchanged; removed are exactly the previous tags not listed', () => {
-    const tag: fc.Arbitrary<string> = fc.constantFrom('multi', 'single', 'gone', 'x', 'y', 'z');
-    const digest = fc.constantFrom(d('9'), d('c'), d('a'), d('0'));
-    fc.assert(
-      fc.property(fc.uniqueArray(fc.tuple(tag, digest), { selector: ([t]) => t }), (entries) => {
-        const heads = new Map(entries);
-        const plan = planTags(heads, previous());
-        const listed = [...plan.added, ...plan.changed, ...plan.unchanged];
-        expect([...listed].sort()).toEqual([...heads.keys()].sort());
-        expect(plan.removed).toEqual(
-          Object.keys(previous().tags)
-            .filter((t) => !heads.has(t))
-            .sort(),
-        );
-        for (const t of plan.unchanged) expect(previous().tags[t]?.digest).toBe(heads.get(t));
-        for (const t of plan.added) expect(previous().tags[t]).toBeUndefined();
-        for (const list of Object.values(plan)) expect(list).toEqual([...list].sort());
-      }),
-    );
-  });
-});
 
 describe('planBlobs', () => {
   const need = (c: string, size?: number): BlobNeed => ({ digest: d(c), size });
@@ -213,81 +60,119 @@ describe('planBlobs', () => {
   });
 });
 
-describe('buildRepositoryMetadata', () => {
-  it('builds format version 1 with the tags, manifests and blobs given', () => {
-    const closure = previousClosure(previous(), d('c'))!;
-    const meta = buildRepositoryMetadata('r', '2024-02-02T00:00:00Z', new Map([['single', d('c')]]), closure);
-    expect(meta).toEqual({
-      formatVersion: 1,
-      name: 'r',
-      syncedAt: '2024-02-02T00:00:00Z',
-      tags: { single: { digest: d('c') } },
-      manifests: { [d('c')]: previous().manifests[d('c')] },
-      blobs: { [d('3')]: blob('3'), [d('e')]: blob('e') },
-      history: {},
+const KiB = 1024;
+const SPEC = fixtureSpec({
+  seed: 'sync-plan',
+  repos: 2,
+  candidateRepos: 1,
+  tagsPerRepo: 3,
+  baseBytes: 16 * KiB,
+  repoBytes: 4 * KiB,
+  tagBytes: 1 * KiB,
+});
+
+/** tag -> [verdict, why] of one repository's plan. */
+function verdicts(plan: SyncPlan, repository: string): Record<string, [string, string]> {
+  const repo = plan.repositories.find((r) => r.name === repository)!;
+  return Object.fromEntries(repo.tags.map((t) => [t.tag, [t.verdict, t.why]]));
+}
+
+describe('planSync from a fake source', () => {
+  let work: string;
+  let source: FakeSource;
+  let images: GeneratedImages;
+  let config: Config;
+  beforeAll(async () => {
+    work = await mkdtemp(path.join(tmpdir(), 'blobmirror-plan-'));
+    ({ source, images } = await FakeSource.fromSpec(SPEC));
+    config = await fakeSourceConfig(work, 'plan', { tags: { exclude: ['^latest$'], keepNewest: 2 } });
+  });
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('a first run: selected tags are new, the others filtered by the rule that left them out', async () => {
+    const { plan } = await planRun(config, source);
+    expect(plan.repositories.map((r) => r.name)).toEqual(['stable/app-1', 'stable/app-2']);
+    expect(verdicts(plan, 'stable/app-1')).toEqual({
+      '1.0': ['filtered', 'tags.keepNewest 2 (older version)'],
+      '1.1': ['new', 'not published before'],
+      '1.2': ['new', 'not published before'],
+      latest: ['filtered', 'tags.exclude ^latest$'],
     });
+    expect(plan.generation).toMatchObject({ base: undefined, publish: true, why: 'first generation' });
+    // Nothing was written: planning reads only.
+    await expect(stat(path.dirname(config.storage.tree))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  it('gives byte-identical JSON whatever order tags, manifests and blobs were added in', () => {
-    const tags = [
-      ['b', d('c')],
-      ['a', d('9')],
-      ['B', d('9')],
-      ['10', d('c')],
-      ['9', d('c')],
-    ] as [string, Digest][];
-    const closure = previousClosure(previous(), d('9'), previousClosure(previous(), d('c')))!;
-    fc.assert(
-      fc.property(
-        fc.shuffledSubarray(tags, { minLength: tags.length }),
-        fc.shuffledSubarray([...closure.manifests], { minLength: closure.manifests.size }),
-        fc.shuffledSubarray([...closure.blobs], { minLength: closure.blobs.size }),
-        (t, m, b) => {
-          const one = buildRepositoryMetadata('r', 'now', new Map(tags), closure);
-          const two = buildRepositoryMetadata('r', 'now', new Map(t), { manifests: new Map(m), blobs: new Map(b) });
-          expect(JSON.stringify(two)).toBe(JSON.stringify(one));
-        },
-      ),
+  it('plans each needed blob once, and a link for it in every repository that has it', async () => {
+    const { plan } = await planRun(config, source);
+    const tagged = (repo: string) => ['1.1', '1.2'].map((tag) => images.repositories[repo]!.tags[tag]!);
+    expect(plan.blobs.reuse).toEqual([]);
+    const fetched = new Set(plan.blobs.fetch.map((b) => b.digest));
+    expect(fetched.size).toBe(plan.blobs.fetch.length);
+    for (const repo of ['stable/app-1', 'stable/app-2']) {
+      const links = plan.links.filter((l) => l.repository === repo);
+      for (const link of links) {
+        expect(link.path).toBe(`${repo}/_blobs/sha256/${link.digest.slice(7)}`);
+        expect(fetched.has(link.digest)).toBe(true);
+      }
+      // Each blob of the repository's two selected tags, and the tags' manifests are not blobs.
+      expect(links.length).toBeGreaterThan(0);
+      for (const manifest of tagged(repo)) expect(links.some((l) => l.digest === manifest)).toBe(false);
+    }
+    // The shared base is fetched once but linked into both repositories.
+    const shared = plan.links.filter((l) =>
+      plan.links.some((o) => o.digest === l.digest && o.repository !== l.repository),
     );
-    // Integer-like keys come first in any JS object (ascending), then the rest in sorted order.
-    const json = JSON.stringify(buildRepositoryMetadata('r', 'now', new Map(tags), closure));
-    expect(Object.keys(JSON.parse(json).tags)).toEqual(['9', '10', 'B', 'a', 'b']);
+    expect(shared.length).toBeGreaterThan(0);
   });
 
-  it('keeps a tag named __proto__ as data', () => {
-    const meta = buildRepositoryMetadata('r', 'now', new Map([['__proto__', d('c')]]), emptyClosure());
-    expect(Object.keys(meta.tags)).toEqual(['__proto__']);
-    expect(JSON.parse(JSON.stringify(meta)).tags.__proto__).toEqual({ digest: d('c') });
+  it('after a sync: unchanged tags, nothing to fetch or link, no new generation', async () => {
+    expect((await runSync(config, source)).result).toBe('ok');
+    const { plan } = await planRun(config, source);
+    expect(verdicts(plan, 'stable/app-2')['1.2']).toEqual(['unchanged', 'same digest']);
+    expect(plan.blobs).toEqual({ fetch: [], reuse: [], bytesToFetch: 0 });
+    expect(plan.links).toEqual([]);
+    expect(plan.generation.publish).toBe(false);
+    expect(plan.generation.why).toMatch(/^nothing changed since generation \d+$/);
   });
 
-  it('reads a tag named __proto__ back from the metadata format, with its history', () => {
-    const meta = buildRepositoryMetadata(
-      'r',
-      'now',
-      new Map([
-        ['__proto__', d('c')],
-        ['constructor', d('c')],
-      ]),
-      emptyClosure(),
-    );
-    const text = JSON.stringify(meta).replace(
-      '"history":{}',
-      `"history":{"__proto__":[{"digest":"${d('c')}","since":"then"}]}`,
-    );
-    expect(text).toContain('"history":{"__proto__"');
-    const read = repositorySchema.parse(JSON.parse(text));
-    expect(Object.keys(read.tags)).toEqual(['__proto__', 'constructor']);
-    expect(Object.keys(read.history)).toEqual(['__proto__']);
-    expect(JSON.stringify(read)).toBe(text);
+  it('says why: a moved tag, a deleted one, one no longer selected, one whose HEAD failed', async () => {
+    const moved = images.repositories['stable/app-2']!.tags['1.2']!;
+    source.setTag('stable/app-1', '1.2', moved);
+    source.deleteTag('stable/app-1', '1.1');
+    source.intercept = (call) => {
+      if (call.method === 'headManifest' && call.repository === 'stable/app-2' && call.reference === '1.2')
+        throw new RegistryError('REGISTRY_ERROR', 'HEAD answered 503', { status: 503 });
+    };
+    try {
+      const narrower = { ...config, tags: { ...config.tags, exclude: ['^latest$', '^1\\.[01]$'] } };
+      const { plan, summary } = await planRun(narrower, source);
+      const before = images.repositories['stable/app-1']!.tags['1.2']!;
+      expect(verdicts(plan, 'stable/app-1')).toMatchObject({
+        '1.0': ['filtered', 'tags.exclude ^1\\.[01]$'],
+        '1.1': ['removed', 'no longer in the source'],
+        '1.2': ['changed', `moved from ${before}`],
+      });
+      expect(verdicts(plan, 'stable/app-2')).toMatchObject({
+        '1.1': ['removed', 'no longer selected: tags.exclude ^1\\.[01]$'],
+        '1.2': ['failed', 'HEAD failed: kept as published'],
+      });
+      // The moved tag's image is already in the store (app-2 has it): reused, linked under app-1.
+      expect(plan.blobs.fetch).toEqual([]);
+      expect(plan.blobs.reuse.length).toBeGreaterThan(0);
+      expect(new Set(plan.links.map((l) => l.repository))).toEqual(new Set(['stable/app-1']));
+      expect(plan.generation).toMatchObject({ publish: true, why: '3 tag change(s)' });
+      expect(summary).toMatchObject({ dryRun: true, result: 'partial', blobs: { toFetch: 0 } });
+    } finally {
+      source.intercept = undefined;
+    }
   });
 
-  it('names an invalid tag key of the metadata format', () => {
-    const written = JSON.parse(
-      JSON.stringify(buildRepositoryMetadata('r', 'now', new Map([['ok', d('c')]]), emptyClosure())),
-    );
-    written.tags['bad tag'] = { digest: d('c') };
-    const result = repositorySchema.safeParse(written);
-    expect(result.success).toBe(false);
-    expect(result.error!.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['tags.bad tag', 'invalid tag']]);
+  it('a --repo plan carries the other published repositories over', async () => {
+    const { plan } = await planRun(config, source, {}, { repositories: ['stable/app-2'] });
+    expect(plan.repositories.map((r) => r.name)).toEqual(['stable/app-2']);
+    expect(plan.generation).toMatchObject({ targeted: true, carriedOver: ['stable/app-1'] });
   });
 });

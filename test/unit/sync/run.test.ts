@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { parseConfig, type Config } from '../../../src/config/load.js';
+import type { Config } from '../../../src/config/load.js';
 import { fixtureSpec, type GeneratedImages } from '../../../src/demo/image-generator.js';
 import { RegistryError } from '../../../src/errors.js';
 import type { Digest } from '../../../src/oci/digest.js';
@@ -15,6 +14,7 @@ import { readCurrentGeneration } from '../../../src/publish/generations.js';
 import { resolveRepository } from '../../../src/sync/resolve-repository.js';
 import { ManifestCache } from '../../../src/sync/resolve.js';
 import { runSync } from '../../../src/sync/run.js';
+import { fakeSourceConfig } from '../../helpers/fake-config.js';
 import { FakeSource } from '../../helpers/fake-source.js';
 
 const KiB = 1024;
@@ -38,18 +38,7 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-/** A config selecting `stable/**` with storage under a fresh directory of `work`. */
-async function configFor(name: string, extra: Record<string, unknown> = {}): Promise<Config> {
-  const dir = await mkdtemp(path.join(work, `${name}-`));
-  const body = {
-    version: 1,
-    source: { type: 'oci-layout', path: 'unused-the-test-passes-its-source' },
-    repositories: { include: ['stable/**'] },
-    storage: { root: path.join(dir, 'mirror') },
-    ...extra,
-  };
-  return parseConfig(stringify(body), path.join(dir, 'config.yaml'));
-}
+const configFor = (name: string, extra?: Record<string, unknown>) => fakeSourceConfig(work, name, extra);
 
 const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 const uniqueBlobs = (images: GeneratedImages, repositories: string[]) =>

@@ -1,0 +1,105 @@
+// Carry out a sync plan: fetch each missing blob once, link every new tag's blobs into the tree,
+// store its manifests, and build each repository's metadata. A tag that fails keeps what was
+// published for it.
+import pLimit from 'p-limit';
+import type { Config } from '../config/load.js';
+import type { Digest } from '../oci/digest.js';
+import { carryFirstGenerations } from '../publish/first-generation.js';
+import type { RepositoryMetadata } from '../publish/metadata-types.js';
+import type { Failure } from '../report/failure.js';
+import type { Source } from '../source/source.js';
+import type { ObjectStore } from '../store/object-store.js';
+import { applyNewTag, type ApplyContext } from './apply-tag.js';
+import { BlobFetcher, type FetchCounters } from './blob-fetcher.js';
+import type { SyncEvents } from './events.js';
+import { updateHistory } from './history.js';
+import type { SyncPlan } from './plan.js';
+import { REPOSITORY_CONCURRENCY, settleAll } from './read.js';
+import { keptTag, type RepositoryResolution } from './resolve-repository.js';
+import { buildRepositoryMetadata, type Closure } from './tag-plan.js';
+
+/** The slices of the config that applying reads. */
+export type ApplyConfig = Pick<Config, 'modules'> & {
+  storage: Pick<Config['storage'], 'metadata'>;
+  retention: Pick<Config['retention'], 'historyDays'>;
+};
+
+export interface AppliedRepository {
+  metadata: RepositoryMetadata;
+  /** Its failures: those of reading, then those of applying. */
+  failures: Failure[];
+}
+
+export interface Applied {
+  repositories: AppliedRepository[];
+  counters: FetchCounters;
+}
+
+export async function applyPlan(
+  plan: SyncPlan,
+  config: ApplyConfig,
+  source: Source,
+  store: ObjectStore,
+  events: SyncEvents,
+  syncedAt: string,
+): Promise<Applied> {
+  const fetcher = new BlobFetcher(source, store, events);
+  const limit = pLimit(REPOSITORY_CONCURRENCY);
+  const repositories = await settleAll(
+    plan.repositories.map(({ resolution: r }) =>
+      limit(() =>
+        applyRepository(
+          r,
+          { repository: r.name, fetcher, store, layout: config.modules, metadataDir: config.storage.metadata },
+          config.retention.historyDays,
+          syncedAt,
+          events,
+        ),
+      ),
+    ),
+  );
+  await store.syncDirectories();
+  return { repositories, counters: fetcher.counters };
+}
+
+/** Apply a repository's tags (concurrently); a tag that fails keeps what was published for it. */
+async function applyRepository(
+  r: RepositoryResolution,
+  ctx: ApplyContext,
+  historyDays: number,
+  syncedAt: string,
+  events: SyncEvents,
+): Promise<AppliedRepository> {
+  const failures = [...r.failures];
+  const applied = await Promise.all(
+    [...r.tags].map(async ([tag, state]): Promise<[string, { digest: Digest; closure: Closure } | undefined]> => {
+      if (state.kind === 'kept') return [tag, state];
+      const result = await applyNewTag(ctx, tag, state.resolved);
+      if ('closure' in result) return [tag, { digest: state.digest, closure: result.closure }];
+      failures.push(...result.failures);
+      return [tag, keptTag(r.previous, tag)];
+    }),
+  );
+  const closure: Closure = { manifests: new Map(), blobs: new Map() };
+  const tags = new Map<string, Digest>();
+  for (const [tag, outcome] of applied.sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (!outcome) continue;
+    merge(closure, outcome.closure);
+    tags.set(tag, outcome.digest);
+  }
+  events.repositoryDone?.(r.name, failures.length);
+  const history = updateHistory(r.previous?.history, tags, syncedAt, historyDays);
+  const built = carryFirstGenerations(buildRepositoryMetadata(r.name, syncedAt, tags, closure, history), r.previous);
+  // Unchanged content keeps its timestamp, so a no-op run writes no new generation.
+  const metadata = r.previous && sameContent(r.previous, built) ? r.previous : built;
+  return { metadata, failures };
+}
+
+function merge(into: Closure, from: Closure): void {
+  for (const [digest, entry] of from.manifests) into.manifests.set(digest, entry);
+  for (const [digest, entry] of from.blobs) into.blobs.set(digest, entry);
+}
+
+function sameContent(a: RepositoryMetadata, b: RepositoryMetadata): boolean {
+  return JSON.stringify({ ...a, syncedAt: '' }) === JSON.stringify({ ...b, syncedAt: '' });
+}

@@ -1,0 +1,67 @@
+// PURE: a sync's summary (what --json prints, the last-run record and the metrics file read)
+// from its plan and, unless it was a dry run, what applying and publishing did.
+import { byteTotals, type SyncSummary } from '../report/sync-summary.js';
+import type { Failure } from '../report/failure.js';
+import type { SourceStats } from '../source/source.js';
+import type { Applied } from './apply.js';
+import type { SyncPlan } from './plan.js';
+import type { Published } from './publish.js';
+
+export function summarize(input: {
+  durationMs: number;
+  plan: SyncPlan;
+  stats: SourceStats;
+  /** Absent for a dry run. */
+  applied?: Applied;
+  published?: Published;
+}): SyncSummary {
+  const { plan, applied } = input;
+  const perRepository: Failure[][] = applied
+    ? applied.repositories.map((r) => r.failures)
+    : plan.repositories.map((r) => r.resolution.failures);
+  const failures: Failure[] = [...plan.catalogFailures, ...perRepository.flat()];
+  const failedRepos = perRepository.filter((f) => f.length > 0).length;
+  const selected = plan.repositories.length;
+  const totals = byteTotals(input.published?.repositories ?? []);
+  const repositories = plan.repositories.map(({ name, resolution: r }) => ({
+    name,
+    added: r.plan.added,
+    changed: r.plan.changed,
+    removed: r.plan.removed.filter((tag) => !r.tags.has(tag)),
+    unchanged: r.plan.unchanged.length,
+  }));
+  const sum = (pick: (p: (typeof repositories)[number]) => number) => repositories.reduce((acc, p) => acc + pick(p), 0);
+  const counters = applied?.counters;
+  return {
+    result: failures.length === 0 ? 'ok' : failedRepos === selected ? 'failed' : 'partial',
+    dryRun: applied === undefined,
+    generation: input.published?.id,
+    published: input.published?.published ?? false,
+    repositories: { selected, synced: selected - failedRepos, failed: failedRepos },
+    tags: {
+      total: sum((p) => p.added.length + p.changed.length + p.unchanged),
+      added: sum((p) => p.added.length),
+      changed: sum((p) => p.changed.length),
+      unchanged: sum((p) => p.unchanged),
+      removed: sum((p) => p.removed.length),
+    },
+    blobs: {
+      referenced: totals.blobs,
+      toFetch: plan.blobs.fetch.length,
+      fetched: counters?.fetched ?? 0,
+      reused: plan.blobs.reuse.length,
+    },
+    bytes: {
+      toFetch: plan.blobs.bytesToFetch,
+      fetched: counters?.bytesFetched ?? 0,
+      resumed: counters?.bytesResumed ?? 0,
+      unique: totals.unique,
+      referenced: totals.referenced,
+      dedupeRatio: totals.dedupeRatio,
+    },
+    requests: { ...input.stats },
+    durationMs: input.durationMs,
+    plan: repositories,
+    failures,
+  };
+}
