@@ -8,6 +8,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   sync: async () => (await import('./sync.js')).registerSync,
   serve: async () => (await import('./serve.js')).registerServe,
   listen: async () => (await import('./listen.js')).registerListen,
+  crawl: async () => (await import('./crawl.js')).registerCrawl,
   gc: async () => (await import('./gc.js')).registerGc,
   verify: async () => (await import('./verify.js')).registerVerify,
   'check-mirror': async () => (await import('./check-mirror.js')).registerCheckMirror,

@@ -77,7 +77,7 @@ const layoutSourceSchema = z
 
 // `listen:` is read only by `blobmirror listen` (triggered syncs, docs/operations.md). Secrets are
 // named by file or environment variable, never written in the config itself.
-const amqpSchema = z
+export const amqpSchema = z
   .object({
     url: z.string().regex(/^amqps?:\/\/\S+$/, 'expected amqp://user:password@host[:port][/vhost] or amqps://…'),
     tls: tlsSchema.optional(),

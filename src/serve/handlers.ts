@@ -1,11 +1,13 @@
 import type { Digest } from '../oci/digest.js';
 import type { MetadataReader, Generation } from './metadata-reader.js';
 import type { ServedRepository } from './metadata-schema.js';
-import { blobUrlsFor, chooseBlobUrl } from './mirrors.js';
+import type { MirrorStateWatch } from './mirror-state-watch.js';
+import { blobUrlsFor, chooseBlob, type Freshness } from './mirrors.js';
 import type { MirrorConfig } from './mirror-config.js';
 import { DEFAULT_PLATFORM, negotiateManifest } from './negotiate.js';
 import { jsonResponse, registryError, type ServeResponse } from './responses.js';
 import type { Page, Route } from './routes.js';
+import type { ServeMetrics } from './serve-metrics.js';
 import { rewritesFor, type RepositoryRewrites } from './urls-mode.js';
 
 // One function per endpoint. Each gets the generation the request resolved once, so everything
@@ -17,6 +19,9 @@ export interface ServeContext {
   reader: MetadataReader;
   mirrors: MirrorConfig;
   mode: ServeMode;
+  /** Freshness routing (the mirror list has `check:`): the checker's state. */
+  mirrorState?: MirrorStateWatch;
+  metrics?: ServeMetrics;
 }
 
 export interface ClientInfo {
@@ -86,20 +91,30 @@ async function resolveReference(
   return rewritten ? { original: rewritten.original, rewrite: true } : undefined;
 }
 
+function freshnessFor(ctx: ServeContext, generation: Generation): Freshness | undefined {
+  return ctx.mirrorState ? { view: ctx.mirrorState.current(), generation: generation.id } : undefined;
+}
+
 async function serveManifest(
   ctx: ServeContext,
+  generation: Generation,
   repository: ServedRepository,
   route: Extract<Route, { kind: 'manifest' }>,
   client: ClientInfo,
 ): Promise<ServeResponse> {
   const asked = 'tag' in route.reference ? route.reference.tag : route.reference.digest;
+  const freshness = freshnessFor(ctx, generation);
   const rewrites =
     ctx.mode === 'urls'
-      ? rewritesFor({
-          repository,
-          bytesOf: (entry) => ctx.reader.manifestBytes(entry),
-          urlsFor: (digest, blob) => blobUrlsFor(ctx.mirrors, repository.name, digest, blob, ctx.mirrors.urlsPerBlob),
-        })
+      ? rewritesFor(
+          {
+            repository,
+            bytesOf: (entry) => ctx.reader.manifestBytes(entry),
+            urlsFor: (digest, blob) =>
+              blobUrlsFor(ctx.mirrors, repository.name, digest, blob, ctx.mirrors.urlsPerBlob, freshness),
+          },
+          freshness?.view,
+        )
       : undefined;
   const resolved = await resolveReference(repository, route.reference, rewrites);
   if (!resolved || !repository.manifests.has(resolved.original)) return manifestUnknown(repository.name, asked);
@@ -120,13 +135,27 @@ async function serveManifest(
   return manifestResponse(entry.digest, entry.mediaType, await ctx.reader.manifestBytes(entry));
 }
 
-function serveBlob(ctx: ServeContext, repository: ServedRepository, digest: Digest, client: ClientInfo): ServeResponse {
+function serveBlob(
+  ctx: ServeContext,
+  generation: Generation,
+  repository: ServedRepository,
+  digest: Digest,
+  client: ClientInfo,
+): ServeResponse {
   const blob = repository.blobs.get(digest);
   if (!blob) return registryError(404, 'BLOB_UNKNOWN', 'blob unknown to registry', { name: repository.name, digest });
-  const location = chooseBlobUrl(ctx.mirrors, repository.name, blob, client.clientKey, client.country);
+  const choice = chooseBlob(
+    ctx.mirrors,
+    repository.name,
+    blob,
+    client.clientKey,
+    client.country,
+    freshnessFor(ctx, generation),
+  );
+  ctx.metrics?.blobChosen(choice);
   return {
     status: BLOB_REDIRECT_STATUS,
-    headers: { Location: location, 'Docker-Content-Digest': digest },
+    headers: { Location: choice.url, 'Docker-Content-Digest': digest },
     body: Buffer.alloc(0),
   };
 }
@@ -153,8 +182,8 @@ export async function handleRoute(
         const { items, headers } = paginate(repository.tagNames, route.page, `/v2/${route.name}/tags/list`);
         return jsonResponse(200, { name: route.name, tags: items }, headers);
       }
-      if (route.kind === 'manifest') return serveManifest(ctx, repository, route, client);
-      return serveBlob(ctx, repository, route.digest, client);
+      if (route.kind === 'manifest') return serveManifest(ctx, generation, repository, route, client);
+      return serveBlob(ctx, generation, repository, route.digest, client);
     }
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { repoPatternSchema } from '../config/schema.js';
+import { amqpSchema, repoPatternSchema } from '../config/schema.js';
 import { parseYamlWith, readConfigText } from '../config/yaml.js';
 import type { MirrorSet } from './mirrors.js';
 
@@ -56,6 +56,25 @@ const mirrorSchema = z
   })
   .strict();
 
+// `check:` turns on the mirror checker (`blobmirror crawl`) and freshness routing in serve: a blob
+// goes only to a mirror verified at a generation holding it (docs/serving.md, "Mirror freshness").
+const checkSchema = z
+  .object({
+    intervalSeconds: z.number().min(1).max(86_400).default(300),
+    /** Failed checks in a row after which a mirror leaves rotation (one good check brings it back). */
+    failuresBeforeOut: z.number().int().min(1).max(100).default(3),
+    /** HEAD requests in flight per mirror. */
+    concurrency: z.number().int().min(1).max(64).default(8),
+    timeoutSeconds: z.number().positive().max(600).default(10),
+    /** Mirrors the state file does not know yet: `avoid` sends them nothing, `trust` everything. */
+    unchecked: z.enum(['avoid', 'trust']).default('avoid'),
+    /** Listen for `<prefix>.blobmirror.generation.published` and check at once. */
+    announcements: amqpSchema.optional(),
+  })
+  .strict();
+
+export type CheckConfig = z.output<typeof checkSchema>;
+
 export const mirrorConfigSchema = z
   .object({
     version: z.literal(1, { error: 'expected version: 1' }),
@@ -71,6 +90,7 @@ export const mirrorConfigSchema = z
     clientIpHeader: headerNameSchema.optional(),
     clientCountryHeader: headerNameSchema.optional(),
     urlsPerBlob: z.number().int().min(1).max(16).default(3),
+    check: checkSchema.optional(),
   })
   .strict();
 

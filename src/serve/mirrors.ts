@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { matchesAnyRepoPattern } from '../config/repo-pattern.js';
+import type { FreshnessView } from './freshness.js';
 
 // Pure mirror selection. Weighted rendezvous (highest random weight) hashing: every mirror gets a
 // score from hash(key, mirror) scaled by its weight and the best score wins. That makes the choice
@@ -20,6 +21,23 @@ export interface Mirror {
 export interface BlobLocation {
   path: string;
   modules: Record<string, string>;
+  /** Module -> the generation since which the blob is there (docs/formats.md). */
+  firstGeneration?: Record<string, string>;
+}
+
+/** Freshness routing on: the checker's view and the generation the request is answered from. */
+export interface Freshness {
+  view: FreshnessView;
+  generation: string;
+}
+
+/** Where one blob request goes, and why: for the metrics. */
+export interface BlobChoice {
+  url: string;
+  /** undefined: the master. */
+  mirror: Mirror | undefined;
+  /** Mirrors ranked above the chosen one that were skipped as not verified to hold the blob. */
+  keptOffStale: Mirror[];
 }
 
 export interface MirrorSet {
@@ -45,13 +63,38 @@ export function mirrorsCarrying(set: MirrorSet, repository: string): Mirror[] {
   return set.mirrors.filter((mirror) => matchesAnyRepoPattern(mirror.repositories, repository));
 }
 
+/** The modules holding the blob that this mirror carries, by name. */
+function modulesOnMirror(mirror: Mirror, blob: BlobLocation): string[] {
+  const names = Object.keys(blob.modules).sort();
+  return mirror.modules ? names.filter((name) => mirror.modules!.includes(name)) : names;
+}
+
 /** The blob's path on this mirror: in the first module (by name) the mirror carries, if any. */
 export function pathOnMirror(mirror: Mirror, blob: BlobLocation): string | undefined {
   if (!mirror.modules) return blob.path;
-  const carried = Object.keys(blob.modules)
-    .sort()
-    .find((name) => mirror.modules!.includes(name));
+  const carried = modulesOnMirror(mirror, blob)[0];
   return carried === undefined ? undefined : blob.modules[carried];
+}
+
+/**
+ * The blob's path on this mirror when the mirror may be sent the blob: without freshness, as
+ * pathOnMirror; with it, in the first carried module where the checker verified it.
+ */
+function placeOnMirror(
+  mirror: Mirror,
+  blob: BlobLocation,
+  freshness: Freshness | undefined,
+): { path: string } | { skipped: 'stale' | 'out' } | undefined {
+  if (!freshness) {
+    const at = pathOnMirror(mirror, blob);
+    return at === undefined ? undefined : { path: at };
+  }
+  const candidates = modulesOnMirror(mirror, blob);
+  if (!candidates.length) return undefined;
+  const verdict = freshness.view.verdict(mirror.url, blob, candidates, freshness.generation);
+  if (!verdict.ok) return { skipped: verdict.why };
+  // The single-module layout has the blob at `path` (modules may be absent in old metadata).
+  return { path: blob.modules[verdict.module] ?? blob.path };
 }
 
 /**
@@ -75,22 +118,39 @@ export function rankMirrors(
   return scored.map((s) => s.mirror);
 }
 
-/** Where a client is sent for a blob: its best mirror carrying it, or the master when none does. */
+/** Where a client is sent for a blob: its best mirror that may have it, or the master when none may. */
+export function chooseBlob(
+  set: MirrorSet,
+  repository: string,
+  blob: BlobLocation,
+  clientKey: string,
+  country?: string,
+  freshness?: Freshness,
+): BlobChoice {
+  const keptOffStale: Mirror[] = [];
+  for (const mirror of rankMirrors(set, repository, clientKey, country, blob)) {
+    const place = placeOnMirror(mirror, blob, freshness);
+    if (place && 'path' in place) return { url: joinUrl(mirror.url, place.path), mirror, keptOffStale };
+    if (place?.skipped === 'stale') keptOffStale.push(mirror);
+  }
+  return { url: joinUrl(set.master, blob.path), mirror: undefined, keptOffStale };
+}
+
 export function chooseBlobUrl(
   set: MirrorSet,
   repository: string,
   blob: BlobLocation,
   clientKey: string,
   country?: string,
+  freshness?: Freshness,
 ): string {
-  const mirror = rankMirrors(set, repository, clientKey, country, blob)[0];
-  return mirror ? joinUrl(mirror.url, pathOnMirror(mirror, blob)!) : joinUrl(set.master, blob.path);
+  return chooseBlob(set, repository, blob, clientKey, country, freshness).url;
 }
 
 /**
- * The `urls` of a blob descriptor in urls mode: the best `count` mirrors for this blob, then the
- * master. Keyed by the blob, not the client, so every client sees the same manifest bytes (and so
- * the same digest) while the blobs of one image still spread over the mirrors by weight.
+ * The `urls` of a blob descriptor in urls mode: the best `count` mirrors that may have the blob,
+ * then the master. Keyed by the blob, not the client, so every client sees the same manifest
+ * bytes (and so the same digest) while the blobs of one image still spread over the mirrors.
  */
 export function blobUrlsFor(
   set: MirrorSet,
@@ -98,11 +158,15 @@ export function blobUrlsFor(
   blobDigest: string,
   blob: BlobLocation,
   count: number,
+  freshness?: Freshness,
 ): string[] {
-  const mirrors = rankMirrors(set, repository, blobDigest, undefined, blob)
-    .slice(0, count)
-    .map((m) => joinUrl(m.url, pathOnMirror(m, blob)!));
-  return [...mirrors, joinUrl(set.master, blob.path)];
+  const urls: string[] = [];
+  for (const mirror of rankMirrors(set, repository, blobDigest, undefined, blob)) {
+    if (urls.length === count) break;
+    const place = placeOnMirror(mirror, blob, freshness);
+    if (place && 'path' in place) urls.push(joinUrl(mirror.url, place.path));
+  }
+  return [...urls, joinUrl(set.master, blob.path)];
 }
 
 /** `<base>/<tree path>`, each path segment percent-encoded (tree paths are plain, but be exact). */

@@ -9,7 +9,9 @@ import { MetadataReader } from './metadata-reader.js';
 import type { MirrorConfig } from './mirror-config.js';
 import { acceptedTypes } from './negotiate.js';
 import { API_VERSION_HEADER, registryError, type ServeResponse } from './responses.js';
+import { MirrorStateWatch } from './mirror-state-watch.js';
 import { parseRoute } from './routes.js';
+import { ServeMetrics } from './serve-metrics.js';
 
 // The HTTP(S) front: method and size limits, one generation per request, response writing, the
 // access log and graceful shutdown. Endpoint logic lives in handlers.ts.
@@ -50,6 +52,10 @@ function clientCountry(req: IncomingMessage, header: string | undefined): string
   return typeof value === 'string' && /^[A-Za-z]{2}$/.test(value) ? value.toUpperCase() : undefined;
 }
 
+function textResponse(status: number, text: string): ServeResponse {
+  return { status, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: Buffer.from(text) };
+}
+
 function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
@@ -61,10 +67,51 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     onReloadError: (error) =>
       log.error({ err: describeError(error) }, 'new metadata generation not loaded; still serving the previous one'),
   });
-  const ctx: ServeContext = { reader, mirrors: options.mirrors, mode: options.mode };
+  const metrics = new ServeMetrics();
+  const check = options.mirrors.check;
+  const mirrorState = check
+    ? new MirrorStateWatch({
+        metadataDir: options.metadataDir,
+        unchecked: check.unchecked,
+        recheckMs: options.recheckMs ?? 1000,
+        onError: (message) => log.error(message),
+      })
+    : undefined;
+  await mirrorState?.refresh();
+  const ctx: ServeContext = { reader, mirrors: options.mirrors, mode: options.mode, mirrorState, metrics };
   let lastGeneration: string | undefined;
 
-  async function respond(req: IncomingMessage, clientKey: string): Promise<ServeResponse> {
+  // Outside /v2/, so no registry path can collide with them.
+  async function operational(target: string): Promise<ServeResponse | undefined> {
+    const pathOnly = target.split('?')[0];
+    if (pathOnly === '/healthz') return textResponse(200, 'ok\n');
+    if (pathOnly === '/readyz') {
+      const generation = await reader.current().catch(() => undefined);
+      if (!generation) return textResponse(503, 'not ready: no metadata generation published yet\n');
+      if (mirrorState && !mirrorState.loaded) return textResponse(503, 'not ready: mirror state not read yet\n');
+      return textResponse(200, `ready: generation ${generation.id}\n`);
+    }
+    if (pathOnly === '/metrics') {
+      if (mirrorState?.updatedAt !== undefined) metrics.stateAge.set((Date.now() - mirrorState.updatedAt) / 1000);
+      mirrorState?.current();
+      return {
+        status: 200,
+        headers: { 'Content-Type': metrics.registry.contentType },
+        body: Buffer.from(await metrics.text()),
+      };
+    }
+    return undefined;
+  }
+
+  async function respond(req: IncomingMessage, clientKey: string): Promise<[ServeResponse, string]> {
+    const answer = await respondRoute(req, clientKey);
+    return 'route' in answer ? [answer.response, answer.route] : [answer, 'invalid'];
+  }
+
+  async function respondRoute(
+    req: IncomingMessage,
+    clientKey: string,
+  ): Promise<ServeResponse | { response: ServeResponse; route: string }> {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       // Connection: close, so an upload body is never read, whatever its size.
       return registryError(
@@ -77,6 +124,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     if (hasBody(req))
       return registryError(400, 'UNSUPPORTED', 'GET and HEAD requests take no body', null, { Connection: 'close' });
+    const ops = await operational(req.url ?? '/');
+    if (ops) return { response: ops, route: req.url?.startsWith('/metrics') ? 'metrics' : 'health' };
     const parsed = parseRoute(req.url ?? '/');
     if ('error' in parsed) return parsed.error;
     let generation;
@@ -84,9 +133,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       generation = await reader.current();
     } catch (error) {
       log.error({ err: describeError(error) }, 'no metadata to serve');
-      return registryError(503, 'UNAVAILABLE', 'no metadata generation is published yet', null, {
-        'Retry-After': '30',
-      });
+      return {
+        response: registryError(503, 'UNAVAILABLE', 'no metadata generation is published yet', null, {
+          'Retry-After': '30',
+        }),
+        route: parsed.route.kind,
+      };
     }
     if (generation.id !== lastGeneration) {
       log.info(
@@ -100,19 +152,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       clientKey,
       country: clientCountry(req, options.mirrors.clientCountryHeader),
     };
-    return handleRoute(ctx, generation, parsed.route, client);
+    return { response: await handleRoute(ctx, generation, parsed.route, client), route: parsed.route.kind };
   }
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const time = new Date();
     const clientKey = clientAddress(req, options.mirrors.clientIpHeader);
     let response: ServeResponse;
+    let route = 'invalid';
     try {
-      response = await respond(req, clientKey);
+      [response, route] = await respond(req, clientKey);
     } catch (error) {
       log.error({ err: describeError(error), url: req.url?.slice(0, 300) }, 'request failed');
       response = registryError(500, 'UNKNOWN', 'internal error reading metadata');
     }
+    metrics.request(route, response.status);
     const head = req.method === 'HEAD';
     res.writeHead(response.status, {
       ...API_VERSION_HEADER,

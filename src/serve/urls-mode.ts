@@ -110,13 +110,20 @@ export class RepositoryRewrites {
   }
 }
 
-const rewritesByRepository = new WeakMap<ServedRepository, RepositoryRewrites>();
+// Per routing view (freshness on: the checker's view the urls came from), then per repository.
+const rewritesByView = new WeakMap<object, WeakMap<ServedRepository, RepositoryRewrites>>();
+const NO_VIEW = {};
 
-export function rewritesFor(input: RewriteInput): RepositoryRewrites {
-  let rewrites = rewritesByRepository.get(input.repository);
+export function rewritesFor(input: RewriteInput, view: object = NO_VIEW): RepositoryRewrites {
+  let byRepository = rewritesByView.get(view);
+  if (!byRepository) {
+    byRepository = new WeakMap();
+    rewritesByView.set(view, byRepository);
+  }
+  let rewrites = byRepository.get(input.repository);
   if (!rewrites) {
     rewrites = new RepositoryRewrites(input);
-    rewritesByRepository.set(input.repository, rewrites);
+    byRepository.set(input.repository, rewrites);
   }
   return rewrites;
 }

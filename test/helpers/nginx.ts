@@ -65,12 +65,12 @@ function config(prefix: string, root: string, port: number): string {
   ].join('\n');
 }
 
-/** Serve `root` at `http://127.0.0.1:<port>/`. */
-export async function startNginx(root: string): Promise<NginxHandle> {
+/** Serve `root` at `http://127.0.0.1:<port>/`; `port` to come back where a stopped mirror was. */
+export async function startNginx(root: string, options: { port?: number } = {}): Promise<NginxHandle> {
   const prefix = await mkdtemp(join(tmpdir(), 'blobmirror-nginx-'));
   await mkdir(join(prefix, 'temp'));
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const confPath = join(prefix, 'nginx.conf');
     await writeFile(confPath, config(prefix, root, port));
     const child = spawn(NGINX_BIN, ['-p', prefix, '-c', confPath, '-e', join(prefix, 'error.log')], {
