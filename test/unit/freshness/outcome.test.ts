@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { emptyModuleState } from '../../../src/freshness/mirror-state.js';
+import { emptyModuleState, type ModuleState } from '../../../src/freshness/mirror-state.js';
 import { applyOutcome } from '../../../src/freshness/outcome.js';
 import { FreshnessView } from '../../../src/serve/freshness.js';
 
 const fileList = { etag: '"e"', lastModified: null, sha256: 'f'.repeat(64) };
-const verifiedAt = (generation: string) => ({ ...emptyModuleState(), verifiedGeneration: generation });
+const verifiedAt = (generation: string): ModuleState => ({ ...emptyModuleState(), verifiedGeneration: generation });
 
 describe('a check outcome applied to a module state', () => {
   it('leaves rotation at the Nth failure in a row and comes back after one good check', () => {
