@@ -1,12 +1,14 @@
-import { lstat, readFile, readdir, stat } from 'node:fs/promises';
+import { lstat, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import { isDigest, type Digest } from '../oci/digest.js';
+import type { Digest } from '../oci/digest.js';
 import { manifestDigest } from '../oci/manifest.js';
 import { fileListName } from '../publish/file-list.js';
 import { inModule } from '../publish/modules.js';
 import { isTempFileName } from '../store/fs-durable.js';
 import type { ObjectStore } from '../store/object-store.js';
+import { objectDigest } from '../store/paths.js';
+import { walkFiles } from '../store/walk.js';
 import type { Expected, ExpectedBlob, ExpectedManifest } from './expected.js';
 import type { Finding } from './findings.js';
 
@@ -90,13 +92,8 @@ export async function checkManifests(metadataDir: string, manifests: Iterable<Ex
   return (await Promise.all([...manifests].map((m) => limit(() => check(m))))).flat();
 }
 
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return [];
-    throw error;
-  });
-  return entries.filter((e) => !e.isDirectory()).map((e) => path.join(e.parentPath, e.name));
-}
+/** Absolute paths of the files under `dir` (the store's one walker). */
+const filesUnder = async (dir: string) => (await walkFiles(dir)).map((relative) => path.join(dir, relative));
 
 /** Temp files a crash left (never while we hold the lock: no writer is running). */
 export async function strayTempFiles(dirs: readonly string[]): Promise<Finding[]> {
@@ -131,9 +128,8 @@ export interface StoredObject {
 export async function storedObjects(objectsDir: string): Promise<StoredObject[]> {
   const objects: StoredObject[] = [];
   for (const file of await filesUnder(objectsDir)) {
-    const [algorithm, shard, hex] = path.relative(objectsDir, file).split(path.sep);
-    const digest = `${algorithm}:${hex}`;
-    if (!hex || !isDigest(digest) || shard !== hex.slice(0, 2)) continue;
+    const digest = objectDigest(path.relative(objectsDir, file));
+    if (!digest) continue;
     const info = await statOrUndefined(file, false);
     if (info?.isFile()) objects.push({ digest, path: file, size: info.size, links: info.nlink });
   }
