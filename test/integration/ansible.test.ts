@@ -443,7 +443,7 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
       { cwd: ANSIBLE_DIR, env },
     );
     expect(rendered.code, rendered.output).toBe(0);
-    const { stdout } = await run(paths().bin, ['check-config', '-c', dest, '--json']);
+    const { stdout } = await run(paths().bin, ['check-config', '-c', dest, '--json', '--no-machine']);
     expect(JSON.parse(stdout)).toMatchObject({
       valid: true,
       source: { url: 'https://registry.example.org', auth: 'configured' },
