@@ -4,7 +4,6 @@ import { ExitCode, UsageError, describeError } from '../errors.js';
 import { AccessLog } from '../serve/access-log.js';
 import type { ServeMode } from '../serve/handlers.js';
 import { loadMirrorConfig } from '../serve/mirror-config.js';
-import { MetadataReader } from '../serve/metadata-reader.js';
 import { startServer } from '../serve/server.js';
 import { outputFor, withOutputOptions, type CommonFlags } from './common-options.js';
 import { printJson } from './output.js';
@@ -118,10 +117,6 @@ async function serveAction(flags: ServeFlags): Promise<number> {
     throw new UsageError(`--access-log ${flags.accessLog}: ${describeError(error)}`, { cause: error });
   }
 
-  // Said once at start; requests then answer 503 until sync publishes a generation.
-  await new MetadataReader(flags.metadata)
-    .current()
-    .catch((error) => log.warn(`${describeError(error)}; answering 503 until sync publishes one`));
   const server = await startServer({
     metadataDir: flags.metadata,
     mirrors,

@@ -143,7 +143,10 @@ export class MetadataReader {
       target = await readlink(link);
     } catch (error) {
       if (this.generation) return this.keepAfter(error);
-      throw invalid(`no published generation: cannot read the link ${link}: ${describeError(error)}`, error);
+      // The errno code alone: node's message would name the link a second time.
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'does not exist' : code ? `cannot be read (${code})` : describeError(error);
+      throw invalid(`no published generation: the link ${link} ${why}`, error);
     }
     const id = CURRENT_TARGET.exec(target)?.[1];
     if (id === undefined) {

@@ -39,6 +39,8 @@ export interface RunningServer {
 
 const MAX_HEADER_BYTES = 16 * 1024;
 
+const UNAVAILABLE = Symbol('no generation');
+
 function clientAddress(req: IncomingMessage, header: string | undefined): string {
   // Behind a trusted proxy the socket address is the proxy; its header names the client. Only
   // mirror choice uses this, so a spoofed value only changes which mirror the spoofer gets.
@@ -79,7 +81,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     : undefined;
   await mirrorState?.refresh();
   const ctx: ServeContext = { reader, mirrors: options.mirrors, mode: options.mode, mirrorState, metrics };
-  let lastGeneration: string | undefined;
+  // The generation requests were last answered from, or UNAVAILABLE while there is none: the
+  // cause is logged when that starts (here at startup, or later), not once per request.
+  let lastGeneration: string | typeof UNAVAILABLE | undefined;
+  await reader.current().catch((error: unknown) => {
+    log.warn(`${describeError(error)}; answering 503 until sync publishes one`);
+    lastGeneration = UNAVAILABLE;
+  });
 
   // Outside /v2/, so no registry path can collide with them.
   async function operational(target: string): Promise<ServeResponse | undefined> {
@@ -132,7 +140,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     try {
       generation = await reader.current();
     } catch (error) {
-      log.error({ err: describeError(error) }, 'no metadata to serve');
+      if (lastGeneration !== UNAVAILABLE) log.error({ err: describeError(error) }, 'no metadata to serve');
+      lastGeneration = UNAVAILABLE;
       return {
         response: registryError(503, 'UNAVAILABLE', 'no metadata generation is published yet', null, {
           'Retry-After': '30',

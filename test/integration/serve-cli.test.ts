@@ -2,7 +2,7 @@
 // code 2 and a message naming the problem, SIGHUP reopening the access log, SIGTERM stopping.
 import { execFile } from 'node:child_process';
 import { request } from 'node:https';
-import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -117,6 +117,22 @@ describe('blobmirror serve command', () => {
     const bad = await runCli(['serve', '--metadata', metadata, '--mirrors', path.join(work, 'bad.yaml')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('bad.yaml: mirrors.0.weight (line 5, column 13): weight must be above 0');
+  });
+
+  it('without metadata says its cause once (naming the link once), not once per request', async () => {
+    const empty = path.join(work, 'empty-metadata');
+    await mkdir(empty);
+    const serve = await startServe(['--metadata', empty, '--mirrors', mirrors]);
+    try {
+      for (let i = 0; i < 3; i++) expect((await fetch(`${serve.url}/v2/demo/app/manifests/1.0`)).status).toBe(503);
+    } finally {
+      expect(await serve.stop()).toBe(0);
+    }
+    const messages = serve.logLines().map((line) => (JSON.parse(line) as { msg: string }).msg);
+    const causes = messages.filter((msg) => msg.includes('no published generation') || msg === 'no metadata to serve');
+    expect(causes).toEqual([
+      `no published generation: the link ${empty}/current does not exist; answering 503 until sync publishes one`,
+    ]);
   });
 
   it('reopens the access log on SIGHUP (logrotate) and stops on SIGTERM', async () => {
