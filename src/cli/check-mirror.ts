@@ -3,7 +3,7 @@ import { ExitCode } from '../errors.js';
 import { checkMirror, type MirrorCheckReport } from '../check-mirror/run.js';
 import { configFor, outputFor, withConfigOption, withOutputOptions, type CommonFlags } from './common-options.js';
 import { formatDuration, plural } from './format.js';
-import { printJson } from './output.js';
+import { printResult } from './output.js';
 
 interface CheckMirrorFlags extends CommonFlags {
   module?: string;
@@ -61,8 +61,7 @@ export function registerCheckMirror(program: Command): void {
       concurrency: flags.concurrency,
       timeoutMs: flags.timeout * 1000,
     });
-    if (output.json) printJson(report);
-    else process.stdout.write(renderMirrorCheck(report));
+    printResult(output, report, () => renderMirrorCheck(report));
     process.exitCode = report.upToDate ? ExitCode.ok : ExitCode.partial;
   });
 }

@@ -25,7 +25,7 @@ export function withOutputOptions(command: Command): Command {
       ).choices(['text', 'json']),
     )
     .option('-v, --verbose', 'log debug details')
-    .option('-q, --quiet', 'log only warnings and errors');
+    .option('-q, --quiet', 'print only errors (on stderr): no summary, no progress (for cron mail)');
 }
 
 export function withConfigOption(command: Command): Command {

@@ -14,7 +14,7 @@ import {
   type CommonFlags,
 } from './common-options.js';
 import { formatBytes, formatDuration } from './format.js';
-import { printJson } from './output.js';
+import { printResult } from './output.js';
 
 interface GcFlags extends CommonFlags {
   dryRun?: boolean;
@@ -51,8 +51,7 @@ export function registerGc(program: Command): void {
         lockWaitMs: lockWaitFor(flags),
         ...(now ? { now } : {}),
       });
-      if (output.json) printJson(summary);
-      else process.stdout.write(renderGc(summary, output.level === 'debug'));
+      printResult(output, summary, () => renderGc(summary, output.level === 'debug'));
       if (output.jsonLogs) output.log.info({ summary: { ...summary, removed: summary.removed.length } }, 'gc finished');
       if (flags.metricsFile && !summary.dryRun)
         await writeMetricsFile(flags.metricsFile, 'gc', {

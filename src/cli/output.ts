@@ -7,6 +7,8 @@ export interface OutputOptions {
   jsonLogs: boolean;
   level: 'debug' | 'info' | 'warn' | 'error';
   interactive: boolean;
+  /** -q (cron): errors only, on stderr; no summary on stdout. */
+  quiet: boolean;
 }
 
 export interface Output extends OutputOptions {
@@ -32,7 +34,8 @@ export async function createOutput(options: {
 }): Promise<Output> {
   const interactive = Boolean(process.stderr.isTTY);
   const jsonLogs = options.logFormat ? options.logFormat === 'json' : !interactive;
-  const level = options.verbose ? 'debug' : options.quiet ? 'warn' : 'info';
+  const quiet = Boolean(options.quiet) && !options.verbose;
+  const level = options.verbose ? 'debug' : quiet ? 'error' : 'info';
   const base = { level, redact: { paths: REDACT, censor: '[redacted]' } };
   // pino-pretty only for people: cron's JSON lines do not load it.
   const log = jsonLogs
@@ -51,10 +54,16 @@ export async function createOutput(options: {
           hideObject: level !== 'debug',
         }),
       );
-  return { json: Boolean(options.json), jsonLogs, level, interactive: interactive && !jsonLogs, log };
+  return { json: Boolean(options.json), jsonLogs, level, interactive: interactive && !jsonLogs, quiet, log };
 }
 
 /** Write a machine-readable result on stdout, one JSON document. */
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** A run's result on stdout: JSON with --json (asked for, so even with -q), text unless -q. */
+export function printResult(output: Output, value: unknown, text: () => string): void {
+  if (output.json) printJson(value);
+  else if (!output.quiet) process.stdout.write(text());
 }

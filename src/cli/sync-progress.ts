@@ -7,10 +7,15 @@ import type { Output } from './output.js';
  * Progress as sync events: a bar of bytes and blobs on a terminal, log lines otherwise (cron
  * gets one line per repository, not a line per chunk).
  */
-export async function syncProgress(output: Output): Promise<SyncEvents & { stop(): void }> {
+export async function syncProgress(
+  output: Output,
+  options: { dryRun?: boolean } = {},
+): Promise<SyncEvents & { stop(): void }> {
   const { log } = output;
-  // The bar library is for terminals only; cron does not load it.
-  const bars = output.interactive ? (await import('cli-progress')).default : undefined;
+  // The bar library is for terminals only; cron does not load it. A dry run fetches nothing, so
+  // a bar would only sit at 0 %; -q asks for errors only.
+  const wantBar = output.interactive && !output.quiet && !options.dryRun;
+  const bars = wantBar ? (await import('cli-progress')).default : undefined;
   let bar: cliProgress.SingleBar | undefined;
   let blobsDone = 0;
   let blobsTotal = 0;

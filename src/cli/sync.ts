@@ -15,7 +15,7 @@ import {
   withOutputOptions,
   type CommonFlags,
 } from './common-options.js';
-import { printJson, type Output } from './output.js';
+import { printResult, type Output } from './output.js';
 import { planView, renderPlan } from './render-plan.js';
 import { renderSyncSummary } from './render-sync.js';
 import { syncProgress } from './sync-progress.js';
@@ -62,7 +62,7 @@ async function syncAction(flags: SyncFlags): Promise<number> {
   const config = await configFor(flags);
   const lockWaitMs = lockWaitFor(flags);
   const source = await openSource(config, logRetries(output.log));
-  const progress = await syncProgress(output);
+  const progress = await syncProgress(output, { dryRun: flags.dryRun });
   let summary: SyncSummary;
   let plan: SyncPlan | undefined;
   try {
@@ -81,15 +81,14 @@ async function syncAction(flags: SyncFlags): Promise<number> {
   return summary.result === 'ok' ? ExitCode.ok : ExitCode.partial;
 }
 
-/** stdout gets the summary (text, or JSON with --json), the log each failure and, as JSON lines, the summary. */
+/** stdout gets the summary (text, or JSON with --json; nothing with -q), the log each failure and, as JSON lines, the summary. */
 export function report(
   output: Output,
   summary: SyncSummary,
   text = renderSyncSummary(summary),
   json: unknown = summary,
 ): void {
-  if (output.json) printJson(json);
-  else process.stdout.write(text);
+  printResult(output, json, () => text);
   for (const f of summary.failures)
     output.log.error(f, `sync failed for ${f.repository}${f.tag ? `:${f.tag}` : ''}: ${f.message}`);
   // cron's log gets the whole summary as one JSON line; a terminal already saw it on stdout.

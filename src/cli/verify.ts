@@ -15,7 +15,7 @@ import {
   type CommonFlags,
 } from './common-options.js';
 import { formatBytes, formatDuration, plural } from './format.js';
-import { printJson } from './output.js';
+import { printResult } from './output.js';
 
 interface VerifyFlags extends CommonFlags {
   full?: boolean;
@@ -60,8 +60,7 @@ export function registerVerify(program: Command): void {
         repair: flags.repair,
         lockWaitMs: lockWaitFor(flags),
       });
-      if (output.json) printJson(report);
-      else process.stdout.write(renderVerify(report));
+      printResult(output, report, () => renderVerify(report));
       if (output.jsonLogs)
         output.log.info(
           { summary: { ...report, problems: report.problems.length, warnings: report.warnings.length } },

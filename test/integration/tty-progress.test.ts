@@ -1,6 +1,7 @@
 // By hand on a terminal, sync shows a progress bar and human log lines; off a terminal (cron) it
 // writes JSON lines and no bar. The terminal is a real pseudo-terminal from util-linux `script`.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -52,6 +53,56 @@ describe('sync progress', () => {
     expect(screen).toContain(`${blobs} blobs to fetch`);
     expect(screen).toMatch(new RegExp(`100% \\| ${blobs}/${blobs} blobs \\| [\\d.]+ [kMG]?B/[\\d.]+ [kMG]?B \\|`));
     expect(screen).not.toMatch(/^\{"level"/m);
+  });
+
+  function onTerminal(args: string[]) {
+    const command = [process.execPath, ...CLI_ARGS, ...args].map(quote).join(' ');
+    const run = spawnSync('script', ['-qefc', command, '/dev/null'], {
+      encoding: 'utf8',
+      env: { ...process.env, TERM: 'xterm', COLUMNS: '120' },
+      timeout: 60_000,
+    });
+    return { status: run.status, screen: run.stdout.replace(ANSI, '') };
+  }
+
+  it('draws no bar for a dry run, which fetches nothing', () => {
+    const run = onTerminal(['sync', '-c', config, '--dry-run']);
+    expect(run.status, run.screen).toBe(0);
+    expect(run.screen).toContain('dry run: nothing was written');
+    expect(run.screen).not.toContain('blobs |');
+    expect(run.screen).not.toMatch(/\b0% \|/);
+  });
+
+  it('with -q prints nothing on success, on a terminal and off it, and only the error on failure', async () => {
+    const quiet = onTerminal(['sync', '-c', config, '-q']);
+    expect(quiet.status, quiet.screen).toBe(0);
+    expect(quiet.screen.trim()).toBe('');
+    await rm(path.join(work, 'mirror'), { recursive: true, force: true });
+    const cron = await runCli(['sync', '-c', config, '-q']);
+    expect([cron.code, cron.stdout, cron.stderr]).toEqual([0, '', '']);
+    const broken = await runCli(['sync', '-c', path.join(work, 'missing.yaml'), '-q']);
+    expect(broken.code).toBe(2);
+    expect(broken.stdout).toBe('');
+    expect(broken.stderr).toMatch(/^blobmirror: error CONFIG_INVALID: cannot read config .*missing\.yaml: ENOENT\n$/);
+  });
+
+  it("runs the --metrics-file example of verify's --help as pasted (its directory made a temp one)", async () => {
+    await runCli(['sync', '-c', config, '-q']);
+    const help = await runCli(['verify', '--help']);
+    const example = help.stdout
+      .split('\n')
+      .map((line) => line.trim())
+      .find((line) => line.startsWith('blobmirror ') && line.includes('--metrics-file'))!;
+    const textfile = path.join(work, 'textfile');
+    const pasted = example
+      .replace(/^blobmirror /, `${[process.execPath, ...CLI_ARGS].map(quote).join(' ')} `)
+      .replace('/var/lib/node_exporter/textfile', textfile);
+    expect(pasted).not.toBe(example);
+    const run = spawnSync('sh', ['-c', pasted], { cwd: work, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(readFileSync(path.join(textfile, 'blobmirror-verify.prom'), 'utf8')).toMatch(
+      /^blobmirror_last_run_success\{command="verify"\} 1$/m,
+    );
   });
 
   it('writes JSON lines and no bar off a terminal', async () => {
