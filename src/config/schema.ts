@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isMediaType } from '../oci/media-types.js';
 import { platformFilterSchema } from '../oci/platform.js';
 import { isRepositoryName } from '../oci/reference.js';
 
@@ -169,6 +170,19 @@ export const configSchema = z
       .strict()
       .default({ include: [], exclude: [] }),
     platforms: z.array(platformFilterSchema).default([]),
+    /** Signatures, attestations, SBOMs and other OCI 1.1 referrers follow the images they are attached to. */
+    attachments: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Only these artifact types (a cosign tag counts as application/vnd.dev.cosign.artifact.<sig|att|sbom>.v1+json); empty: all. */
+        artifactTypes: z
+          .array(z.string().refine(isMediaType, 'expected a media type like application/spdx+json'))
+          .default([]),
+        /** Attachments of attachments (a signature of an SBOM) are followed this many levels down. */
+        maxDepth: z.number().int().min(1).max(8).default(3),
+      })
+      .strict()
+      .default({ enabled: true, artifactTypes: [], maxDepth: 3 }),
     storage: z
       .object({
         root: z.string().min(1).optional(),

@@ -75,6 +75,11 @@ export class OciLayoutSource implements Source {
     return { digest, mediaType: manifest.mediaType, bytes, manifest };
   }
 
+  /** A layout has no referrers API: its referrers are found through the fallback tag, as on distribution 2.8. */
+  async listReferrers(): Promise<undefined> {
+    return undefined;
+  }
+
   async openBlob(repository: string, digest: Digest, offset: number): Promise<BlobStream> {
     assertRepositoryName(repository);
     // Validated before it becomes a path: no traversal out of the layout.

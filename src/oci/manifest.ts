@@ -25,13 +25,19 @@ export interface Descriptor {
   artifactType?: string;
 }
 
-export interface IndexManifest {
+/** OCI 1.1: an artifact names the manifest it is attached to in `subject`. */
+interface Attachable {
+  subject?: Descriptor;
+  artifactType?: string;
+}
+
+export interface IndexManifest extends Attachable {
   kind: 'index';
   mediaType: string;
   manifests: Descriptor[];
 }
 
-export interface ImageManifest {
+export interface ImageManifest extends Attachable {
   kind: 'image';
   mediaType: string;
   config: Descriptor;
@@ -82,6 +88,8 @@ const indexSchema = z.object({
   schemaVersion: z.literal(2),
   mediaType: mediaTypeSchema.optional(),
   manifests: z.array(descriptorSchema).max(10_000),
+  subject: descriptorSchema.optional(),
+  artifactType: mediaTypeSchema.optional(),
 });
 
 const imageSchema = z.object({
@@ -89,6 +97,8 @@ const imageSchema = z.object({
   mediaType: mediaTypeSchema.optional(),
   config: descriptorSchema,
   layers: z.array(descriptorSchema).max(10_000),
+  subject: descriptorSchema.optional(),
+  artifactType: mediaTypeSchema.optional(),
 });
 
 const schema1Schema = z.object({
@@ -201,11 +211,17 @@ export function parseManifest(
   }
   if (INDEX_TYPES.includes(mediaType)) {
     const index = parseWith(indexSchema, json, what);
-    return { kind: 'index', mediaType, manifests: index.manifests as Descriptor[] };
+    return { kind: 'index', mediaType, manifests: index.manifests as Descriptor[], ...attachable(index) };
   }
   if (IMAGE_TYPES.includes(mediaType)) {
     const image = parseWith(imageSchema, json, what);
-    return { kind: 'image', mediaType, config: image.config as Descriptor, layers: image.layers as Descriptor[] };
+    return {
+      kind: 'image',
+      mediaType,
+      config: image.config as Descriptor,
+      layers: image.layers as Descriptor[],
+      ...attachable(image),
+    };
   }
   const schema1 = parseWith(schema1Schema, json, what);
   return {
@@ -214,6 +230,19 @@ export function parseManifest(
     architecture: schema1.architecture,
     blobSums: schema1.fsLayers.map((layer) => layer.blobSum as Digest),
   };
+}
+
+function attachable(parsed: { subject?: unknown; artifactType?: string | undefined }): Attachable {
+  return {
+    ...(parsed.subject ? { subject: parsed.subject as Descriptor } : {}),
+    ...(parsed.artifactType ? { artifactType: parsed.artifactType } : {}),
+  };
+}
+
+/** What the referrers API lists an artifact as: its own artifactType, else its config's media type. */
+export function artifactTypeOf(manifest: Manifest): string | undefined {
+  if (manifest.kind === 'schema1') return undefined;
+  return manifest.artifactType ?? (manifest.kind === 'image' ? manifest.config.mediaType : undefined);
 }
 
 /** A blob to mirror: its digest, and its size when the manifest says (schema1 does not). */

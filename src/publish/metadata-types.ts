@@ -34,6 +34,18 @@ export interface HistoryEntry {
   since: string;
 }
 
+/** An artifact attached to a manifest of the repository (docs/formats.md, "Attachments"). */
+export interface AttachmentEntry {
+  /** The artifact's manifest; in `manifests`. */
+  digest: Digest;
+  /** `referrer`: an OCI 1.1 referrer (its `subject` is the image), listed by serve's referrers API; `cosign`: under a cosign tag. */
+  kind: 'referrer' | 'cosign';
+  /** The source's tag it came under (a cosign tag, or the referrers fallback tag); absent: the referrers API listed it. */
+  tag?: string;
+  artifactType?: string;
+  annotations?: Record<string, string>;
+}
+
 export interface RepositoryMetadata {
   formatVersion: 1;
   name: string;
@@ -42,6 +54,8 @@ export interface RepositoryMetadata {
   manifests: Record<string, ManifestEntry>;
   blobs: Record<string, BlobEntry>;
   history: Record<string, HistoryEntry[]>;
+  /** Subject manifest digest -> what is attached to it; absent when nothing is. */
+  attachments?: Record<string, AttachmentEntry[]>;
 }
 
 export interface IndexEntry {
@@ -122,6 +136,17 @@ export const repositorySchema = z.object({
     }),
   ),
   history: tagKeyed(z.array(z.object({ digest: digest.nullable(), since: z.string() }))),
+  attachments: digestKeyed(
+    z.array(
+      z.object({
+        digest,
+        kind: z.enum(['referrer', 'cosign']),
+        tag: z.string().refine(isTag, 'invalid tag').optional(),
+        artifactType: z.string().optional(),
+        annotations: z.record(z.string(), z.string()).optional(),
+      }),
+    ),
+  ).optional(),
 });
 
 export const indexSchema = z.object({

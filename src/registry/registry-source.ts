@@ -4,8 +4,8 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { ConfigError, IntegrityError, RegistryError } from '../errors.js';
 import type { RegistrySourceConfig } from '../config/schema.js';
 import { isDigest, type Digest } from '../oci/digest.js';
-import { DEFAULT_MAX_MANIFEST_BYTES, manifestDigest, parseManifest } from '../oci/manifest.js';
-import { MANIFEST_TYPES, bareMediaType, isManifestType } from '../oci/media-types.js';
+import { DEFAULT_MAX_MANIFEST_BYTES, manifestDigest, parseManifest, type Descriptor } from '../oci/manifest.js';
+import { MANIFEST_TYPES, MediaType, bareMediaType, isManifestType } from '../oci/media-types.js';
 import { assertTag } from '../oci/reference.js';
 import { emptyStats, type BlobStream, type FetchedManifest, type ManifestHead, type Source } from '../source/source.js';
 import { resolveCredentials } from './credentials.js';
@@ -52,6 +52,8 @@ export class RegistrySource implements Source {
   readonly #limit: LimitFunction;
   readonly #maxManifestBytes: number;
   readonly #pageSize: number;
+  /** Set by the first 404 on the referrers API: a registry that has it never answers 404 there. */
+  #noReferrersApi = false;
 
   private constructor(config: RegistrySourceConfig, transport: RegistryTransport, options: RegistrySourceOptions) {
     this.description = transport.origin;
@@ -134,6 +136,36 @@ export class RegistrySource implements Source {
       );
     }
     return { digest, mediaType: manifest.mediaType, bytes, manifest };
+  }
+
+  async listReferrers(repository: string, digest: Digest): Promise<Descriptor[] | undefined> {
+    if (this.#noReferrersApi) return undefined;
+    const what = `referrers of ${repository}@${digest}`;
+    const found: Descriptor[] = [];
+    let next: string | undefined = new URL(`/v2/${repository}/referrers/${digest}`, this.description).href;
+    while (next) {
+      this.stats.referrers++;
+      const response = await this.#request('GET', next, pullScope(repository), { accept: MediaType.ociIndex });
+      if (response.status === 404 && found.length === 0) {
+        drain(response.body);
+        this.#noReferrersApi = true;
+        return undefined;
+      }
+      await this.#expectOk(response, what, 'NOT_FOUND');
+      const page = parseManifest(
+        await readBounded(response.body, this.#maxManifestBytes, what),
+        MediaType.ociIndex,
+        what,
+        this.#maxManifestBytes,
+      );
+      if (page.kind !== 'index') throw new RegistryError('REGISTRY_ERROR', `${what}: the answer is not an image index`);
+      found.push(...page.manifests);
+      if (found.length > MAX_LIST_ENTRIES)
+        throw new RegistryError('TOO_LARGE', `${what}: more than ${MAX_LIST_ENTRIES} entries; refusing the listing`);
+      // A page that adds nothing ends the listing (a registry repeating a page would loop forever).
+      next = page.manifests.length ? nextPageUrl(header(response.headers.link), next) : undefined;
+    }
+    return found;
   }
 
   openBlob(repository: string, digest: Digest, offset: number): Promise<BlobStream> {

@@ -5,6 +5,7 @@ import type { MirrorStateWatch } from './mirror-state-watch.js';
 import { blobUrlsFor, chooseBlob, type Freshness } from './mirrors.js';
 import type { MirrorConfig } from './mirror-config.js';
 import { DEFAULT_PLATFORM, negotiateManifest } from './negotiate.js';
+import { serveReferrers } from './referrers.js';
 import { jsonResponse, registryError, type ServeResponse } from './responses.js';
 import type { Page, Route } from './routes.js';
 import type { ServeMetrics } from './serve-metrics.js';
@@ -183,6 +184,7 @@ export async function handleRoute(
         return jsonResponse(200, { name: route.name, tags: items }, headers);
       }
       if (route.kind === 'manifest') return serveManifest(ctx, generation, repository, route, client);
+      if (route.kind === 'referrers') return serveReferrers(repository, route);
       return serveBlob(ctx, generation, repository, route.digest, client);
     }
   }

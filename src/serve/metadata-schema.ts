@@ -4,6 +4,7 @@ import { isMediaType } from '../oci/media-types.js';
 import {
   indexSchema as formatIndexSchema,
   repositorySchema as formatRepositorySchema,
+  type AttachmentEntry,
   type BlobEntry,
   type ManifestEntry as FormatManifestEntry,
 } from '../publish/metadata-types.js';
@@ -54,6 +55,8 @@ export interface ServedRepository {
   tags: Map<string, Digest>;
   manifests: Map<Digest, ManifestEntry>;
   blobs: Map<Digest, BlobEntry>;
+  /** Subject digest -> what is attached to it. */
+  attachments: Map<Digest, AttachmentEntry[]>;
 }
 
 export function toServedRepository(parsed: z.output<typeof repositorySchema>): ServedRepository {
@@ -68,6 +71,9 @@ export function toServedRepository(parsed: z.output<typeof repositorySchema>): S
       ),
     ),
     blobs: new Map(Object.entries(parsed.blobs).map(([digest, entry]) => [digest as Digest, entry] as const)),
+    attachments: new Map(
+      Object.entries(parsed.attachments ?? {}).map(([digest, entries]) => [digest as Digest, entries] as const),
+    ),
   };
 }
 

@@ -14,7 +14,8 @@ export type Route =
   | { kind: 'catalog'; page: Page }
   | { kind: 'tags'; name: string; page: Page }
   | { kind: 'manifest'; name: string; reference: { tag: string } | { digest: Digest } }
-  | { kind: 'blob'; name: string; digest: Digest };
+  | { kind: 'blob'; name: string; digest: Digest }
+  | { kind: 'referrers'; name: string; digest: Digest; artifactType: string | undefined };
 
 export interface Page {
   /** Entries wanted; undefined: the server's default page size. */
@@ -104,6 +105,14 @@ export function parseRoute(target: string): RouteResult {
     if (!isRepositoryName(name)) return fail(invalidName(name));
     const page = parsePage(query);
     return 'status' in page ? fail(page) : { route: { kind: 'tags', name, page } };
+  }
+  if (rest.length >= 3 && rest.at(-2) === 'referrers') {
+    const name = rest.slice(0, -2).join('/');
+    const digest = rest.at(-1)!;
+    if (!isRepositoryName(name)) return fail(invalidName(name));
+    if (!isDigest(digest))
+      return fail(registryError(400, 'DIGEST_INVALID', 'invalid manifest digest', { digest: digest.slice(0, 140) }));
+    return { route: { kind: 'referrers', name, digest, artifactType: query.get('artifactType') ?? undefined } };
   }
   if (rest.length >= 3 && (rest.at(-2) === 'manifests' || rest.at(-2) === 'blobs')) {
     const name = rest.slice(0, -2).join('/');

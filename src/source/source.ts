@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Digest } from '../oci/digest.js';
-import type { Manifest } from '../oci/manifest.js';
+import type { Descriptor, Manifest } from '../oci/manifest.js';
 
 /** What a HEAD of a tag tells: enough to decide whether the tag moved. */
 export interface ManifestHead {
@@ -29,6 +29,8 @@ export interface SourceStats {
   blobGets: number;
   tagLists: number;
   catalogPages: number;
+  /** Referrers API requests (pages), including the one that finds the source has no such API. */
+  referrers: number;
 }
 
 /**
@@ -45,11 +47,16 @@ export interface Source {
   headManifest(repository: string, tag: string): Promise<ManifestHead>;
   /** `reference` is a tag or a digest; with a digest the bytes must hash to it. */
   getManifest(repository: string, reference: string): Promise<FetchedManifest>;
+  /**
+   * OCI 1.1 referrers of a manifest (descriptors of the artifacts whose `subject` it is), or
+   * undefined when the source has no referrers API: the caller then reads the fallback tag.
+   */
+  listReferrers(repository: string, digest: Digest): Promise<Descriptor[] | undefined>;
   /** Bytes of a blob from `offset`; sources honour Range where they can. */
   openBlob(repository: string, digest: Digest, offset: number): Promise<BlobStream>;
   close(): Promise<void>;
 }
 
 export function emptyStats(): SourceStats {
-  return { manifestHeads: 0, manifestGets: 0, blobGets: 0, tagLists: 0, catalogPages: 0 };
+  return { manifestHeads: 0, manifestGets: 0, blobGets: 0, tagLists: 0, catalogPages: 0, referrers: 0 };
 }

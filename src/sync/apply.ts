@@ -15,7 +15,8 @@ import type { SyncEvents } from './events.js';
 import { updateHistory } from './history.js';
 import type { SyncPlan } from './plan.js';
 import { REPOSITORY_CONCURRENCY, settleAll } from './read.js';
-import { keptTag, type RepositoryResolution } from './resolve-repository.js';
+import { publishedAttachments } from './attachments.js';
+import { keptTag, type RepositoryResolution, type TagState } from './resolve-repository.js';
 import { buildRepositoryMetadata, type Closure } from './tag-plan.js';
 
 /** The slices of the config that applying reads. */
@@ -71,29 +72,40 @@ async function applyRepository(
   events: SyncEvents,
 ): Promise<AppliedRepository> {
   const failures = [...r.failures];
-  const applied = await Promise.all(
-    [...r.tags].map(async ([tag, state]): Promise<[string, { digest: Digest; closure: Closure } | undefined]> => {
-      if (state.kind === 'kept') return [tag, state];
-      const result = await applyNewTag(ctx, tag, state.resolved);
-      if ('closure' in result) return [tag, { digest: state.digest, closure: result.closure }];
-      failures.push(...result.failures);
-      return [tag, keptTag(r.previous, tag)];
-    }),
-  );
+  const apply = async (label: string, state: TagState, fallback: () => Outcome | undefined) => {
+    if (state.kind === 'kept') return state;
+    const result = await applyNewTag(ctx, label, state.resolved);
+    if ('closure' in result) return { digest: state.digest, closure: result.closure };
+    failures.push(...result.failures);
+    return fallback();
+  };
+  const [applied, attached] = await Promise.all([
+    Promise.all(
+      [...r.tags].map(async ([tag, state]) => [tag, await apply(tag, state, () => keptTag(r.previous, tag))] as const),
+    ),
+    Promise.all([...r.attached].map(([digest, state]) => apply(digest, state, () => undefined))),
+  ]);
   const closure: Closure = { manifests: new Map(), blobs: new Map() };
   const tags = new Map<string, Digest>();
-  for (const [tag, outcome] of applied.sort(([a], [b]) => (a < b ? -1 : 1))) {
+  for (const [tag, outcome] of [...applied].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (!outcome) continue;
     merge(closure, outcome.closure);
     tags.set(tag, outcome.digest);
   }
+  for (const outcome of attached) if (outcome) merge(closure, outcome.closure);
   events.repositoryDone?.(r.name, failures.length);
   const history = updateHistory(r.previous?.history, tags, syncedAt, historyDays);
-  const built = carryFirstGenerations(buildRepositoryMetadata(r.name, syncedAt, tags, closure, history), r.previous);
+  const attachments = publishedAttachments(r.attachments, closure);
+  const built = carryFirstGenerations(
+    buildRepositoryMetadata(r.name, syncedAt, tags, closure, history, attachments),
+    r.previous,
+  );
   // Unchanged content keeps its timestamp, so a no-op run writes no new generation.
   const metadata = r.previous && sameContent(r.previous, built) ? r.previous : built;
   return { metadata, failures };
 }
+
+type Outcome = { digest: Digest; closure: Closure };
 
 function merge(into: Closure, from: Closure): void {
   for (const [digest, entry] of from.manifests) into.manifests.set(digest, entry);

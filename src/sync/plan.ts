@@ -185,7 +185,7 @@ export function planSync(read: SyncRead, layout: ModuleLayout, targeted: boolean
   const needs = new Map<Digest, BlobNeed>();
   const links: LinkPlan[] = [];
   for (const { resolution: r } of repositories)
-    for (const state of r.tags.values()) {
+    for (const state of [...r.tags.values(), ...r.attached.values()]) {
       if (state.kind !== 'new') continue;
       const { blobs, manifests } = state.resolved;
       for (const blob of blobs.values()) if (!needs.has(blob.digest)) needs.set(blob.digest, blob);

@@ -16,7 +16,7 @@ import { ManifestCache } from './resolve.js';
 import { isRepositorySelected, needsCatalog, selectRepositories } from './select.js';
 
 /** The slices of the config that reading reads (`file` names it in errors). */
-export type ReadConfig = Pick<Config, 'file' | 'repositories' | 'tags' | 'platforms' | 'modules'> & {
+export type ReadConfig = Pick<Config, 'file' | 'repositories' | 'tags' | 'platforms' | 'modules' | 'attachments'> & {
   storage: Pick<Config['storage'], 'metadata'>;
 };
 
@@ -101,7 +101,7 @@ export async function readSync(
   );
   const needed = new Map<Digest, number | undefined>();
   for (const r of resolutions)
-    for (const state of r.tags.values())
+    for (const state of [...r.tags.values(), ...r.attached.values()])
       if (state.kind === 'new')
         for (const blob of state.resolved.blobs.values())
           if (!needed.has(blob.digest)) needed.set(blob.digest, blob.size);

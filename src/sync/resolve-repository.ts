@@ -1,7 +1,11 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Config } from '../config/load.js';
 import type { Digest } from '../oci/digest.js';
-import type { RepositoryMetadata } from '../publish/metadata-types.js';
+import { manifestRelPath } from '../publish/generations.js';
+import type { AttachmentEntry, RepositoryMetadata } from '../publish/metadata-types.js';
 import type { Source } from '../source/source.js';
+import { followAttachments, ordinaryTags, type Resolved } from './attachments.js';
 import { planTags, previousClosure, type Closure, type TagPlan } from './tag-plan.js';
 import { resolveTag, type ManifestCache, type ResolvedTag } from './resolve.js';
 import { explainTags, type FilteredTag } from './select.js';
@@ -26,22 +30,38 @@ export interface RepositoryResolution {
   /** The tag listing failed: every published tag is kept as it was. */
   listingFailed: boolean;
   tags: Map<string, TagState>;
+  /** Referrers no tag names (the referrers API listed them): published with the repository, untagged. */
+  attached: Map<Digest, TagState>;
+  /** Subject digest -> its attachments (entries whose manifests fail to apply are dropped then). */
+  attachments: Map<Digest, AttachmentEntry[]>;
   failures: Failure[];
 }
 
 /** The slices of the config that resolving reads. */
-export type ResolveConfig = Pick<Config, 'tags' | 'platforms'>;
+export type ResolveConfig = Pick<Config, 'tags' | 'platforms' | 'attachments'> & {
+  storage: Pick<Config['storage'], 'metadata'>;
+};
 
 /** Keep what the previous generation published for a tag that failed now: nothing is lost. */
 export function keptTag(previous: RepositoryMetadata | undefined, tag: string): KeptTag | undefined {
   const digest = previous?.tags[tag]?.digest;
-  const closure = digest ? previousClosure(previous!, digest) : undefined;
-  return digest && closure ? { kind: 'kept', digest, closure } : undefined;
+  return digest ? keptDigest(previous, digest) : undefined;
 }
+
+function keptDigest(previous: RepositoryMetadata | undefined, digest: Digest): KeptTag | undefined {
+  const closure = previous ? previousClosure(previous, digest) : undefined;
+  return closure ? { kind: 'kept', digest, closure } : undefined;
+}
+
+const resolvedOf = (state: TagState): Resolved => ({
+  digest: state.digest,
+  manifests: [...(state.kind === 'kept' ? state.closure : state.resolved).manifests.keys()],
+});
 
 /**
  * Phase 1 for one repository: list and select tags, HEAD each (cheap: unchanged tags cost no
- * manifest GET), and fetch the manifests of new or moved tags. Failures are per tag.
+ * manifest GET), fetch the manifests of new or moved tags, then follow what is attached to every
+ * manifest kept. Failures are per tag.
  */
 export async function resolveRepository(
   config: ResolveConfig,
@@ -52,51 +72,142 @@ export async function resolveRepository(
 ): Promise<RepositoryResolution> {
   const failures: Failure[] = [];
   const tags = new Map<string, TagState>();
-  const keepAll = () => {
+  const attached = new Map<Digest, TagState>();
+  const plan: TagPlan = { added: [], changed: [], unchanged: [], removed: [] };
+  const heads = new Map<string, Digest>();
+  const resolution: RepositoryResolution = {
+    name,
+    previous,
+    plan,
+    filtered: [],
+    heads,
+    listingFailed: false,
+    tags,
+    attached,
+    attachments: new Map(),
+    failures,
+  };
+  let listing: string[];
+  try {
+    listing = await source.listTags(name);
+  } catch (error) {
+    failures.push(failure(error, { repository: name }));
+    resolution.listingFailed = true;
     for (const tag of Object.keys(previous?.tags ?? {})) {
       const kept = keptTag(previous, tag);
       if (kept) tags.set(tag, kept);
     }
-  };
-  let selected: string[];
-  let filtered: FilteredTag[];
-  try {
-    ({ selected, filtered } = explainTags(config.tags, await source.listTags(name)));
-  } catch (error) {
-    failures.push(failure(error, { repository: name }));
-    keepAll();
-    const plan = { added: [], changed: [], unchanged: [], removed: [] };
-    return { name, previous, plan, filtered: [], heads: new Map(), listingFailed: true, tags, failures };
+    for (const [digest, state] of previousUntagged(previous)) attached.set(digest, state);
+    resolution.attachments = new Map(Object.entries(previous?.attachments ?? {}) as Array<[Digest, AttachmentEntry[]]>);
+    return resolution;
   }
-  const heads = new Map<string, Digest>();
-  await Promise.all(
-    selected.map(async (tag) => {
-      try {
-        heads.set(tag, (await source.headManifest(name, tag)).digest);
-      } catch (error) {
-        failures.push(failure(error, { repository: name, tag }));
-        const kept = keptTag(previous, tag);
-        if (kept) tags.set(tag, kept);
-      }
-    }),
-  );
-  const plan = planTags(heads, previous);
-  for (const tag of plan.unchanged) tags.set(tag, keptTag(previous, tag)!);
-  await Promise.all(
-    [...plan.added, ...plan.changed].map(async (tag) => {
-      const digest = heads.get(tag)!;
-      try {
-        tags.set(tag, {
-          kind: 'new',
-          digest,
-          resolved: await resolveTag(source, cache, name, digest, config.platforms),
-        });
-      } catch (error) {
-        failures.push(failure(error, { repository: name, tag, digest }));
-        const kept = keptTag(previous, tag);
-        if (kept) tags.set(tag, kept);
-      }
-    }),
-  );
-  return { name, previous, plan, filtered, heads, listingFailed: false, tags, failures };
+
+  const resolveTags = async (selected: string[]): Promise<Map<string, Resolved>> => {
+    await Promise.all(
+      selected.map(async (tag) => {
+        try {
+          heads.set(tag, (await source.headManifest(name, tag)).digest);
+        } catch (error) {
+          failures.push(failure(error, { repository: name, tag }));
+          const kept = keptTag(previous, tag);
+          if (kept) tags.set(tag, kept);
+        }
+      }),
+    );
+    const part = planTags(
+      new Map(selected.flatMap((tag) => (heads.has(tag) ? [[tag, heads.get(tag)!]] : []))),
+      previous,
+    );
+    plan.added.push(...part.added);
+    plan.changed.push(...part.changed);
+    plan.unchanged.push(...part.unchanged);
+    for (const tag of part.unchanged) tags.set(tag, keptTag(previous, tag)!);
+    await Promise.all(
+      [...part.added, ...part.changed].map(async (tag) => {
+        const digest = heads.get(tag)!;
+        try {
+          tags.set(tag, {
+            kind: 'new',
+            digest,
+            resolved: await resolveTag(source, cache, name, digest, config.platforms),
+          });
+        } catch (error) {
+          failures.push(failure(error, { repository: name, tag, digest }));
+          const kept = keptTag(previous, tag);
+          if (kept) tags.set(tag, kept);
+        }
+      }),
+    );
+    return new Map(selected.flatMap((tag) => (tags.has(tag) ? [[tag, resolvedOf(tags.get(tag)!)] as const] : [])));
+  };
+
+  const resolveUntagged = async (digests: Digest[]): Promise<Map<Digest, Resolved>> => {
+    await Promise.all(
+      digests.map(async (digest) => {
+        try {
+          attached.set(
+            digest,
+            keptDigest(previous, digest) ?? {
+              kind: 'new',
+              digest,
+              resolved: await resolveTag(source, cache, name, digest, config.platforms),
+            },
+          );
+        } catch (error) {
+          failures.push(failure(error, { repository: name, digest }));
+        }
+      }),
+    );
+    return new Map(digests.flatMap((d) => (attached.has(d) ? [[d, resolvedOf(attached.get(d)!)] as const] : [])));
+  };
+
+  const { selected, filtered } = explainTags(config.tags, ordinaryTags(listing, config.attachments));
+  resolution.filtered = filtered;
+  const roots = await resolveTags(selected);
+  if (config.attachments.enabled) {
+    const followed = await followAttachments(
+      {
+        source,
+        repository: name,
+        listing: new Set(listing),
+        resolveTags,
+        resolveUntagged,
+        manifestBytes: (digest) => manifestBytes(config.storage.metadata, tags, attached, digest),
+      },
+      config.attachments,
+      [...roots.values()].flatMap((r) => r.manifests),
+    );
+    resolution.attachments = followed.attachments;
+    failures.push(...followed.failures);
+  }
+  for (const list of Object.values(plan) as string[][]) list.sort();
+  plan.removed = Object.keys(previous?.tags ?? {})
+    .filter((tag) => !tags.has(tag))
+    .sort();
+  return resolution;
+}
+
+/** What a previous generation published untagged: the closures of its API-listed referrers. */
+function previousUntagged(previous: RepositoryMetadata | undefined): Map<Digest, KeptTag> {
+  const out = new Map<Digest, KeptTag>();
+  for (const entries of Object.values(previous?.attachments ?? {}))
+    for (const entry of entries) {
+      const kept = entry.tag === undefined ? keptDigest(previous, entry.digest) : undefined;
+      if (kept) out.set(entry.digest, kept);
+    }
+  return out;
+}
+
+/** A manifest's bytes: fetched in this run, else as an earlier run stored them. */
+async function manifestBytes(
+  metadataDir: string,
+  tags: ReadonlyMap<string, TagState>,
+  attached: ReadonlyMap<Digest, TagState>,
+  digest: Digest,
+): Promise<Buffer | undefined> {
+  for (const state of [...tags.values(), ...attached.values()]) {
+    const bytes = state.kind === 'new' ? state.resolved.bytes.get(digest) : undefined;
+    if (bytes) return bytes;
+  }
+  return readFile(path.join(metadataDir, manifestRelPath(digest))).catch(() => undefined);
 }

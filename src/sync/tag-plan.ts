@@ -1,7 +1,7 @@
 // PURE: a repository's tags against the previous generation, and the closures (manifests and
 // blobs) that carry a tag over unchanged.
 import type { Digest } from '../oci/digest.js';
-import type { BlobEntry, ManifestEntry, RepositoryMetadata } from '../publish/metadata-types.js';
+import type { AttachmentEntry, BlobEntry, ManifestEntry, RepositoryMetadata } from '../publish/metadata-types.js';
 
 export interface TagPlan {
   added: string[];
@@ -63,6 +63,7 @@ export function buildRepositoryMetadata(
   tags: ReadonlyMap<string, Digest>,
   closure: Closure,
   history: RepositoryMetadata['history'] = {},
+  attachments: ReadonlyMap<Digest, AttachmentEntry[]> = new Map(),
 ): RepositoryMetadata {
   const sorted = <T>(map: ReadonlyMap<string, T>) =>
     Object.fromEntries([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
@@ -74,5 +75,7 @@ export function buildRepositoryMetadata(
     manifests: sorted(closure.manifests),
     blobs: sorted(closure.blobs),
     history,
+    // Absent when empty, so metadata without attachments reads as it did before they existed.
+    ...(attachments.size ? { attachments: sorted(attachments) } : {}),
   };
 }

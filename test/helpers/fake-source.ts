@@ -120,6 +120,11 @@ export class FakeSource implements Source {
     return { digest, mediaType: manifest.mediaType, bytes, manifest };
   }
 
+  /** Like a registry without the referrers API: referrers are found through the fallback tag. */
+  async listReferrers(): Promise<undefined> {
+    return undefined;
+  }
+
   async openBlob(repository: string, digest: Digest, offset: number): Promise<BlobStream> {
     this.record({ method: 'openBlob', repository, digest, offset });
     this.stats.blobGets++;

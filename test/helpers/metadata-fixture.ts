@@ -16,6 +16,7 @@ export interface Described {
 
 interface RepoDraft {
   tags: Record<string, { digest: Digest }>;
+  attachments?: Record<string, unknown[]>;
   manifests: Record<string, unknown>;
   blobs: Record<string, { size: number; mediaType?: string; path: string; modules: Record<string, string> }>;
 }
@@ -109,6 +110,16 @@ export class MetadataFixture {
     });
   }
 
+  /** Record `entry` (docs/formats.md, "Attachments") as attached to `subject`. */
+  attach(
+    repo: string,
+    subject: Digest,
+    entry: { digest: Digest; kind: 'referrer' | 'cosign'; [key: string]: unknown },
+  ): void {
+    const attachments = (this.repo(repo).attachments ??= {});
+    (attachments[subject] ??= []).push(entry);
+  }
+
   tag(repo: string, tag: string, digest: Digest): void {
     this.repo(repo).tags[tag] = { digest };
   }
@@ -132,6 +143,7 @@ export class MetadataFixture {
         manifests: draft.manifests,
         blobs: draft.blobs,
         history: {},
+        ...(draft.attachments ? { attachments: draft.attachments } : {}),
       };
       await mkdir(path.dirname(path.join(genDir, relative)), { recursive: true });
       await writeFile(path.join(genDir, relative), JSON.stringify(file, null, 2));

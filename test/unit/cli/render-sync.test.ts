@@ -19,7 +19,7 @@ function summary(overrides: Partial<SyncSummary> = {}): SyncSummary {
       referenced: 750_000_000,
       dedupeRatio: 2.5,
     },
-    requests: { manifestHeads: 12, manifestGets: 3, blobGets: 5, tagLists: 3, catalogPages: 1 },
+    requests: { manifestHeads: 12, manifestGets: 3, blobGets: 5, tagLists: 3, catalogPages: 1, referrers: 0 },
     durationMs: 4200,
     plan: [],
     failures: [],

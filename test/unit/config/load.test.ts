@@ -53,6 +53,7 @@ describe('parseConfig: valid configs', () => {
       repositories: { include: ['fedora/**', 'fedora-toolbox'], exclude: [] },
       tags: { include: [], exclude: [] },
       platforms: [],
+      attachments: { enabled: true, artifactTypes: [], maxDepth: 3 },
       storage: { tree: '/srv/containers/tree', metadata: '/srv/containers/metadata', state: '/srv/containers/state' },
       metadata: { keepGenerations: 5, maxManifestBytes: 4 * 1024 * 1024 },
       modules: { name: 'containers', perArchitecture: false },

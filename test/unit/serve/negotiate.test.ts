@@ -17,6 +17,7 @@ function repo(...entries: ManifestEntry[]): ServedRepository {
     tags: new Map(),
     manifests: new Map(entries.map((e) => [e.digest, e])),
     blobs: new Map(),
+    attachments: new Map(),
   };
 }
 

@@ -98,9 +98,20 @@ describe('route parsing', () => {
     });
   });
 
+  it('parses the referrers API with its artifactType filter', () => {
+    const digest = `sha256:${'a'.repeat(64)}`;
+    expect(parseRoute(`/v2/a/b/referrers/${digest}?artifactType=application%2Fspdx%2Bjson`)).toEqual({
+      route: { kind: 'referrers', name: 'a/b', digest, artifactType: 'application/spdx+json' },
+    });
+    expect(parseRoute(`/v2/a/referrers/${digest}`)).toEqual({
+      route: { kind: 'referrers', name: 'a', digest, artifactType: undefined },
+    });
+  });
+
   it('answers other paths as unsupported and bounds the URL length', () => {
     expect(errorOf(parseRoute('/'))).toEqual({ status: 404, code: 'UNSUPPORTED' });
-    expect(errorOf(parseRoute('/v2/a/referrers/x'))).toEqual({ status: 404, code: 'UNSUPPORTED' });
+    expect(errorOf(parseRoute('/v2/a/referrers/x'))).toEqual({ status: 400, code: 'DIGEST_INVALID' });
+    expect(errorOf(parseRoute('/v2/a/nothing/x'))).toEqual({ status: 404, code: 'UNSUPPORTED' });
     expect(errorOf(parseRoute('/v2/a/blobs/uploads/'))).toEqual({ status: 400, code: 'DIGEST_INVALID' });
     expect(errorOf(parseRoute(`/v2/${'a/'.repeat(3000)}tags/list`))).toEqual({ status: 414, code: 'UNSUPPORTED' });
     expect(errorOf(parseRoute('http://evil/v2/'))).toEqual({ status: 400, code: 'UNSUPPORTED' });
