@@ -182,7 +182,7 @@ export async function resolveRepository(
   }
   for (const list of Object.values(plan) as string[][]) list.sort();
   plan.removed = Object.keys(previous?.tags ?? {})
-    .filter((tag) => !tags.has(tag))
+    .filter((tag) => !heads.has(tag))
     .sort();
   return resolution;
 }
