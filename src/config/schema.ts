@@ -228,6 +228,23 @@ export const configSchema = z
       .strict()
       .default({ graceDays: 7, historyDays: 90, gcAfterSync: false }),
     listen: listenSchema.optional(),
+    /** After publishing a generation, announce it on AMQP (docs/formats.md, "Generation announcement"). */
+    announce: z
+      .object({
+        amqp: z
+          .object({
+            url: amqpSchema.shape.url,
+            tls: tlsSchema.optional(),
+            exchange: z.string().min(1).max(255).default('amq.topic'),
+            /** Routing key = `<topicPrefix>.blobmirror.generation.published`. */
+            topicPrefix: z
+              .string()
+              .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'expected dotted words like org.fedoraproject.prod'),
+          })
+          .strict(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Config } from '../config/load.js';
 import { describeError } from '../errors.js';
 import { runGc } from '../gc/run-gc.js';
+import { announce, announcementBody } from '../freshness/announcement.js';
 import { publishFileLists } from '../publish/file-list-record.js';
 import { MANIFESTS } from '../publish/generations.js';
 import { recordRun } from '../report/last-run.js';
@@ -91,9 +92,14 @@ async function syncLocked(
   // Under the same lock, so nothing can publish between this sync and its gc.
   if (config.retention.gcAfterSync) summary.gc = await runGc(config, { lockHeld: true, now: now() });
   // Mirrors (quick-fedora-mirror) and MirrorManager read these; rewritten only when changed.
-  await publishFileLists(config.storage.tree, config.storage.metadata, published.id, published.modules, {
+  const lists = await publishFileLists(config.storage.tree, config.storage.metadata, published.id, published.modules, {
     stateDir: config.storage.state,
   });
+  if (published.published && config.announce) {
+    const body = announcementBody(published.id, read.previous, metadata, published.modules, lists, now().toISOString());
+    const failed = await announce(config.announce, body);
+    if (failed) events.warn?.(`${failed}; checkers will find the generation at their interval`);
+  }
   return summary;
 }
 
