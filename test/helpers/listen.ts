@@ -4,9 +4,9 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
+import { vi } from 'vitest';
 import { stringify } from 'yaml';
 import { metadataView, type RepositoryView } from './tree-check.js';
 import { CLI_ARGS } from './cli.js';
@@ -21,13 +21,16 @@ export async function waitFor<T>(
   probe: () => Promise<T | undefined> | T | undefined,
   timeoutMs = 30_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
+  // vi.waitFor retries until the callback stops throwing; the probe's "not yet" is undefined or false.
+  return vi.waitFor(
+    async () => {
+      const value = await probe();
+      if (value === undefined || value === false)
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      return value;
+    },
+    { timeout: timeoutMs, interval: 20 },
+  );
 }
 
 /** The current generation's repositories ({} before the first one). */

@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { vi } from 'vitest';
 import { freePort, stopChild } from './registry.js';
 
 // A real nginx on 127.0.0.1 serving a directory, as a mirror would: its own config and prefix in
@@ -111,15 +111,16 @@ export async function startNginx(root: string, options: { port?: number } = {}):
 }
 
 async function waitReady(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${stderr()}`);
-    try {
-      await fetch(url, { method: 'HEAD' });
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(25);
-    }
-  }
+  await vi
+    .waitFor(
+      async () => {
+        if (child.exitCode !== null) return child.exitCode;
+        await fetch(url, { method: 'HEAD' });
+        return undefined;
+      },
+      { timeout: 10_000, interval: 25 },
+    )
+    .then((exitCode) => {
+      if (exitCode !== undefined) throw new Error(`exited with ${exitCode}: ${stderr()}`);
+    });
 }

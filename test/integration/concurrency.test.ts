@@ -4,7 +4,7 @@
 import { readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setImmediate as yieldNow } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { fixtureSpec } from '../../src/demo/image-generator.js';
 import { jsonOf, runCli } from '../helpers/cli.js';
@@ -104,8 +104,7 @@ describe('concurrent syncs and readers', () => {
     try {
       const sync = runCli(['sync', '-c', config, '--json']);
       // Started once the sync holds the lock.
-      for (let i = 0; i < 400 && !(await stat(path.join(root, 'state/lock')).catch(() => undefined)); i++)
-        await new Promise((r) => setTimeout(r, 10));
+      await vi.waitFor(() => stat(path.join(root, 'state/lock')), { timeout: 30_000, interval: 10 });
       const [gc, verify] = await Promise.all([runCli(['gc', '-c', config]), runCli(['verify', '-c', config])]);
       for (const refused of [gc, verify]) {
         expect(refused.code, refused.stderr).toBe(3);

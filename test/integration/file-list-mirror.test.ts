@@ -6,9 +6,8 @@
 import { execFile } from 'node:child_process';
 import { lstat, mkdir, readFile, readdir, readlink, rm, rmdir, unlink, writeFile, copyFile } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { fixtureSpec } from '../../src/demo/image-generator.js';
 import {
   fileListName,
@@ -96,8 +95,13 @@ describe('a mirror updated only from the file lists', () => {
     expect(result.code, result.stderr).toBe(0);
     const after = await readFile(listFile, 'utf8');
     // Lists carry whole seconds: a change in the second the list was written would look
-    // unchanged to the next diff. Syncs are minutes apart in production; here, wait it out.
-    await sleep(1000 - (Date.now() % 1000) + 10);
+    // unchanged to the next diff. Syncs are minutes apart in production; here, wait until the
+    // clock has left the second the sync ended in.
+    const second = Math.floor(Date.now() / 1000);
+    await vi.waitFor(() => expect(Math.floor(Date.now() / 1000)).toBeGreaterThan(second), {
+      timeout: 2000,
+      interval: 20,
+    });
     return after !== before;
   }
 

@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fixtureSpec, generateImages, type GeneratedImages } from '../../src/demo/image-generator.js';
 import { jsonOf, runCli, writeTestConfig } from '../helpers/cli.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
@@ -408,11 +408,13 @@ describe('blobmirror listen', () => {
       expect((await post({ authorization: 'Bearer not-the-secret' })).status).toBe(401);
       expect((await post({})).status).toBe(401);
       expect((await post({ authorization: `Bearer ${secret}x` })).status).toBe(401);
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      expect(app3Runs()).toEqual([]);
-      expect(listener.logs.filter((l) => l.msg.includes('rejected a request without the shared secret'))).toHaveLength(
-        3,
+      // Once the listener has logged all three rejections, nothing of theirs can be queued.
+      await vi.waitFor(() =>
+        expect(
+          listener.logs.filter((l) => l.msg.includes('rejected a request without the shared secret')),
+        ).toHaveLength(3),
       );
+      expect(app3Runs()).toEqual([]);
       expect(
         JSON.parse(await readFile(path.join(config.root, 'state/listen/pending.json'), 'utf8')).repositories,
       ).not.toHaveProperty(['stable/app-3']);

@@ -5,9 +5,8 @@ import { request } from 'node:https';
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { MetadataFixture } from '../helpers/metadata-fixture.js';
 import { startServe } from '../helpers/serve-process.js';
@@ -143,11 +142,13 @@ describe('blobmirror serve command', () => {
       await rename(log, `${log}.1`);
       process.kill(serve.pid, 'SIGHUP');
       // The reopen is asynchronous; a request after it lands in the new file.
-      for (let i = 0; i < 50; i++) {
-        await fetch(`${serve.url}/v2/demo/app/tags/list`);
-        if ((await readFile(log, 'utf8').catch(() => '')).includes('tags/list')) break;
-        await sleep(20);
-      }
+      await vi.waitFor(
+        async () => {
+          await fetch(`${serve.url}/v2/demo/app/tags/list`);
+          expect(await readFile(log, 'utf8')).toContain('tags/list');
+        },
+        { timeout: 5000, interval: 20 },
+      );
       expect(await readFile(`${log}.1`, 'utf8')).toContain('"GET /v2/demo/app/manifests/1.0 HTTP/1.1" 200');
       expect(await readFile(log, 'utf8')).toContain('"GET /v2/demo/app/tags/list HTTP/1.1" 200');
     } finally {

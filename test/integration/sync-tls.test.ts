@@ -6,10 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect } from 'node:tls';
 import { readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fixtureSpec, generateImages } from '../../src/demo/image-generator.js';
 import { pushLayout } from '../helpers/push.js';
 import { freePort, startRegistry, stopChild, type RegistryHandle } from '../helpers/registry.js';
@@ -119,15 +118,14 @@ describe('sync over TLS with a private CA and a client certificate', () => {
       cert: readFileSync(pki.clientCert),
       key: readFileSync(pki.clientKey),
     };
-    for (let waited = 0; ; waited += 100) {
-      const up = await new Promise<boolean>((resolve) => {
-        const socket = connect(tlsOptions, () => (socket.end(), resolve(true)));
-        socket.on('error', () => resolve(false));
-      });
-      if (up) break;
-      if (waited > 15_000) throw new Error('TLS registry did not come up');
-      await sleep(100);
-    }
+    await vi.waitFor(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const socket = connect(tlsOptions, () => (socket.end(), resolve()));
+          socket.on('error', (error) => reject(new Error('TLS registry did not come up', { cause: error })));
+        }),
+      { timeout: 15_000, interval: 100 },
+    );
   });
 
   afterAll(async () => {
