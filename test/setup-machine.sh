@@ -17,6 +17,7 @@ declare -A PACKAGES=(
   [ansible-core]=/usr/bin/ansible-playbook
   [ansible-lint]=/usr/bin/ansible-lint
   [rabbitmq-server]=/usr/sbin/rabbitmq-server
+  [chromium]=/usr/bin/chromium
 )
 
 missing=()

@@ -17,6 +17,9 @@ interface ServeFlags extends CommonFlags {
   mode: ServeMode;
   accessLog?: string;
   reloadInterval: string;
+  state?: string;
+  listenState?: string;
+  statusPage: boolean;
 }
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -49,6 +52,9 @@ export function registerServe(program: Command): void {
       'append a combined-format access log line per request to this file ("-": stderr); SIGHUP reopens it',
     )
     .option('--reload-interval <seconds>', 'how often to look for a newly published generation (0: every request)', '1')
+    .option('--state <dir>', 'state directory sync writes (<storage root>/state): the status page shows its last runs')
+    .option('--listen-state <dir>', "the listener's state directory, when not <state>/listen")
+    .option('--no-status-page', 'serve only the registry API under /v2/: no status page at / and no /api/')
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -90,6 +96,12 @@ async function readPem(file: string, option: string): Promise<Buffer> {
   }
 }
 
+const isDirectory = (dir: string): Promise<boolean> =>
+  stat(dir).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+
 async function serveAction(flags: ServeFlags): Promise<number> {
   const output = await outputFor(flags);
   const { log } = output;
@@ -98,11 +110,13 @@ async function serveAction(flags: ServeFlags): Promise<number> {
   if (!Number.isFinite(recheckSeconds) || recheckSeconds < 0)
     throw new UsageError(`--reload-interval expects seconds, got ${JSON.stringify(flags.reloadInterval)}`);
   if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey)) throw new UsageError('--tls-cert and --tls-key go together');
-  const isDir = await stat(flags.metadata).then(
-    (s) => s.isDirectory(),
-    () => false,
-  );
+  const isDir = await isDirectory(flags.metadata);
   if (!isDir) throw new UsageError(`--metadata ${flags.metadata} is not a directory`);
+  for (const [option, dir] of [
+    ['--state', flags.state],
+    ['--listen-state', flags.listenState],
+  ] as const)
+    if (dir !== undefined && !(await isDirectory(dir))) throw new UsageError(`${option} ${dir} is not a directory`);
   const mirrors = await loadMirrorConfig(flags.mirrors);
   const tls =
     flags.tlsCert && flags.tlsKey
@@ -127,12 +141,13 @@ async function serveAction(flags: ServeFlags): Promise<number> {
     accessLog,
     log,
     recheckMs: recheckSeconds * 1000,
+    statusPage: flags.statusPage && { stateDir: flags.state, listenStateDir: flags.listenState },
   }).catch((error) => {
     throw new UsageError(`cannot listen on ${flags.listen}: ${describeError(error)}`, { cause: error });
   });
   if (output.json) printJson({ url: server.url, port: server.port });
   log.info(
-    { url: server.url, mode: flags.mode, mirrors: mirrors.mirrors.length },
+    { url: server.url, mode: flags.mode, mirrors: mirrors.mirrors.length, statusPage: flags.statusPage },
     `serving ${flags.metadata} on ${server.url}`,
   );
 

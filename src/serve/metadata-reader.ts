@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { open, readlink, realpath } from 'node:fs/promises';
+import { open, readdir, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
 import { BlobmirrorError, describeError } from '../errors.js';
@@ -19,6 +19,7 @@ import {
 // checked to stay inside the metadata directory.
 
 const CURRENT_TARGET = /^generations\/(\d{1,20})\/?$/;
+const GENERATION_ID = /^\d{10}$/;
 const MAX_METADATA_FILE_BYTES = 256 * 1024 * 1024;
 
 function invalid(message: string, cause?: unknown): BlobmirrorError {
@@ -72,6 +73,8 @@ export class Generation {
     repositoryFiles: Map<string, string>,
     /** The metadata directory: every read stays inside it. */
     private readonly root: string,
+    /** When sync published it (index.json `createdAt`). */
+    readonly createdAt: string,
   ) {
     this.repositoryFiles = repositoryFiles;
     this.repositoryNames = [...repositoryFiles.keys()].sort(compareNames);
@@ -114,6 +117,8 @@ export class MetadataReader {
   private checkedAt = -Infinity;
   private pending: Promise<Generation> | undefined;
   private readonly manifestCache = new Map<string, Buffer>();
+  /** Generations other than the current one, loaded for the status page's history. */
+  private readonly older = new Map<string, Promise<Generation>>();
   private manifestCacheSize = 0;
   private readonly recheckMs: number;
   private readonly manifestCacheBytes: number;
@@ -178,7 +183,28 @@ export class MetadataReader {
     const index = await readJson(this.metadataDir, path.join(dir, 'index.json'), indexSchema);
     if (index.generation !== id) throw invalid(`${dir}/index.json says generation ${index.generation}`);
     const files = new Map(Object.entries(index.repositories).map(([name, entry]) => [name, entry.path] as const));
-    return new Generation(id, dir, files, this.metadataDir);
+    return new Generation(id, dir, files, this.metadataDir, index.createdAt);
+  }
+
+  /** Every generation still on disk (the current one and those kept), oldest first. */
+  async keptGenerations(): Promise<Generation[]> {
+    const current = await this.current();
+    const names = await readdir(path.join(this.metadataDir, 'generations')).catch(() => [] as string[]);
+    const ids = names.filter((name) => GENERATION_ID.test(name) && name <= current.id).sort();
+    // Generations are immutable: each is loaded once; those removed from disk are forgotten.
+    for (const id of this.older.keys()) if (!ids.includes(id)) this.older.delete(id);
+    return Promise.all(
+      ids.map((id) => {
+        if (id === current.id) return current;
+        let pending = this.older.get(id);
+        if (!pending) {
+          pending = this.load(id);
+          pending.catch(() => this.older.delete(id));
+          this.older.set(id, pending);
+        }
+        return pending;
+      }),
+    );
   }
 
   /** The exact stored bytes of a manifest, checked against its size and digest once. */

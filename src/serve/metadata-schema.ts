@@ -6,6 +6,7 @@ import {
   repositorySchema as formatRepositorySchema,
   type AttachmentEntry,
   type BlobEntry,
+  type HistoryEntry,
   type ManifestEntry as FormatManifestEntry,
 } from '../publish/metadata-types.js';
 
@@ -57,6 +58,9 @@ export interface ServedRepository {
   blobs: Map<Digest, BlobEntry>;
   /** Subject digest -> what is attached to it. */
   attachments: Map<Digest, AttachmentEntry[]>;
+  /** For the status page: when the repository was synced and each tag's history. */
+  syncedAt: string;
+  history: Map<string, HistoryEntry[]>;
 }
 
 export function toServedRepository(parsed: z.output<typeof repositorySchema>): ServedRepository {
@@ -74,6 +78,8 @@ export function toServedRepository(parsed: z.output<typeof repositorySchema>): S
     attachments: new Map(
       Object.entries(parsed.attachments ?? {}).map(([digest, entries]) => [digest as Digest, entries] as const),
     ),
+    syncedAt: parsed.syncedAt,
+    history: new Map(Object.entries(parsed.history).map(([tag, entries]) => [tag, entries as HistoryEntry[]] as const)),
   };
 }
 

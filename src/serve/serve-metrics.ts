@@ -8,7 +8,7 @@ export class ServeMetrics {
   readonly registry = new Registry();
   private readonly requests = new Counter({
     name: 'blobmirror_serve_requests_total',
-    help: 'Requests answered, by route (base, catalog, tags, manifest, blob, invalid, metrics, health) and status',
+    help: 'Requests answered, by route (base, catalog, tags, manifest, blob, invalid, metrics, health, ui) and status',
     labelNames: ['route', 'status'],
     registers: [this.registry],
   });

@@ -10,8 +10,10 @@ import type { MirrorConfig } from './mirror-config.js';
 import { acceptedTypes } from './negotiate.js';
 import { API_VERSION_HEADER, registryError, type ServeResponse } from './responses.js';
 import { MirrorStateWatch } from './mirror-state-watch.js';
-import { parseRoute } from './routes.js';
+import { MAX_URL_LENGTH, parseRoute } from './routes.js';
 import { ServeMetrics } from './serve-metrics.js';
+import { StatusData, type StatusSources } from './ui/status-data.js';
+import { handleUi } from './ui/ui-routes.js';
 
 // The HTTP(S) front: method and size limits, one generation per request, response writing, the
 // access log and graceful shutdown. Endpoint logic lives in handlers.ts.
@@ -27,6 +29,8 @@ export interface ServerOptions {
   log: Logger;
   /** See MetadataReaderOptions.recheckMs. */
   recheckMs?: number;
+  /** The status page at / (docs/serving.md); false or absent: off, non-/v2/ paths answer 404. */
+  statusPage?: false | Omit<StatusSources, 'reader' | 'mirrors'>;
 }
 
 export interface RunningServer {
@@ -38,6 +42,7 @@ export interface RunningServer {
 }
 
 const MAX_HEADER_BYTES = 16 * 1024;
+const BLOB_REDIRECT_STATUS = 307;
 
 const UNAVAILABLE = Symbol('no generation');
 
@@ -57,6 +62,9 @@ function clientCountry(req: IncomingMessage, header: string | undefined): string
 function textResponse(status: number, text: string): ServeResponse {
   return { status, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: Buffer.from(text) };
 }
+
+const REGISTRY_PATH = /^\/v2(?:[/?]|$)/;
+const HOST_HEADER = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
 
 function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
@@ -81,6 +89,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     : undefined;
   await mirrorState?.refresh();
   const ctx: ServeContext = { reader, mirrors: options.mirrors, mode: options.mode, mirrorState, metrics };
+  const status = options.statusPage && new StatusData({ ...options.statusPage, reader, mirrors: options.mirrors });
+  let url = '';
   // The generation requests were last answered from, or UNAVAILABLE while there is none: the
   // cause is logged when that starts (here at startup, or later), not once per request.
   let lastGeneration: string | typeof UNAVAILABLE | undefined;
@@ -132,9 +142,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     if (hasBody(req))
       return registryError(400, 'UNSUPPORTED', 'GET and HEAD requests take no body', null, { Connection: 'close' });
-    const ops = await operational(req.url ?? '/');
-    if (ops) return { response: ops, route: req.url?.startsWith('/metrics') ? 'metrics' : 'health' };
-    const parsed = parseRoute(req.url ?? '/');
+    const target = req.url ?? '/';
+    const ops = await operational(target);
+    if (ops) return { response: ops, route: target.startsWith('/metrics') ? 'metrics' : 'health' };
+    if (status && target.length <= MAX_URL_LENGTH && !REGISTRY_PATH.test(target)) {
+      // The pull lines name the address the browser used; a Host that is no host:port is not echoed.
+      const host = HOST_HEADER.test(req.headers.host ?? '') ? req.headers.host! : new URL(url).host;
+      const page = await handleUi(status, target, host);
+      if (page) return { response: page, route: 'ui' };
+    }
+    const parsed = parseRoute(target);
     if ('error' in parsed) return parsed.error;
     let generation;
     try {
@@ -176,6 +193,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       response = registryError(500, 'UNKNOWN', 'internal error reading metadata');
     }
     metrics.request(route, response.status);
+    if (status && response.status === BLOB_REDIRECT_STATUS) status.redirects.record(response.headers.Location!);
     const head = req.method === 'HEAD';
     res.writeHead(response.status, {
       ...API_VERSION_HEADER,
@@ -216,7 +234,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  const url = `${options.tls ? 'https' : 'http'}://${host}:${port}`;
+  url = `${options.tls ? 'https' : 'http'}://${host}:${port}`;
 
   return {
     url,

@@ -54,8 +54,9 @@ async function generationStatus(metadataDir: string): Promise<StatusReport['gene
   };
 }
 
-async function listenerStatus(config: Config): Promise<StatusReport['listener']> {
-  const file = path.join(config.listen?.stateDir ?? path.join(config.storage.state, 'listen'), STATUS_FILE);
+/** The listener's status file (docs/formats.md, "Listener state"); null when there is none. */
+export async function readListenerStatus(stateDir: string): Promise<StatusReport['listener']> {
+  const file = path.join(stateDir, STATUS_FILE);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -70,12 +71,17 @@ async function listenerStatus(config: Config): Promise<StatusReport['listener']>
   }
 }
 
+/** Where the listener keeps its files: `listen.stateDir`, by default `<state>/listen`. */
+export function listenerStateDir(stateDir: string, configured?: string): string {
+  return configured ?? path.join(stateDir, 'listen');
+}
+
 export async function collectStatus(config: Config): Promise<StatusReport> {
   const [lastRun, generation, lock, listener] = await Promise.all([
     readLastRun(config.storage.state),
     generationStatus(config.storage.metadata),
     readLock(stateLayout(config.storage.state).lock),
-    listenerStatus(config),
+    readListenerStatus(listenerStateDir(config.storage.state, config.listen?.stateDir)),
   ]);
   return { lastRun, generation, lock: lock ?? null, listener };
 }

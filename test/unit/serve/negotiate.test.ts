@@ -18,6 +18,8 @@ function repo(...entries: ManifestEntry[]): ServedRepository {
     manifests: new Map(entries.map((e) => [e.digest, e])),
     blobs: new Map(),
     attachments: new Map(),
+    syncedAt: '2026-11-22T16:29:58.120Z',
+    history: new Map(),
   };
 }
 

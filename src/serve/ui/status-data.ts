@@ -1,0 +1,110 @@
+import { describeError } from '../../errors.js';
+import { readLastRun } from '../../report/last-run.js';
+import { listenerStateDir, readListenerStatus } from '../../status/collect.js';
+import type { Generation, MetadataReader } from '../metadata-reader.js';
+import type { MirrorConfig } from '../mirror-config.js';
+import { LagHistory, RedirectTally, type ObservedState } from './mirror-watch.js';
+import { generationFacts, type GenerationFacts } from './view/facts.js';
+import { historyModel, type HistoryModel } from './view/history.js';
+import { mirrorsModel, type MirrorsModel } from './view/mirrors.js';
+import { overviewModel, type OverviewModel } from './view/overview.js';
+import {
+  repositoryListModel,
+  repositoryModel,
+  type RepositoryListModel,
+  type RepositoryModel,
+} from './view/repositories.js';
+
+// The status page's reads: metadata through serve's own MetadataReader (the cache the registry
+// API uses), run records from the state directory when serve was given one, the mirror checker's
+// state when there is one. Each page's figures come from one generation.
+
+export interface StatusSources {
+  reader: MetadataReader;
+  mirrors: MirrorConfig;
+  /** `<storage root>/state`: last-run.json; undefined: runs are not shown. */
+  stateDir?: string;
+  /** The listener's state directory (default `<state>/listen`). */
+  listenStateDir?: string;
+  /** The mirror checker's latest state; undefined until one was written. */
+  readMirrorState?: () => Promise<ObservedState | undefined>;
+  now?: () => Date;
+}
+
+export class StatusData {
+  readonly redirects: RedirectTally;
+  private readonly lagHistory = new LagHistory();
+  // Generations are immutable: their figures are computed once, and forgotten with them.
+  private readonly facts = new WeakMap<Generation, Promise<GenerationFacts>>();
+  private readonly now: () => Date;
+
+  constructor(private readonly sources: StatusSources) {
+    this.redirects = new RedirectTally(sources.mirrors.mirrors.map((m) => m.url));
+    this.now = sources.now ?? (() => new Date());
+  }
+
+  /** The current generation, or why there is none. */
+  async current(): Promise<Generation | { problem: string }> {
+    return this.sources.reader.current().catch((error: unknown) => ({ problem: describeError(error) }));
+  }
+
+  factsOf(generation: Generation): Promise<GenerationFacts> {
+    let pending = this.facts.get(generation);
+    if (!pending) {
+      pending = Promise.all(generation.repositoryNames.map((name) => generation.repository(name)!)).then((repos) =>
+        generationFacts(generation, repos),
+      );
+      pending.catch(() => this.facts.delete(generation));
+      this.facts.set(generation, pending);
+    }
+    return pending;
+  }
+
+  async overview(): Promise<OverviewModel> {
+    const generation = await this.current();
+    const { stateDir, listenStateDir } = this.sources;
+    const [facts, lastRun, listener] = await Promise.all([
+      'problem' in generation ? generation : this.factsOf(generation),
+      stateDir === undefined ? undefined : readLastRun(stateDir),
+      stateDir === undefined ? undefined : readListenerStatus(listenerStateDir(stateDir, listenStateDir)),
+    ]);
+    return overviewModel({ now: this.now(), facts, lastRun, listener });
+  }
+
+  async mirrors(sort: string): Promise<MirrorsModel> {
+    const generation = await this.current();
+    const state = (await this.sources.readMirrorState?.()) ?? null;
+    if (state) this.lagHistory.observe(state);
+    return mirrorsModel({
+      now: this.now(),
+      list: this.sources.mirrors.mirrors,
+      currentGeneration: 'problem' in generation ? null : generation.id,
+      state,
+      redirects: this.redirects.byMirror,
+      masterRedirects: this.redirects.master,
+      lagHistory: this.lagHistory.samples,
+      sort,
+    });
+  }
+
+  /** undefined: no generation is published. */
+  async repositoryList(query: string): Promise<RepositoryListModel | undefined> {
+    const generation = await this.current();
+    if ('problem' in generation) return undefined;
+    const facts = await this.factsOf(generation);
+    return repositoryListModel(generation.id, facts.repositoryFacts, query);
+  }
+
+  /** undefined: no such repository in the current generation (or none published). */
+  async repository(name: string, host: string): Promise<RepositoryModel | undefined> {
+    const generation = await this.current();
+    if ('problem' in generation) return undefined;
+    const pending = generation.repository(name);
+    return pending && repositoryModel(generation.id, await pending, host);
+  }
+
+  async history(): Promise<HistoryModel> {
+    const kept = await this.sources.reader.keptGenerations().catch(() => [] as Generation[]);
+    return historyModel(await Promise.all(kept.map((g) => this.factsOf(g))));
+  }
+}
