@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { describeError } from '../errors.js';
+import { readMirrorState } from '../freshness/mirror-state.js';
 import type { AccessLog } from './access-log.js';
 import { handleRoute, type ServeContext, type ServeMode } from './handlers.js';
 import { MetadataReader } from './metadata-reader.js';
@@ -89,7 +90,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     : undefined;
   await mirrorState?.refresh();
   const ctx: ServeContext = { reader, mirrors: options.mirrors, mode: options.mode, mirrorState, metrics };
-  const status = options.statusPage && new StatusData({ ...options.statusPage, reader, mirrors: options.mirrors });
+  const status =
+    options.statusPage &&
+    new StatusData({
+      readMirrorState: () => readMirrorState(options.metadataDir),
+      ...options.statusPage,
+      reader,
+      mirrors: options.mirrors,
+    });
   let url = '';
   // The generation requests were last answered from, or UNAVAILABLE while there is none: the
   // cause is logged when that starts (here at startup, or later), not once per request.

@@ -8,6 +8,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatBytes } from '../../src/cli/format.js';
 import { fixtureSpec, generateImages, type GeneratedImages } from '../../src/demo/image-generator.js';
+import { emptyModuleState, writeMirrorState } from '../../src/freshness/mirror-state.js';
 import { launchBrowser, type Browser } from '../helpers/browser.js';
 import { PACKAGE_ROOT, jsonOf, runCli, writeTestConfig } from '../helpers/cli.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
@@ -37,6 +38,7 @@ describe('status page in chromium against serve on a synced tree', () => {
   let skopeo: Skopeo;
   let configDir: string;
   let status: StatusJson;
+  let metadataDir: string;
 
   const shot = async (page: Page, name: string) => {
     if (SCREENSHOTS) await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
@@ -66,6 +68,7 @@ describe('status page in chromium against serve on a synced tree', () => {
     const sync = await runCli(['sync', '-c', config.file, '--json']);
     expect(sync.code, sync.stderr).toBe(0);
     status = jsonOf<StatusJson>(await runCli(['status', '-c', config.file, '--json']));
+    metadataDir = path.join(config.root, 'metadata');
 
     // The only place blobs can come from: nginx serving the tree (the master URL).
     nginx = await startNginx(path.join(config.root, 'tree'));
@@ -184,7 +187,44 @@ describe('status page in chromium against serve on a synced tree', () => {
     expect(await page.locator('table.mirrors tbody tr td:first-child a').allTextContents()).toEqual(
       [nginx.url, 'http://127.0.0.1:9/arm-only'].sort(),
     );
-    await shot(await open('/mirrors'), 'mirrors');
+  });
+
+  it("mirrors show the checker's verified generation, lag, failures and a lag chart", async () => {
+    const arm = 'http://127.0.0.1:9/arm-only';
+    const current = status.generation.id;
+    const moduleState = (verifiedGeneration: string | null, failures: number, lastError: string | null) => ({
+      ...emptyModuleState(),
+      verifiedGeneration,
+      lastCheckAt: new Date().toISOString(),
+      consecutiveFailures: failures,
+      inRotation: failures < 3,
+      lastError: lastError === null ? null : { at: new Date().toISOString(), message: lastError },
+    });
+    const write = (updatedAt: string, armVerified: string | null, failures: number) =>
+      writeMirrorState(metadataDir, {
+        formatVersion: 1,
+        updatedAt,
+        checker: { pid: 1, host: 'test', startedAt: updatedAt },
+        currentGeneration: current,
+        mirrors: {
+          [nginx.url]: { modules: { containers: moduleState(current, 0, null) } },
+          [arm]: { modules: { 'containers-arm64': moduleState(armVerified, failures, failures ? MARKUP : null) } },
+        },
+      });
+    const behind = String(Number(current) - 1).padStart(10, '0');
+    await write(new Date(Date.now() - 300_000).toISOString(), behind, 0);
+    await (await open('/mirrors')).close();
+    await write(new Date().toISOString(), behind, 3);
+    const page = await open('/mirrors?sort=lag');
+    const rows = page.locator('table.mirrors tbody tr');
+    expect(await rows.nth(0).textContent()).toContain(arm);
+    expect(await rows.nth(0).textContent()).toMatch(/1\s*\(at \d{10}\)/);
+    expect(await rows.nth(0).textContent()).toContain('out of rotation');
+    expect(await rows.nth(0).locator('.error').textContent()).toBe(MARKUP);
+    expect(await rows.nth(1).textContent()).toMatch(/0\s*\(at \d{10}\)/);
+    // One lag sample per state the checker wrote while serve ran: two points on the arm mirror's chart.
+    expect(await page.locator('figure', { hasText: arm }).locator('circle').count()).toBe(2);
+    await shot(page, 'mirrors');
   });
 
   it('history charts the kept generations', async () => {

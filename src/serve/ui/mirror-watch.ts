@@ -28,7 +28,7 @@ export class RedirectTally {
 export interface ObservedState {
   updatedAt: string;
   currentGeneration: string | null;
-  mirrors: Record<string, Record<string, ModuleObservation>>;
+  mirrors: Record<string, { modules: Record<string, ModuleObservation> }>;
 }
 
 export class LagHistory {
@@ -39,7 +39,7 @@ export class LagHistory {
   observe(state: ObservedState): void {
     if (state.updatedAt === this.lastUpdate) return;
     this.lastUpdate = state.updatedAt;
-    for (const [url, modules] of Object.entries(state.mirrors)) {
+    for (const [url, { modules }] of Object.entries(state.mirrors)) {
       const oldest = oldestVerified(Object.values(modules));
       const list = this.samples.get(url) ?? [];
       list.push({ at: state.updatedAt, lag: generationLag(state.currentGeneration, oldest) });

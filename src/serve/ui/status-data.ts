@@ -73,13 +73,20 @@ export class StatusData {
 
   async mirrors(sort: string): Promise<MirrorsModel> {
     const generation = await this.current();
-    const state = (await this.sources.readMirrorState?.()) ?? null;
+    let state: ObservedState | null = null;
+    let stateProblem: string | undefined;
+    try {
+      state = (await this.sources.readMirrorState?.()) ?? null;
+    } catch (error) {
+      stateProblem = describeError(error);
+    }
     if (state) this.lagHistory.observe(state);
     return mirrorsModel({
       now: this.now(),
       list: this.sources.mirrors.mirrors,
       currentGeneration: 'problem' in generation ? null : generation.id,
       state,
+      stateProblem,
       redirects: this.redirects.byMirror,
       masterRedirects: this.redirects.master,
       lagHistory: this.lagHistory.samples,

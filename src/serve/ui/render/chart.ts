@@ -21,9 +21,10 @@ export function lineChart(points: readonly ChartPoint[], options: ChartOptions):
   const width = options.width ?? 560;
   const height = options.height ?? 160;
   if (points.length === 0) return html`<p class="muted">No data for ${options.title} yet.</p>`;
-  const max = Math.max(...points.map((p) => p.value), 0);
   const min = Math.min(...points.map((p) => p.value), 0);
-  const span = max - min || 1;
+  // A flat line still gets a scale: min to min + 1.
+  const max = Math.max(...points.map((p) => p.value), min + 1);
+  const span = max - min;
   const plotW = width - PAD.left - PAD.right;
   const plotH = height - PAD.top - PAD.bottom;
   const x = (i: number) => PAD.left + (points.length === 1 ? plotW / 2 : (i * plotW) / (points.length - 1));

@@ -41,10 +41,16 @@ export const bytes = (n: number): string => formatBytes(n);
 export const duration = (ms: number | null): string => (ms === null ? '–' : formatDuration(Math.round(ms)));
 export const shortDigest = (digest: string): string => digest.replace(/^(sha256:[0-9a-f]{12})[0-9a-f]+$/, '$1…');
 
+const HOUR = 3_600_000;
+
 /** "3 min 2 s ago", from an ISO time and the page's now. */
 export function ago(at: string | null, now: string): string {
   if (at === null) return 'never';
-  if (Date.parse(now) - Date.parse(at) < 1000) return 'just now';
+  const ms = Date.parse(now) - Date.parse(at);
+  if (ms < 1000) return 'just now';
+  // Past two hours the seconds are noise.
+  if (ms >= 48 * HOUR) return `${Math.floor(ms / (24 * HOUR))} days ago`;
+  if (ms >= 2 * HOUR) return `${Math.floor(ms / HOUR)} h ago`;
   return `${formatDuration(Math.max(0, Math.round((Date.parse(now) - Date.parse(at)) / 1000) * 1000))} ago`;
 }
 

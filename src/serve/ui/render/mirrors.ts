@@ -43,7 +43,15 @@ export function mirrorsPage(model: MirrorsModel): Html {
   return page(
     'Mirrors',
     '/mirrors',
-    html`<p>
+    html`${
+        model.stateProblem
+          ? html`<section class="alert" role="alert">
+              <h2>Mirror checker state unreadable</h2>
+              <p>${model.stateProblem}</p>
+            </section>`
+          : ''
+      }
+      <p>
         ${
           model.checkedAt
             ? html`Mirror checker state written ${time(model.checkedAt, now)}; current generation

@@ -43,6 +43,7 @@ export interface MirrorsModel {
   currentGeneration: string | null;
   /** When the checker last wrote its state; null: no checker data (the list alone is shown). */
   checkedAt: string | null;
+  stateProblem: string | null;
   sort: MirrorSortKey;
   redirectsTotal: number;
   /** Redirects that went to the master because no mirror carried the blob. */
@@ -54,7 +55,9 @@ export interface MirrorsInput {
   now: Date;
   list: readonly MirrorListEntry[];
   currentGeneration: string | null;
-  state: { updatedAt: string; mirrors: Record<string, Record<string, ModuleObservation>> } | null;
+  state: { updatedAt: string; mirrors: Record<string, { modules: Record<string, ModuleObservation> }> } | null;
+  /** Why the checker's state could not be read, when it could not. */
+  stateProblem?: string;
   redirects: ReadonlyMap<string, number>;
   masterRedirects: number;
   lagHistory: ReadonlyMap<string, LagSample[]>;
@@ -109,7 +112,7 @@ export function mirrorsModel(input: MirrorsInput): MirrorsModel {
   let total = input.masterRedirects;
   for (const n of input.redirects.values()) total += n;
   const mirrors = input.list.map((entry): MirrorView => {
-    const modules = Object.values(input.state?.mirrors[entry.url] ?? {});
+    const modules = Object.values(input.state?.mirrors[entry.url]?.modules ?? {});
     const seen = modules.length ? worstModule(modules, input.currentGeneration) : undefined;
     const redirects = input.redirects.get(entry.url) ?? 0;
     return {
@@ -131,6 +134,7 @@ export function mirrorsModel(input: MirrorsInput): MirrorsModel {
     now: input.now.toISOString(),
     currentGeneration: input.currentGeneration,
     checkedAt: input.state?.updatedAt ?? null,
+    stateProblem: input.stateProblem ?? null,
     sort,
     redirectsTotal: total,
     masterRedirects: input.masterRedirects,

@@ -23,12 +23,14 @@ describe('LagHistory', () => {
       currentGeneration: '0000000042',
       mirrors: {
         'https://a.example/pub': {
-          containers: {
-            verifiedGeneration,
-            lastCheckAt: updatedAt,
-            lastError: null,
-            consecutiveFailures: 0,
-            inRotation: true,
+          modules: {
+            containers: {
+              verifiedGeneration,
+              lastCheckAt: updatedAt,
+              lastError: null,
+              consecutiveFailures: 0,
+              inRotation: true,
+            },
           },
         },
       },

@@ -40,14 +40,16 @@ describe('mirrorsModel', () => {
     const state = {
       updatedAt: '2026-11-22T16:59:30.000Z',
       mirrors: {
-        'https://a.example/pub': { containers: observed('0000000042') },
+        'https://a.example/pub': { modules: { containers: observed('0000000042') } },
         'https://b.example/pub': {
-          'containers-arm64': observed('0000000039', {
-            consecutiveFailures: 3,
-            inRotation: false,
-            lastError: { at: 'x', message: 'timeout' },
-          }),
-          'containers-amd64': observed('0000000041'),
+          modules: {
+            'containers-arm64': observed('0000000039', {
+              consecutiveFailures: 3,
+              inRotation: false,
+              lastError: { at: 'x', message: 'timeout' },
+            }),
+            'containers-amd64': observed('0000000041'),
+          },
         },
       },
     };
