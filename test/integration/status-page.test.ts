@@ -261,7 +261,7 @@ describe('status page in chromium against serve on a synced tree', () => {
     expect(await page.locator('#generation .big').textContent()).toBe(status.generation.id);
     await shot(page, 'overview');
     await shot(await open('/repositories'), 'repositories');
-  });
+  }, 60_000);
 
   it('no page logged a console error', () => {
     expect([...browser.problems, ...noScript.problems]).toEqual([]);
