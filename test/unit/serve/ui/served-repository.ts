@@ -42,6 +42,7 @@ export function served(
     tags,
     manifests,
     blobs,
+    attachments: new Map(),
     syncedAt: '2026-11-22T16:29:58.120Z',
     history: new Map(Object.entries(parts.history ?? {})),
   };
