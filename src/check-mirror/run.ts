@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import type { Config } from '../config/load.js';
-import { BlobmirrorError, UsageError } from '../errors.js';
+import { NotFoundError, UsageError } from '../errors.js';
 import { fileListName, parseFileList } from '../publish/file-list.js';
 import { readCurrentGeneration } from '../publish/generations.js';
 import { inModule, moduleView, type ModuleRoot } from '../publish/modules.js';
@@ -38,7 +38,7 @@ async function masterList(treeDir: string, module: ModuleRoot) {
   const file = path.join(treeDir, module.root, fileListName(module.name));
   const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'ENOENT') throw error;
-    throw new BlobmirrorError('NOT_FOUND', `the master has no file list ${file} yet (sync and gc write it)`);
+    throw new NotFoundError(`the master has no file list ${file} yet (sync and gc write it)`);
   });
   return parseFileList(text);
 }
@@ -51,8 +51,7 @@ export async function checkMirror(
 ): Promise<MirrorCheckReport> {
   const started = Date.now();
   const generation = await readCurrentGeneration(config.storage.metadata);
-  if (!generation)
-    throw new BlobmirrorError('NOT_FOUND', `nothing published yet in ${config.storage.metadata}: run sync first`);
+  if (!generation) throw new NotFoundError(`nothing published yet in ${config.storage.metadata}: run sync first`);
   const all = moduleView(generation.index).modules;
   const modules = options.module === undefined ? all : all.filter((m) => m.name === options.module);
   if (!modules.length)

@@ -7,7 +7,7 @@ import type { Source } from '../source/source.js';
 // The one place that picks a backend for the config's `source:`; everything below the CLI gets
 // a `Source` (or a way to open one) and never knows which.
 
-export type SourceOptions = Pick<RegistrySourceOptions, 'onRetry'>;
+export type SourceOptions = Pick<RegistrySourceOptions, 'onRetry' | 'signal'>;
 
 export async function openSource(
   config: Pick<Config, 'source' | 'metadata'>,

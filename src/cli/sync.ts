@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { ExitCode } from '../errors.js';
+import type { Config } from '../config/load.js';
+import { ExitCode, TimeoutError, UsageError } from '../errors.js';
+import { deadlineSignal } from '../source/deadline.js';
 import { logRetries, openSource } from './open-source.js';
 import { planRun, runSync } from '../sync/run.js';
 import type { SyncSummary } from '../report/sync-summary.js';
@@ -24,6 +26,7 @@ interface SyncFlags extends CommonFlags {
   repo?: string[];
   dryRun?: boolean;
   metricsFile?: string;
+  deadline?: string;
 }
 
 export function registerSync(program: Command): void {
@@ -41,6 +44,10 @@ export function registerSync(program: Command): void {
       'sync only these repositories (they must be selected by the config); others keep their published state',
     )
     .option('-n, --dry-run', 'print the plan (tags new/changed/removed, blobs and bytes to fetch) and write nothing')
+    .option(
+      '--deadline <seconds>',
+      'stop every registry request still open after this long (TIMEOUT); default source.runDeadlineSeconds, none',
+    )
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -61,7 +68,8 @@ async function syncAction(flags: SyncFlags): Promise<number> {
   const output = await outputFor(flags);
   const config = await configFor(flags);
   const lockWaitMs = lockWaitFor(flags);
-  const source = await openSource(config, logRetries(output.log));
+  const deadline = runDeadline(flags, config);
+  const source = await openSource(config, { ...logRetries(output.log), ...(deadline ? { signal: deadline } : {}) });
   const progress = await syncProgress(output, { dryRun: flags.dryRun });
   let summary: SyncSummary;
   let plan: SyncPlan | undefined;
@@ -79,6 +87,24 @@ async function syncAction(flags: SyncFlags): Promise<number> {
     if (flags.metricsFile) await writeMetricsFile(flags.metricsFile, 'sync', syncRunMetrics(summary));
   }
   return summary.result === 'ok' ? ExitCode.ok : ExitCode.partial;
+}
+
+/** The whole run's deadline: a signal every request of the source honours. */
+function runDeadline(flags: SyncFlags, config: Config): AbortSignal | undefined {
+  const seconds =
+    flags.deadline !== undefined
+      ? Number(flags.deadline)
+      : config.source.type === 'registry'
+        ? config.source.runDeadlineSeconds
+        : undefined;
+  if (seconds === undefined) return undefined;
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new UsageError(`--deadline expects seconds, got ${JSON.stringify(flags.deadline)}`);
+  const named = flags.deadline !== undefined ? '--deadline' : 'source.runDeadlineSeconds';
+  return deadlineSignal(
+    seconds * 1000,
+    () => new TimeoutError(`the run's deadline of ${seconds} s (${named}) passed; requests still open were stopped`),
+  );
 }
 
 /** stdout gets the summary (text, or JSON with --json; nothing with -q), the log each failure and, as JSON lines, the summary. */

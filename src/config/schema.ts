@@ -60,7 +60,18 @@ const registrySourceSchema = z
     auth: authSchema.optional(),
     concurrency: z.number().int().min(1).max(64).default(8),
     timeoutSeconds: z.number().positive().max(3600).default(60),
+    idleTimeoutSeconds: z.number().positive().max(3600).default(30),
     retries: z.number().int().min(0).max(20).default(5),
+    blobDeadlineSeconds: z
+      .number()
+      .positive()
+      .max(7 * 86_400)
+      .default(6 * 3600),
+    runDeadlineSeconds: z
+      .number()
+      .positive()
+      .max(30 * 86_400)
+      .optional(),
     catalogPageSize: z.number().int().min(1).max(10_000).default(1000),
   })
   .strict()

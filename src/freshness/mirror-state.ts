@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { BlobmirrorError, describeError } from '../errors.js';
+import { MetadataInvalidError, describeError } from '../errors.js';
 import { writeFileAtomic } from '../store/fs-durable.js';
 
 // The mirror checker's findings (docs/formats.md, "Mirror state"): per mirror and tree module,
@@ -74,12 +74,12 @@ export function parseMirrorState(text: string, file: string): MirrorStateFile {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new BlobmirrorError('METADATA_INVALID', `${file} is not JSON: ${describeError(error)}`);
+    throw new MetadataInvalidError(`${file} is not JSON: ${describeError(error)}`);
   }
   const result = mirrorStateSchema.safeParse(json);
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    throw new BlobmirrorError('METADATA_INVALID', `${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new MetadataInvalidError(`${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
   return result.data;
 }
@@ -92,7 +92,7 @@ export async function readMirrorState(metadataDir: string): Promise<MirrorStateF
     text = await readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new BlobmirrorError('METADATA_INVALID', `cannot read ${file}: ${describeError(error)}`, { cause: error });
+    throw new MetadataInvalidError(`cannot read ${file}: ${describeError(error)}`, { cause: error });
   }
   return parseMirrorState(text, file);
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InvalidInputError, RegistryError } from '../errors.js';
+import { InvalidInputError, ManifestInvalidError, NameInvalidError, NotFoundError } from '../errors.js';
 import { digestPath, type Digest } from '../oci/digest.js';
 import { parseManifest, type Descriptor } from '../oci/manifest.js';
 import { MediaType } from '../oci/media-types.js';
@@ -36,13 +36,13 @@ export async function readLayoutRefs(dir: string): Promise<LayoutRef[]> {
     bytes = await readFile(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    throw new RegistryError('NOT_FOUND', `no OCI layout at ${dir}: ${INDEX_FILE} is missing`, {
+    throw new NotFoundError(`no OCI layout at ${dir}: ${INDEX_FILE} is missing`, {
       status: 404,
       cause: error,
     });
   }
   const index = parseManifest(bytes, MediaType.ociIndex, path);
-  if (index.kind !== 'index') throw new InvalidInputError('MANIFEST_INVALID', `invalid ${path}: not an image index`);
+  if (index.kind !== 'index') throw new ManifestInvalidError(`invalid ${path}: not an image index`);
   const refs: LayoutRef[] = [];
   for (const descriptor of index.manifests) {
     const name = descriptor.annotations?.[REF_NAME_ANNOTATION];
@@ -58,11 +58,12 @@ function parseRefName(name: string, indexPath: string): { repository: string; ta
   try {
     parsed = parseReference(name);
   } catch (error) {
-    const code = error instanceof InvalidInputError ? error.code : 'NAME_INVALID';
-    throw new InvalidInputError(code, `invalid ${where}: ${(error as Error).message}`, { cause: error });
+    // The same class (so the same code: TAG_INVALID, DIGEST_INVALID…), with the index named.
+    const Same = error instanceof InvalidInputError ? (error.constructor as typeof NameInvalidError) : NameInvalidError;
+    throw new Same(`invalid ${where}: ${(error as Error).message}`, { cause: error });
   }
   if (parsed.tag === undefined || parsed.digest !== undefined) {
-    throw new InvalidInputError('NAME_INVALID', `invalid ${where}: expected <repository>:<tag>`);
+    throw new NameInvalidError(`invalid ${where}: expected <repository>:<tag>`);
   }
   return { repository: parsed.repository, tag: parsed.tag };
 }

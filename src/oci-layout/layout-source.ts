@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { IntegrityError, InvalidInputError, RegistryError } from '../errors.js';
+import { DigestMismatchError, NotFoundError, TooLargeError } from '../errors.js';
 import { asDigest, isDigest, type Digest } from '../oci/digest.js';
 import { DEFAULT_MAX_MANIFEST_BYTES, manifestDigest, parseManifest } from '../oci/manifest.js';
 import { assertRepositoryName, assertTag } from '../oci/reference.js';
@@ -41,7 +41,7 @@ export class OciLayoutSource implements Source {
     const refs = await readLayoutRefs(this.dir);
     const tags = refs.filter((ref) => ref.repository === repository).map((ref) => ref.tag);
     if (tags.length === 0)
-      throw new RegistryError('NOT_FOUND', `repository ${repository} not found in ${this.description}`, {
+      throw new NotFoundError(`repository ${repository} not found in ${this.description}`, {
         status: 404,
       });
     return tags.sort();
@@ -70,7 +70,7 @@ export class OciLayoutSource implements Source {
     const manifest = parseManifest(bytes, declaredType, what, this.maxManifestBytes);
     const actual = manifestDigest(bytes, manifest.mediaType);
     if (actual !== digest) {
-      throw new IntegrityError('DIGEST_MISMATCH', `manifest ${what} in ${this.description} hashes to ${actual}`);
+      throw new DigestMismatchError(`manifest ${what} in ${this.description} hashes to ${actual}`);
     }
     return { digest, mediaType: manifest.mediaType, bytes, manifest };
   }
@@ -100,7 +100,7 @@ export class OciLayoutSource implements Source {
     const refs = await readLayoutRefs(this.dir);
     const ref = refs.find((r) => r.repository === repository && r.tag === tag);
     if (!ref)
-      throw new RegistryError('NOT_FOUND', `tag ${refName(repository, tag)} not found in ${this.description}`, {
+      throw new NotFoundError(`tag ${refName(repository, tag)} not found in ${this.description}`, {
         status: 404,
       });
     return ref;
@@ -112,8 +112,7 @@ export class OciLayoutSource implements Source {
       // Checked before reading, so a huge blob named as a manifest is never loaded.
       const { size } = await handle.stat();
       if (size > this.maxManifestBytes) {
-        throw new InvalidInputError(
-          'TOO_LARGE',
+        throw new TooLargeError(
           `invalid manifest ${what}: ${size} bytes is over the ${this.maxManifestBytes}-byte limit`,
         );
       }
@@ -128,7 +127,7 @@ export class OciLayoutSource implements Source {
       return await open(layoutBlobPath(this.dir, digest));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new RegistryError('NOT_FOUND', `${what} not found in ${this.description}`, { status: 404, cause: error });
+        throw new NotFoundError(`${what} not found in ${this.description}`, { status: 404, cause: error });
       }
       throw error;
     }

@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../errors.js';
+import { DigestInvalidError } from '../errors.js';
 
 // Only algorithms we can verify while streaming; anything else is rejected as input.
 const HEX_LENGTH = { sha256: 64, sha512: 128 } as const;
@@ -20,20 +20,16 @@ function shown(value: string): string {
 }
 
 export function parseDigest(value: unknown, what = 'digest'): ParsedDigest {
-  if (typeof value !== 'string') throw new InvalidInputError('DIGEST_INVALID', `invalid ${what}: not a string`);
+  if (typeof value !== 'string') throw new DigestInvalidError(`invalid ${what}: not a string`);
   const colon = value.indexOf(':');
   const algorithm = value.slice(0, colon);
   const hex = value.slice(colon + 1);
   if (colon < 0 || !Object.hasOwn(HEX_LENGTH, algorithm)) {
-    throw new InvalidInputError(
-      'DIGEST_INVALID',
-      `invalid ${what} ${shown(value)}: algorithm must be sha256 or sha512`,
-    );
+    throw new DigestInvalidError(`invalid ${what} ${shown(value)}: algorithm must be sha256 or sha512`);
   }
   const length = HEX_LENGTH[algorithm as DigestAlgorithm];
   if (hex.length !== length || !/^[0-9a-f]+$/.test(hex)) {
-    throw new InvalidInputError(
-      'DIGEST_INVALID',
+    throw new DigestInvalidError(
       `invalid ${what} ${shown(value)}: expected ${length} lowercase hex characters after "${algorithm}:"`,
     );
   }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { InvalidInputError } from '../errors.js';
+import { ManifestInvalidError, MediaTypeUnsupportedError, TooLargeError } from '../errors.js';
 import { asDigest, isDigest, type Digest } from './digest.js';
 import {
   INDEX_TYPES,
@@ -108,7 +108,7 @@ const schema1Schema = z.object({
 });
 
 function fail(what: string, reason: string): never {
-  throw new InvalidInputError('MANIFEST_INVALID', `invalid manifest ${what}: ${reason}`);
+  throw new ManifestInvalidError(`invalid manifest ${what}: ${reason}`);
 }
 
 function zodReason(error: z.ZodError): string {
@@ -172,10 +172,7 @@ export function parseManifest(
   maxBytes = DEFAULT_MAX_MANIFEST_BYTES,
 ): Manifest {
   if (bytes.length > maxBytes) {
-    throw new InvalidInputError(
-      'TOO_LARGE',
-      `invalid manifest ${what}: ${bytes.length} bytes is over the ${maxBytes}-byte limit`,
-    );
+    throw new TooLargeError(`invalid manifest ${what}: ${bytes.length} bytes is over the ${maxBytes}-byte limit`);
   }
   let json: unknown;
   try {
@@ -204,8 +201,7 @@ export function parseManifest(
         ? MediaType.ociIndex
         : MediaType.ociManifest);
   if (!isManifestType(mediaType)) {
-    throw new InvalidInputError(
-      'MEDIA_TYPE_UNSUPPORTED',
+    throw new MediaTypeUnsupportedError(
       `unsupported manifest media type ${JSON.stringify(mediaType.slice(0, 100))} for ${what}`,
     );
   }

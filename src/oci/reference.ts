@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../errors.js';
+import { DigestInvalidError, NameInvalidError, TagInvalidError } from '../errors.js';
 import { isDigest, type Digest } from './digest.js';
 
 // distribution/reference grammar. A component never starts with `_` or `.`, which is what makes
@@ -23,8 +23,7 @@ export function isRepositoryName(name: unknown): name is string {
 export function assertRepositoryName(name: unknown, what = 'repository name'): string {
   if (!isRepositoryName(name)) {
     const value = typeof name === 'string' ? shown(name) : String(name);
-    throw new InvalidInputError(
-      'NAME_INVALID',
+    throw new NameInvalidError(
       `invalid ${what} ${value}: expected lowercase components [a-z0-9] joined by "/", "." "_" "__" or "-" inside, at most ${MAX_REPOSITORY_LENGTH} characters`,
     );
   }
@@ -38,7 +37,7 @@ export function isTag(tag: unknown): tag is string {
 export function assertTag(tag: unknown, what = 'tag'): string {
   if (!isTag(tag)) {
     const value = typeof tag === 'string' ? shown(tag) : String(tag);
-    throw new InvalidInputError('TAG_INVALID', `invalid ${what} ${value}: expected [A-Za-z0-9_][A-Za-z0-9._-]{0,127}`);
+    throw new TagInvalidError(`invalid ${what} ${value}: expected [A-Za-z0-9_][A-Za-z0-9._-]{0,127}`);
   }
   return tag;
 }
@@ -56,7 +55,7 @@ export function parseReference(value: string): Reference {
   const at = rest.indexOf('@');
   if (at >= 0) {
     const d = rest.slice(at + 1);
-    if (!isDigest(d)) throw new InvalidInputError('DIGEST_INVALID', `invalid digest in reference ${shown(value)}`);
+    if (!isDigest(d)) throw new DigestInvalidError(`invalid digest in reference ${shown(value)}`);
     digest = d;
     rest = rest.slice(0, at);
   }

@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError, MetadataInvalidError } from '../errors.js';
 
 // PURE: quick-fedora-mirror's `fullfiletimelist-<module>`, version 2 (docs/formats.md, "File
 // lists"). Mirrors diff two of these to rsync only what changed; MirrorManager's umdl reads the
@@ -56,7 +56,7 @@ const INTEGER = /^\d{1,15}$/;
 const SHA1 = /^[0-9a-f]{40}$/;
 
 function invalid(line: number, message: string): InvalidInputError {
-  return new InvalidInputError('METADATA_INVALID', `file list line ${line}: ${message}`);
+  return new MetadataInvalidError(`file list line ${line}: ${message}`);
 }
 
 /** Paths from a list become URLs and local paths: nothing absolute, nothing climbing out. */
@@ -110,10 +110,9 @@ export function parseFileList(text: string): FileList {
       list.checksums[checkPath(line.slice(tab + 1), n)] = sum;
     }
   }
-  if (!ended) throw new InvalidInputError('METADATA_INVALID', 'file list has no [End] line: it was cut short');
+  if (!ended) throw new MetadataInvalidError('file list has no [End] line: it was cut short');
   if (list.version !== FILE_LIST_VERSION)
-    throw new InvalidInputError(
-      'METADATA_INVALID',
+    throw new MetadataInvalidError(
       `file list version ${list.version} is not supported (expected ${FILE_LIST_VERSION})`,
     );
   return list;

@@ -1,9 +1,9 @@
 import { mkdir, readFile, readdir, readlink, rename, rm, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
-import { BlobmirrorError } from '../errors.js';
+import { MetadataInvalidError, fsError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { shardedPath } from '../store/paths.js';
-import { asStoreError, fsyncPath, writeFileAtomic } from '../store/fs-durable.js';
+import { fsyncPath, writeFileAtomic } from '../store/fs-durable.js';
 import { stampFirstGenerations } from './first-generation.js';
 import {
   FORMAT_VERSION,
@@ -39,10 +39,7 @@ async function readJson<T>(file: string, parse: (value: unknown) => T): Promise<
   try {
     return parse(JSON.parse(text));
   } catch (error) {
-    throw new BlobmirrorError(
-      'METADATA_INVALID',
-      `metadata file ${file} is invalid: ${(error as Error).message.split('\n')[0]}`,
-    );
+    throw new MetadataInvalidError(`metadata file ${file} is invalid: ${(error as Error).message.split('\n')[0]}`);
   }
 }
 
@@ -84,7 +81,7 @@ export async function writeManifest(metadataDir: string, digest: Digest, bytes: 
   const existing = await stat(target).catch(() => undefined);
   if (existing?.size === bytes.length) return;
   await writeFileAtomic(target, bytes).catch((error: unknown) => {
-    throw asStoreError(error, `writing manifest ${digest}`);
+    throw fsError('writing', `manifest ${digest}`, error);
   });
 }
 

@@ -73,3 +73,7 @@ export async function resolveCredentials(
   }
   return undefined;
 }
+
+export function basicAuthorization(credentials: Credentials): string {
+  return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+}

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { BlobmirrorError, InvalidInputError } from '../errors.js';
+import { RegistryError, TooLargeError } from '../errors.js';
 
 /** Read a whole response body, refusing more than `maxBytes` (lying or absent Content-Length). */
 export async function readBounded(stream: Readable, maxBytes: number, what: string): Promise<Buffer> {
@@ -9,7 +9,7 @@ export async function readBounded(stream: Readable, maxBytes: number, what: stri
     total += (chunk as Buffer).length;
     if (total > maxBytes) {
       stream.destroy();
-      throw new InvalidInputError('TOO_LARGE', `${what}: response body is over the ${maxBytes}-byte limit`);
+      throw new TooLargeError(`${what}: response body is over the ${maxBytes}-byte limit`);
     }
     chunks.push(chunk as Buffer);
   }
@@ -43,13 +43,12 @@ export function parseJsonObject(body: Buffer, what: string): Record<string, unkn
   try {
     value = JSON.parse(body.toString('utf8'));
   } catch {
-    throw new BlobmirrorError(
-      'REGISTRY_ERROR',
+    throw new RegistryError(
       `${what}: response is not JSON (${JSON.stringify(body.subarray(0, 40).toString('utf8'))}…)`,
     );
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new BlobmirrorError('REGISTRY_ERROR', `${what}: response is not a JSON object`);
+    throw new RegistryError(`${what}: response is not a JSON object`);
   }
   return value as Record<string, unknown>;
 }

@@ -1,42 +1,58 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { Readable } from 'node:stream';
 import got, { type Got } from 'got';
+import { TimeoutError, hostOf, networkError } from '../errors.js';
+import { guardBody } from './body-guard.js';
+import { requestLine, type RegistryRequest, type RoundTrip } from './round-trip.js';
 
-// One HTTP exchange, no redirects followed, nothing decompressed: the transport does redirects
-// and auth itself. Two openers: got for the registry API, Node's own client for blob bytes.
-
-export interface OpenedResponse {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Readable;
-}
+// The bottom of the stack: one HTTP exchange, no redirects followed, nothing decompressed. Two
+// clients: got for the registry API, Node's own for blob bytes. Every failure, before the answer
+// or in its body, leaves here in the error vocabulary (NETWORK, TIMEOUT, TLS).
 
 export interface OpenOptions {
+  /** Connecting and waiting for the response headers (`source.timeoutSeconds`). */
   timeoutMs: number;
+  /** The longest silence on a connection, a body's included (`source.idleTimeoutSeconds`). */
+  idleTimeoutMs: number;
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
 }
 
-export type Opener = (method: 'GET' | 'HEAD', url: string, headers: Record<string, string>) => Promise<OpenedResponse>;
+/** got for the API (ping, tokens, lists, manifests), Node's client for `bulk` requests. */
+export function opener(options: OpenOptions): RoundTrip {
+  const api = gotOpener(options);
+  const bulk = bulkOpener(options);
+  return (request) => (request.bulk ? bulk(request) : api(request));
+}
 
-/** The registry API (ping, tokens, lists, manifests): got, with its timeouts per phase. */
-export function gotOpener(options: OpenOptions): Opener {
+function what(request: RegistryRequest): string {
+  return request.subject ?? requestLine(request);
+}
+
+function mapper(request: RegistryRequest): (error: unknown) => Error {
+  return (error) =>
+    request.signal?.aborted
+      ? (request.signal.reason as Error)
+      : networkError(error, { url: request.url, configKey: request.configKey, what: what(request) });
+}
+
+function gotOpener(options: OpenOptions): RoundTrip {
   const ms = options.timeoutMs;
   const client: Got = got.extend({
     followRedirect: false,
     throwHttpErrors: false,
     retry: { limit: 0 },
     decompress: false,
-    timeout: { lookup: ms, connect: ms, secureConnect: ms, socket: ms, response: ms, send: ms },
+    timeout: { lookup: ms, connect: ms, secureConnect: ms, response: ms, send: ms, socket: options.idleTimeoutMs },
     headers: { 'user-agent': 'blobmirror' },
     https: { certificateAuthority: options.tls?.ca, certificate: options.tls?.cert, key: options.tls?.key },
   });
-  return (method, url, headers) =>
+  return (request) =>
     new Promise((resolve, reject) => {
-      const body = client.stream(url, { method, headers });
+      const body = client.stream(request.url, { method: request.method, headers: request.headers });
+      guardBody(body, mapper(request), request.signal);
       body.once('response', (response: { statusCode: number; headers: IncomingHttpHeaders }) => {
         body.off('error', reject);
-        resolve({ status: response.statusCode, headers: response.headers, body });
+        resolve({ status: response.statusCode, headers: response.headers, url: request.url, body });
       });
       body.once('error', reject);
     });
@@ -46,32 +62,47 @@ export function gotOpener(options: OpenOptions): Opener {
  * Blob bytes: Node's client, so gigabytes pass through no extra stream (got's Duplex and progress
  * events cost a 2.5 GB sync ~0.25 s of CPU and ~25 MB of peak RSS, measured with `npm run bench`).
  */
-export function bulkOpener(options: OpenOptions): Opener {
-  const ms = options.timeoutMs;
+function bulkOpener(options: OpenOptions): RoundTrip {
   const tls = options.tls;
-  return (method, url, headers) =>
+  return (request) =>
     new Promise((resolve, reject) => {
-      const send = url.startsWith('https:') ? httpsRequest : httpRequest;
-      const request = send(url, {
-        method,
-        headers: { 'user-agent': 'blobmirror', ...headers },
+      const send = request.url.startsWith('https:') ? httpsRequest : httpRequest;
+      const map = mapper(request);
+      const outgoing = send(request.url, {
+        method: request.method,
+        headers: { 'user-agent': 'blobmirror', ...request.headers },
         ...(tls ? { ca: tls.ca, cert: tls.cert, key: tls.key } : {}),
       });
-      const timedOut = (what: string) =>
-        request.destroy(Object.assign(new Error(`timed out after ${ms} ms ${what}`), { code: 'ETIMEDOUT' }));
-      // Connecting and waiting for the headers; after that the socket's idle timeout catches a
-      // stalled body, which then ends in an error for whoever reads it (and a resume with Range).
-      const headersTimer = setTimeout(() => timedOut('waiting for the response headers'), ms);
-      request.setTimeout(ms, () => timedOut('with no bytes from the server'));
-      request.once('response', (response) => {
+      const host = hostOf(request.url);
+      const headersTimer = setTimeout(() => {
+        const seconds = options.timeoutMs / 1000;
+        const message = `${what(request)} at ${host} (${request.configKey}): no answer within ${seconds} s (source.timeoutSeconds)`;
+        outgoing.destroy(new TimeoutError(message, { retryable: true }));
+      }, options.timeoutMs);
+      const abort = () => outgoing.destroy(request.signal!.reason as Error);
+      request.signal?.addEventListener('abort', abort, { once: true });
+      const settled = () => {
         clearTimeout(headersTimer);
-        resolve({ status: response.statusCode!, headers: response.headers, body: response });
+        request.signal?.removeEventListener('abort', abort);
+      };
+      outgoing.once('response', (response) => {
+        settled();
+        // From here the body carries the errors and the abort, named for whoever reads it.
+        guardBody(response, map, request.signal);
+        outgoing.setTimeout(options.idleTimeoutMs, () => {
+          const seconds = options.idleTimeoutMs / 1000;
+          const message = `${what(request)} at ${host} (${request.configKey}): no bytes for ${seconds} s (source.idleTimeoutSeconds)`;
+          // Retryable: the store resumes the body with Range from the bytes it has.
+          response.destroy(new TimeoutError(message, { retryable: true }));
+        });
+        resolve({ status: response.statusCode!, headers: response.headers, url: request.url, body: response });
       });
       // Kept for the life of the request: an error after the answer must not go unhandled.
-      request.on('error', (error) => {
-        clearTimeout(headersTimer);
-        reject(error);
+      outgoing.on('error', (error) => {
+        settled();
+        reject(map(error));
       });
-      request.end();
+      if (request.signal?.aborted) abort();
+      outgoing.end();
     });
 }

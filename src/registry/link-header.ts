@@ -11,14 +11,10 @@ export function nextPageUrl(link: string | undefined, requestUrl: string): strin
     try {
       next = new URL(match[1]!, requestUrl);
     } catch {
-      throw new RegistryError(
-        'REGISTRY_ERROR',
-        `registry pagination Link has an invalid URL ${JSON.stringify(match[1]!.slice(0, 200))}`,
-      );
+      throw new RegistryError(`registry pagination Link has an invalid URL ${JSON.stringify(match[1]!.slice(0, 200))}`);
     }
     if (next.origin !== new URL(requestUrl).origin) {
       throw new RegistryError(
-        'REGISTRY_ERROR',
         `registry pagination Link points to another host (${next.origin}); refusing to follow it`,
       );
     }

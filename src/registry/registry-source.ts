@@ -1,18 +1,30 @@
 import { readFile } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { ConfigError, IntegrityError, RegistryError } from '../errors.js';
+import {
+  ConfigError,
+  DigestMismatchError,
+  NotFoundError,
+  RegistryError,
+  SizeMismatchError,
+  TimeoutError,
+  TooLargeError,
+  hostOf,
+} from '../errors.js';
 import type { RegistrySourceConfig } from '../config/schema.js';
 import { isDigest, type Digest } from '../oci/digest.js';
 import { DEFAULT_MAX_MANIFEST_BYTES, manifestDigest, parseManifest, type Descriptor } from '../oci/manifest.js';
 import { MANIFEST_TYPES, MediaType, bareMediaType, isManifestType } from '../oci/media-types.js';
 import { assertTag } from '../oci/reference.js';
+import { deadlineSignal } from '../source/deadline.js';
 import { emptyStats, type BlobStream, type FetchedManifest, type ManifestHead, type Source } from '../source/source.js';
 import { resolveCredentials } from './credentials.js';
 import { drain, parseJsonObject, readBounded } from './http-body.js';
 import { nextPageUrl } from './link-header.js';
 import { DEFAULT_RETRY } from './retry.js';
-import { RegistryTransport, header, type Response } from './transport.js';
+import type { OnRetry } from './retry-transport.js';
+import { header, type RegistryRequest, type RegistryResponse } from './round-trip.js';
+import { RegistryTransport, type SendOptions } from './transport.js';
 
 const ACCEPT = MANIFEST_TYPES.join(', ');
 const MAX_LIST_BODY = 16 * 1024 * 1024;
@@ -21,7 +33,9 @@ export const MAX_LIST_ENTRIES = 100_000;
 
 export interface RegistrySourceOptions {
   maxManifestBytes?: number;
-  onRetry?: (what: string, error: unknown, delayMs: number, attempt: number) => void;
+  onRetry?: OnRetry;
+  /** Ends every request with its reason: the run's deadline (or a stop the caller decides). */
+  signal?: AbortSignal;
 }
 
 async function readTls(tls: RegistrySourceConfig['tls']) {
@@ -54,6 +68,7 @@ export class RegistrySource implements Source {
   readonly #pageSize: number;
   /** Set by the first 404 on the referrers API: a registry that has it never answers 404 there. */
   #noReferrersApi = false;
+  readonly #blobDeadlineSeconds: number;
 
   private constructor(config: RegistrySourceConfig, transport: RegistryTransport, options: RegistrySourceOptions) {
     this.description = transport.origin;
@@ -61,16 +76,20 @@ export class RegistrySource implements Source {
     this.#limit = pLimit(config.concurrency);
     this.#maxManifestBytes = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
     this.#pageSize = config.catalogPageSize;
+    this.#blobDeadlineSeconds = config.blobDeadlineSeconds;
   }
 
   static async create(config: RegistrySourceConfig, options: RegistrySourceOptions = {}): Promise<RegistrySource> {
     const transport = new RegistryTransport({
       baseUrl: config.url,
+      configKey: 'source.url',
       credentials: await resolveCredentials(config),
       timeoutMs: config.timeoutSeconds * 1000,
+      idleTimeoutMs: config.idleTimeoutSeconds * 1000,
       retry: { ...DEFAULT_RETRY, retries: config.retries },
       tls: await readTls(config.tls),
       ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
     });
     return new RegistrySource(config, transport, options);
   }
@@ -99,10 +118,11 @@ export class RegistrySource implements Source {
 
   async headManifest(repository: string, tag: string): Promise<ManifestHead> {
     this.stats.manifestHeads++;
-    const response = await this.#request('HEAD', `/v2/${repository}/manifests/${tag}`, pullScope(repository), {
-      accept: ACCEPT,
+    const response = await this.#request('HEAD', `/v2/${repository}/manifests/${tag}`, {
+      scope: pullScope(repository),
+      headers: { accept: ACCEPT },
+      subject: `manifest ${repository}:${tag}`,
     });
-    await this.#expectOk(response, `manifest ${repository}:${tag}`, 'NOT_FOUND');
     drain(response.body);
     const digest = header(response.headers['docker-content-digest']);
     const mediaType = bareMediaType(header(response.headers['content-type']));
@@ -118,10 +138,11 @@ export class RegistrySource implements Source {
     this.stats.manifestGets++;
     const ref = `${repository}${isDigest(reference) ? '@' : ':'}${reference}`;
     const what = `manifest ${ref}`;
-    const response = await this.#request('GET', `/v2/${repository}/manifests/${reference}`, pullScope(repository), {
-      accept: ACCEPT,
+    const response = await this.#request('GET', `/v2/${repository}/manifests/${reference}`, {
+      scope: pullScope(repository),
+      headers: { accept: ACCEPT },
+      subject: what,
     });
-    await this.#expectOk(response, what, 'NOT_FOUND');
     const bytes = await readBounded(response.body, this.#maxManifestBytes, what);
     const contentType = bareMediaType(header(response.headers['content-type']));
     // These say "invalid manifest <ref>" themselves.
@@ -130,8 +151,7 @@ export class RegistrySource implements Source {
     const claimed = header(response.headers['docker-content-digest']);
     const expected = isDigest(reference) ? reference : claimed;
     if (expected !== undefined && expected !== digest) {
-      throw new IntegrityError(
-        'DIGEST_MISMATCH',
+      throw new DigestMismatchError(
         `${what}: bytes hash to ${digest}, but ${isDigest(reference) ? 'the reference' : 'Docker-Content-Digest'} says ${expected}`,
       );
     }
@@ -145,53 +165,73 @@ export class RegistrySource implements Source {
     let next: string | undefined = new URL(`/v2/${repository}/referrers/${digest}`, this.description).href;
     while (next) {
       this.stats.referrers++;
-      const response = await this.#request('GET', next, pullScope(repository), { accept: MediaType.ociIndex });
-      if (response.status === 404 && found.length === 0) {
-        drain(response.body);
-        this.#noReferrersApi = true;
-        return undefined;
+      let response: RegistryResponse;
+      try {
+        response = await this.#request('GET', next, {
+          scope: pullScope(repository),
+          headers: { accept: MediaType.ociIndex },
+          subject: what,
+        });
+      } catch (error) {
+        // A registry with the API answers an index (empty or not), never 404, for a manifest it has.
+        if (error instanceof NotFoundError && found.length === 0) {
+          this.#noReferrersApi = true;
+          return undefined;
+        }
+        throw error;
       }
-      await this.#expectOk(response, what, 'NOT_FOUND');
       const page = parseManifest(
         await readBounded(response.body, this.#maxManifestBytes, what),
         MediaType.ociIndex,
         what,
         this.#maxManifestBytes,
       );
-      if (page.kind !== 'index') throw new RegistryError('REGISTRY_ERROR', `${what}: the answer is not an image index`);
+      if (page.kind !== 'index') throw new RegistryError(`${what}: the answer is not an image index`);
       found.push(...page.manifests);
       if (found.length > MAX_LIST_ENTRIES)
-        throw new RegistryError('TOO_LARGE', `${what}: more than ${MAX_LIST_ENTRIES} entries; refusing the listing`);
+        throw new TooLargeError(`${what}: more than ${MAX_LIST_ENTRIES} entries; refusing the listing`);
       // A page that adds nothing ends the listing (a registry repeating a page would loop forever).
       next = page.manifests.length ? nextPageUrl(header(response.headers.link), next) : undefined;
     }
     return found;
   }
 
-  openBlob(repository: string, digest: Digest, offset: number): Promise<BlobStream> {
+  /** Bounds one blob's whole transfer, every retry and resume included (`source.blobDeadlineSeconds`). */
+  blobDeadline(what: string): AbortSignal {
+    const seconds = this.#blobDeadlineSeconds;
+    return deadlineSignal(
+      seconds * 1000,
+      () =>
+        new TimeoutError(
+          `${what}: not complete after ${seconds} s of transfer, retries and resumes from ${hostOf(this.description)} (source.blobDeadlineSeconds)`,
+        ),
+    );
+  }
+
+  openBlob(repository: string, digest: Digest, offset: number, signal?: AbortSignal): Promise<BlobStream> {
+    const subject = `blob ${digest} of ${repository}`;
     // The concurrency slot is held until the body has been read (or abandoned).
     return new Promise((resolve, reject) => {
       void this.#limit(async () => {
-        let response: Response;
+        let response: RegistryResponse;
         try {
           this.stats.blobGets++;
-          const range: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-          response = await this.#transport.request(
-            'GET',
-            `/v2/${repository}/blobs/${digest}`,
-            pullScope(repository),
-            range,
-            true,
-          );
+          const request = this.#transport.describe('GET', `/v2/${repository}/blobs/${digest}`, {
+            scope: pullScope(repository),
+            headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
+            subject,
+            bulk: true,
+            ...(signal ? { signal } : {}),
+          });
+          response = await this.#transport.send(request);
           if (response.status === 416 && offset > 0) {
             // We hold `offset` bytes and the registry has no more: the descriptor's size is a lie.
             drain(response.body);
-            throw new IntegrityError(
-              'SIZE_MISMATCH',
-              `blob ${digest} of ${repository}: the registry has no bytes past ${offset} (416 to a Range request); the descriptor promised more`,
+            throw new SizeMismatchError(
+              `${subject}: the registry has no bytes past ${offset} (416 to a Range request); the descriptor promised more`,
             );
           }
-          await this.#expectOk(response, `blob ${digest} of ${repository}`, 'NOT_FOUND');
+          await this.#transport.check(response, request, [200, 206]);
         } catch (error) {
           reject(error);
           return;
@@ -199,13 +239,7 @@ export class RegistrySource implements Source {
         const start = response.status === 206 ? parseRangeStart(header(response.headers['content-range'])) : 0;
         if (start === undefined || (start !== 0 && start !== offset)) {
           drain(response.body);
-          reject(
-            new RegistryError(
-              'REGISTRY_ERROR',
-              `blob ${digest} of ${repository}: unusable Content-Range in a 206 answer`,
-              { retryable: true },
-            ),
-          );
+          reject(new RegistryError(`${subject}: unusable Content-Range in a 206 answer`, { retryable: true }));
           return;
         }
         resolve({ stream: response.body, start });
@@ -216,23 +250,14 @@ export class RegistrySource implements Source {
 
   async close(): Promise<void> {}
 
-  #request(
-    method: 'GET' | 'HEAD',
-    path: string,
-    scope: string,
-    headers: Record<string, string> = {},
-  ): Promise<Response> {
-    return this.#limit(() => this.#transport.request(method, path, scope, headers));
-  }
-
-  async #expectOk(response: Response, what: string, notFound: 'NOT_FOUND'): Promise<void> {
-    if (response.status === 200 || response.status === 206) return;
-    const text = await this.#transport.errorText(response);
-    throw new RegistryError(
-      response.status === 404 ? notFound : 'REGISTRY_ERROR',
-      `${what}: registry ${this.description} answered ${response.status}${text}`,
-      { status: response.status },
-    );
+  /** A limited, checked request: resolves with a 200 answer, or throws the status's error. */
+  #request(method: 'GET' | 'HEAD', path: string, options: SendOptions): Promise<RegistryResponse> {
+    return this.#limit(async () => {
+      const request: RegistryRequest = this.#transport.describe(method, path, options);
+      const response = await this.#transport.send(request);
+      await this.#transport.check(response, request);
+      return response;
+    });
   }
 
   async #list(
@@ -246,20 +271,18 @@ export class RegistrySource implements Source {
     let next: string | undefined = new URL(first, this.description).href;
     while (next) {
       count();
-      const response = await this.#request('GET', next, scope);
-      await this.#expectOk(response, what, 'NOT_FOUND');
+      const response = await this.#request('GET', next, { scope, subject: what });
       const body = parseJsonObject(await readBounded(response.body, MAX_LIST_BODY, what), what);
       const page = body[key];
       if (page !== null && page !== undefined && !Array.isArray(page))
-        throw new RegistryError('REGISTRY_ERROR', `${what}: "${key}" is not a list`);
+        throw new RegistryError(`${what}: "${key}" is not a list`);
       const before = seen.size;
       for (const entry of page ?? []) {
-        if (typeof entry !== 'string')
-          throw new RegistryError('REGISTRY_ERROR', `${what}: "${key}" holds a non-string entry`);
+        if (typeof entry !== 'string') throw new RegistryError(`${what}: "${key}" holds a non-string entry`);
         seen.add(entry);
       }
       if (seen.size > MAX_LIST_ENTRIES)
-        throw new RegistryError('TOO_LARGE', `${what}: more than ${MAX_LIST_ENTRIES} entries; refusing the listing`);
+        throw new TooLargeError(`${what}: more than ${MAX_LIST_ENTRIES} entries; refusing the listing`);
       const following = nextPageUrl(header(response.headers.link), next);
       // A registry that repeats a page would loop forever: stop when a page adds nothing new.
       next = following && seen.size > before ? following : undefined;

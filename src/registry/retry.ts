@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RegistryError } from '../errors.js';
+import { isRetryable } from '../errors.js';
 
 export interface RetryPolicy {
   retries: number;
@@ -30,44 +30,28 @@ export function backoffDelay(attempt: number, policy: RetryPolicy, random = Math
   return Math.round(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt));
 }
 
-const TRANSIENT_NETWORK = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'ERR_STREAM_PREMATURE_CLOSE',
-  'ECONNABORTED',
-]);
-
-export function isRetryable(error: unknown): boolean {
-  if (error instanceof RegistryError) return error.retryable;
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === 'string' && (TRANSIENT_NETWORK.has(code) || code.startsWith('ERR_GOT_'));
-}
-
 /**
  * Run `attempt` until it succeeds, a non-retryable error, or retries run out. `onRetry` lets the
- * caller log; the last error is rethrown unchanged so its message stays precise.
+ * caller log; the last error is rethrown unchanged so its message stays precise. An aborted
+ * `signal` (a deadline) ends the wait at once with its reason.
  */
 export async function withRetry<T>(
   policy: RetryPolicy,
   attempt: (n: number) => Promise<T>,
   onRetry?: (error: unknown, delayMs: number, n: number) => void,
+  signal?: AbortSignal,
 ): Promise<T> {
   for (let n = 0; ; n++) {
+    signal?.throwIfAborted();
     try {
       return await attempt(n);
     } catch (error) {
-      if (n >= policy.retries || !isRetryable(error)) throw error;
-      const asked = error instanceof RegistryError ? error.retryAfterMs : undefined;
+      if (n >= policy.retries || !isRetryable(error) || signal?.aborted) throw error;
+      const asked = (error as { retryAfterMs?: number }).retryAfterMs;
       if (asked !== undefined && asked > policy.maxRetryAfterMs) throw error;
       const delay = asked ?? backoffDelay(n, policy);
       onRetry?.(error, delay, n + 1);
-      await sleep(delay);
+      await sleep(delay, undefined, signal ? { signal } : {}).catch(() => signal?.throwIfAborted());
     }
   }
 }

@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { open, readdir, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
-import { BlobmirrorError, describeError } from '../errors.js';
+import { BlobmirrorError, MetadataInvalidError, describeError } from '../errors.js';
 import { manifestDigest } from '../oci/manifest.js';
 import {
   compareNames,
@@ -23,7 +23,7 @@ const GENERATION_ID = /^\d{10}$/;
 const MAX_METADATA_FILE_BYTES = 256 * 1024 * 1024;
 
 function invalid(message: string, cause?: unknown): BlobmirrorError {
-  return new BlobmirrorError('METADATA_INVALID', message, cause === undefined ? {} : { cause });
+  return new MetadataInvalidError(message, cause === undefined ? {} : { cause });
 }
 
 /**

@@ -52,8 +52,13 @@ export interface Source {
    * undefined when the source has no referrers API: the caller then reads the fallback tag.
    */
   listReferrers(repository: string, digest: Digest): Promise<Descriptor[] | undefined>;
-  /** Bytes of a blob from `offset`; sources honour Range where they can. */
-  openBlob(repository: string, digest: Digest, offset: number): Promise<BlobStream>;
+  /**
+   * Bytes of a blob from `offset`; sources honour Range where they can. An aborted `signal` ends
+   * the request and the stream with its reason.
+   */
+  openBlob(repository: string, digest: Digest, offset: number, signal?: AbortSignal): Promise<BlobStream>;
+  /** A signal bounding one blob's whole transfer (`what` names it), for sources that have a deadline. */
+  blobDeadline?(what: string): AbortSignal;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,6 @@
 import { open, rename, mkdir, link, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { StoreError } from '../errors.js';
+import { fsError } from '../errors.js';
 
 /** fsync a file or directory by path (directories: so a rename or link survives a crash). */
 export async function fsyncPath(target: string): Promise<void> {
@@ -14,19 +14,25 @@ export async function fsyncPath(target: string): Promise<void> {
 
 /** Write bytes so the final path only ever holds complete content: temp, fsync, rename. */
 export async function writeFileAtomic(target: string, data: string | Buffer): Promise<void> {
-  await mkdir(path.dirname(target), { recursive: true });
+  await mkdir(path.dirname(target), { recursive: true }).catch((error: unknown) => {
+    throw fsError('creating the directory of', target, error);
+  });
   const temp = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const handle = await open(temp, 'wx');
+  const handle = await open(temp, 'wx').catch((error: unknown) => {
+    throw fsError('writing', target, error);
+  });
   try {
     await handle.writeFile(data);
     await handle.sync();
   } catch (error) {
     await handle.close().catch(() => {});
     await unlink(temp).catch(() => {});
-    throw asStoreError(error, `writing ${target}`);
+    throw fsError('writing', target, error);
   }
   await handle.close();
-  await rename(temp, target);
+  await rename(temp, target).catch((error: unknown) => {
+    throw fsError('renaming a new file to', target, error);
+  });
 }
 
 /**
@@ -54,15 +60,4 @@ const TEMP_NAME = /\.(tmp|link)-\d+-[a-z0-9]*$|^\.(blobmirror-)?linkcheck-\d+$/;
 
 export function isTempFileName(name: string): boolean {
   return TEMP_NAME.test(name);
-}
-
-/** ENOSPC and friends get a message an operator can act on. */
-export function asStoreError(error: unknown, what: string): Error {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT')
-    return new StoreError('DISK_FULL', `no space left on device while ${what}`, { cause: error });
-  if (code === 'EROFS') return new StoreError('STORE_ERROR', `read-only filesystem while ${what}`, { cause: error });
-  if (code === 'EACCES' || code === 'EPERM')
-    return new StoreError('STORE_ERROR', `permission denied while ${what}`, { cause: error });
-  return error instanceof Error ? error : new StoreError('STORE_ERROR', `${what}: ${String(error)}`);
 }

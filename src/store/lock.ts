@@ -2,8 +2,7 @@ import { hostname } from 'node:os';
 import { link, mkdir, readFile, unlink, writeFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LockedError } from '../errors.js';
-import { asStoreError } from './fs-durable.js';
+import { LockedError, fsError } from '../errors.js';
 
 export interface LockInfo {
   pid: number;
@@ -73,7 +72,7 @@ export async function acquireLock(file: string, options: AcquireOptions): Promis
     // A full disk fails here first: say so plainly, and leave no half-written candidate.
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(candidate, JSON.stringify(info)).catch((error: unknown) => {
-      throw asStoreError(error, `writing the lock file ${candidate}`);
+      throw fsError('writing', `the lock file ${candidate}`, error);
     });
     for (;;) {
       try {

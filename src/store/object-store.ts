@@ -1,11 +1,10 @@
 import type { Hash } from 'node:crypto';
 import { link, mkdir, rename, stat, truncate, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { IntegrityError, StoreError } from '../errors.js';
+import { DigestMismatchError, IntegrityError, SizeMismatchError, StoreError, fsError, isRetryable } from '../errors.js';
 import { parseDigest, type Digest } from '../oci/digest.js';
-import { isRetryable } from '../registry/retry.js';
 import type { BlobStream } from '../source/source.js';
-import { asStoreError, fsyncPath, replaceWithLink } from './fs-durable.js';
+import { fsyncPath, replaceWithLink } from './fs-durable.js';
 import { objectPath, partialPath, stateLayout, type StateLayout } from './paths.js';
 import { HashingLimiter, appendThrough, finalHex, hashExisting, newHash } from './verified-writer.js';
 
@@ -101,14 +100,14 @@ export class ObjectStore {
         // Without a size (schema1) one complete body is the blob; otherwise resume a short one.
         done = size === undefined || length === size;
         if (!done && attempt >= STREAM_ATTEMPTS)
-          throw new IntegrityError('SIZE_MISMATCH', `${what}: body ended at ${length} of ${size} bytes`);
+          throw new SizeMismatchError(`${what}: body ended at ${length} of ${size} bytes`);
       } catch (error) {
         if (error instanceof IntegrityError) {
           await unlink(partial).catch(() => {});
           throw error;
         }
         // The transport already retried opening: only a body that broke mid-way is resumed here.
-        if (!limiter || !isRetryable(error) || attempt >= STREAM_ATTEMPTS) throw asStoreError(error, `writing ${what}`);
+        if (!limiter || !isRetryable(error) || attempt >= STREAM_ATTEMPTS) throw fsError('writing', what, error);
         // Bytes hashed but still buffered for the file were lost with the stream: start again
         // from what the file really holds (all of it when the connection dropped after the last byte).
         ({ hash, length } = await this.#resumeState(partial, digest, size));
@@ -122,8 +121,7 @@ export class ObjectStore {
       // were never the blob's (a power loss keeps a file's length, not always its data), and a
       // byte damaged in transit (a bad NIC, a proxy) is rarely damaged twice the same way.
       if (!refetched) return this.#restart(digest, size, what, open, onBytes, { fetched, refetched: true });
-      throw new IntegrityError(
-        'DIGEST_MISMATCH',
+      throw new DigestMismatchError(
         `${what}: content hashes to ${parseDigest(digest).algorithm}:${actual}, not ${digest}`,
       );
     }
@@ -170,7 +168,7 @@ export class ObjectStore {
       await rename(partial, target);
       this.#touchedDirs.add(path.dirname(target));
     } catch (error) {
-      throw asStoreError(error, `storing ${what}`);
+      throw fsError('storing', what, error);
     }
   }
 
@@ -198,11 +196,8 @@ export class ObjectStore {
       return 'replaced';
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-        throw new StoreError(
-          'STORE_ERROR',
-          `object ${digest} vanished from the store while linking it to ${relativePath}`,
-        );
-      throw asStoreError(error, `linking ${digest} to ${relativePath}`);
+        throw new StoreError(`object ${digest} vanished from the store while linking it to ${relativePath}`);
+      throw fsError('linking', `${digest} to ${relativePath}`, error);
     }
   }
 
@@ -215,7 +210,7 @@ export class ObjectStore {
   async #mkdir(dir: string): Promise<void> {
     if (this.#madeDirs.has(dir)) return;
     await mkdir(dir, { recursive: true }).catch((error: unknown) => {
-      throw asStoreError(error, `creating ${dir}`);
+      throw fsError('creating', dir, error);
     });
     this.#madeDirs.add(dir);
   }

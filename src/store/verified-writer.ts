@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { IntegrityError } from '../errors.js';
+import { SizeMismatchError } from '../errors.js';
 import { parseDigest, type Digest } from '../oci/digest.js';
 
 /**
@@ -25,9 +25,7 @@ export class HashingLimiter extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     if (this.limit !== undefined && this.length + chunk.length > this.limit) {
-      callback(
-        new IntegrityError('SIZE_MISMATCH', `${this.what}: more bytes than the descriptor's size ${this.limit}`),
-      );
+      callback(new SizeMismatchError(`${this.what}: more bytes than the descriptor's size ${this.limit}`));
       return;
     }
     this.length += chunk.length;

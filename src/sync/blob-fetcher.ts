@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { IntegrityError } from '../errors.js';
+import { SizeMismatchError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import type { BlobRef } from '../oci/manifest.js';
 import type { Source } from '../source/source.js';
@@ -38,8 +38,7 @@ export class BlobFetcher {
     const size = await entry;
     // Two manifests naming one digest with different sizes: one of them lies.
     if (blob.size !== undefined && blob.size !== size) {
-      throw new IntegrityError(
-        'SIZE_MISMATCH',
+      throw new SizeMismatchError(
         `blob ${blob.digest} in ${repository}: descriptor says ${blob.size} bytes, the verified blob has ${size}`,
       );
     }
@@ -53,11 +52,13 @@ export class BlobFetcher {
     }
     const what = `blob ${blob.digest} of ${repository}`;
     this.events.blobStarted?.(blob.digest, blob.size);
+    // One deadline for every attempt and resume of this blob: retries are bounded in time too.
+    const deadline = this.source.blobDeadline?.(what);
     const result = await this.store.ingest(
       blob.digest,
       blob.size,
       what,
-      (offset) => this.source.openBlob(repository, blob.digest, offset),
+      (offset) => this.source.openBlob(repository, blob.digest, offset, deadline),
       (n) => this.events.bytes?.(n),
     );
     this.counters.fetched++;

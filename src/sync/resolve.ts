@@ -1,4 +1,4 @@
-import { IntegrityError, InvalidInputError } from '../errors.js';
+import { ManifestInvalidError, SizeMismatchError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { manifestBlobs, type BlobRef, type Descriptor } from '../oci/manifest.js';
 import { selectedByPlatforms, type Platform } from '../oci/platform.js';
@@ -49,14 +49,10 @@ export async function resolveTag(
   const visit = async (digest: Digest, depth: number, parent: Descriptor | undefined): Promise<void> => {
     if (resolved.manifests.has(digest)) return;
     if (depth > MAX_DEPTH)
-      throw new InvalidInputError(
-        'MANIFEST_INVALID',
-        `manifest ${repository}@${root}: indexes nested deeper than ${MAX_DEPTH}`,
-      );
+      throw new ManifestInvalidError(`manifest ${repository}@${root}: indexes nested deeper than ${MAX_DEPTH}`);
     const fetched = await cache.get(source, repository, digest);
     if (parent && parent.size !== fetched.bytes.length) {
-      throw new IntegrityError(
-        'SIZE_MISMATCH',
+      throw new SizeMismatchError(
         `manifest ${repository}@${digest}: ${fetched.bytes.length} bytes, but its index entry says ${parent.size}`,
       );
     }

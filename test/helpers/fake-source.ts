@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { generateImages, type GeneratedImages, type ImageSetSpec } from '../../src/demo/image-generator.js';
-import { IntegrityError, RegistryError } from '../../src/errors.js';
+import { DigestMismatchError, NotFoundError, RegistryError } from '../../src/errors.js';
 import { asDigest, isDigest, type Digest } from '../../src/oci/digest.js';
 import { manifestDigest, parseManifest } from '../../src/oci/manifest.js';
 import { assertRepositoryName, assertTag } from '../../src/oci/reference.js';
@@ -116,7 +116,7 @@ export class FakeSource implements Source {
     const bytes = this.bytes(digest, `manifest ${what}`);
     const manifest = parseManifest(bytes, tagged?.mediaType, what);
     const actual = manifestDigest(bytes, manifest.mediaType);
-    if (actual !== digest) throw new IntegrityError('DIGEST_MISMATCH', `manifest ${what} hashes to ${actual}`);
+    if (actual !== digest) throw new DigestMismatchError(`manifest ${what} hashes to ${actual}`);
     return { digest, mediaType: manifest.mediaType, bytes, manifest };
   }
 
@@ -159,6 +159,6 @@ export class FakeSource implements Source {
   }
 }
 
-function notFound(what: string): RegistryError {
-  return new RegistryError('NOT_FOUND', `${what} not found in the fake source`, { status: 404 });
+function notFound(what: string): NotFoundError {
+  return new NotFoundError(`${what} not found in the fake source`, { status: 404 });
 }

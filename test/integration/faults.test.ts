@@ -240,7 +240,7 @@ describe('network faults between blobmirror and the registry', () => {
         registryUrl: proxy.url,
         include: ['stable/**'],
         auth: { username, password },
-        extraSource: { timeoutSeconds: 1, retries: RETRIES, concurrency: 2 },
+        extraSource: { timeoutSeconds: 1, idleTimeoutSeconds: 1, retries: RETRIES, concurrency: 2 },
       },
       path.join(work, name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)),
     );

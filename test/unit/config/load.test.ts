@@ -47,7 +47,9 @@ describe('parseConfig: valid configs', () => {
         insecure: false,
         concurrency: 8,
         timeoutSeconds: 60,
+        idleTimeoutSeconds: 30,
         retries: 5,
+        blobDeadlineSeconds: 21_600,
         catalogPageSize: 1000,
       },
       repositories: { include: ['fedora/**', 'fedora-toolbox'], exclude: [] },
@@ -73,7 +75,10 @@ source:
   auth: { username: mirror, passwordEnv: MIRROR_PASSWORD }
   concurrency: 2
   timeoutSeconds: 0.5
+  idleTimeoutSeconds: 5
   retries: 0
+  blobDeadlineSeconds: 600
+  runDeadlineSeconds: 3600
   catalogPageSize: 50
 repositories:
   include: ["**"]
@@ -97,7 +102,10 @@ metadata:
       url: 'http://localhost:5000/',
       insecure: true,
       concurrency: 2,
+      idleTimeoutSeconds: 5,
       retries: 0,
+      blobDeadlineSeconds: 600,
+      runDeadlineSeconds: 3600,
       auth: { username: 'mirror', passwordEnv: 'MIRROR_PASSWORD' },
     });
     expect(config.tags).toEqual({ include: ['^\\d'], exclude: ['-rc\\d*$'], keepNewest: 3 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IntegrityError, InvalidInputError, RegistryError } from '../../../src/errors.js';
+import { IntegrityError, InvalidInputError, NotFoundError } from '../../../src/errors.js';
 import { asDigest, type Digest } from '../../../src/oci/digest.js';
 import { MediaType } from '../../../src/oci/media-types.js';
 import {
@@ -112,7 +112,7 @@ describe('OciLayoutSource', () => {
   it('answers NOT_FOUND naming the missing tag, repository, manifest or blob', async () => {
     const source = new OciLayoutSource(dir);
     const notFound = (message: RegExp) =>
-      expect.objectContaining({ name: 'RegistryError', code: 'NOT_FOUND', message: expect.stringMatching(message) });
+      expect.objectContaining({ name: 'NotFoundError', code: 'NOT_FOUND', message: expect.stringMatching(message) });
     await expect(source.headManifest('stable/base', '41')).rejects.toEqual(
       notFound(/^tag stable\/base:41 not found in oci-layout:/),
     );
@@ -123,7 +123,7 @@ describe('OciLayoutSource', () => {
     await expect(source.openBlob('stable/base', missing, 0)).rejects.toEqual(
       notFound(new RegExp(`blob stable/base@${missing} not found`)),
     );
-    await expect(new OciLayoutSource(join(root, 'none')).listRepositories()).rejects.toBeInstanceOf(RegistryError);
+    await expect(new OciLayoutSource(join(root, 'none')).listRepositories()).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('validates names and digests before touching the filesystem', async () => {

@@ -11,6 +11,8 @@ const source = (auth?: RegistrySourceConfig['auth']): RegistrySourceConfig => ({
   insecure: false,
   concurrency: 8,
   timeoutSeconds: 60,
+  idleTimeoutSeconds: 30,
+  blobDeadlineSeconds: 21_600,
   retries: 5,
   catalogPageSize: 1000,
   ...(auth ? { auth } : {}),

@@ -144,7 +144,7 @@ describe('planSync from a fake source', () => {
     source.deleteTag('stable/app-1', '1.1');
     source.intercept = (call) => {
       if (call.method === 'headManifest' && call.repository === 'stable/app-2' && call.reference === '1.2')
-        throw new RegistryError('REGISTRY_ERROR', 'HEAD answered 503', { status: 503 });
+        throw new RegistryError('HEAD answered 503', { status: 503 });
     };
     try {
       const narrower = { ...config, tags: { ...config.tags, exclude: ['^latest$', '^1\\.[01]$'] } };

@@ -164,7 +164,7 @@ describe('runSync with a fake source', () => {
     source.setTag('stable/app-2', '1.0', images.repositories['stable/app-1']!.tags['1.0']!);
     source.intercept = (call) => {
       if (call.method === 'headManifest' && call.repository === 'stable/app-2' && call.reference === '1.0')
-        throw new RegistryError('REGISTRY_ERROR', 'HEAD stable/app-2:1.0 answered 503', { status: 503 });
+        throw new RegistryError('HEAD stable/app-2:1.0 answered 503', { status: 503 });
     };
     try {
       const summary = await runSync(config, source);

@@ -1,0 +1,21 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * Name a response stream's errors and tie it to an abort signal, adding no stream of its own
+ * (a blob's gigabytes pass through untouched): the stream's own `_destroy` hands the mapped error
+ * on, so whoever reads the body sees `NETWORK`/`TIMEOUT` naming the blob and the host, never a
+ * raw `ECONNRESET` or `ERR_GOT_*`; an aborted signal (a deadline) destroys it with its reason.
+ */
+export function guardBody(stream: Readable, mapError: (error: Error) => Error, signal?: AbortSignal): void {
+  const destroy = stream._destroy.bind(stream);
+  stream._destroy = (error, callback) =>
+    destroy(error, (failure?: Error | null) => callback(failure ? mapError(failure) : failure));
+  if (!signal) return;
+  const abort = () => stream.destroy(signal.reason as Error);
+  if (signal.aborted) {
+    queueMicrotask(abort);
+    return;
+  }
+  signal.addEventListener('abort', abort, { once: true });
+  stream.once('close', () => signal.removeEventListener('abort', abort));
+}
