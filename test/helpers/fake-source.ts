@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { generateImages, type GeneratedImages, type ImageSetSpec } from '../../src/demo/image-generator.js';
-import { DigestMismatchError, NotFoundError, RegistryError } from '../../src/errors.js';
+import { DigestMismatchError, NotFoundError } from '../../src/errors.js';
 import { asDigest, isDigest, type Digest } from '../../src/oci/digest.js';
 import { manifestDigest, parseManifest } from '../../src/oci/manifest.js';
 import { assertRepositoryName, assertTag } from '../../src/oci/reference.js';
