@@ -8,7 +8,7 @@ import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../../src/config/load.js';
 import { fixtureSpec, type GeneratedImages } from '../../../src/demo/image-generator.js';
-import { RegistryError } from '../../../src/errors.js';
+import { NotFoundError, RegistryError } from '../../../src/errors.js';
 import type { Digest } from '../../../src/oci/digest.js';
 import { readCurrentGeneration } from '../../../src/publish/generations.js';
 import { resolveRepository } from '../../../src/sync/resolve-repository.js';
@@ -73,7 +73,7 @@ describe('FakeSource', () => {
   });
 
   it('answers 404 as the registry backends do for an unknown repository, tag or blob', async () => {
-    const notFound = { constructor: RegistryError, code: 'NOT_FOUND', status: 404 };
+    const notFound = { constructor: NotFoundError, code: 'NOT_FOUND', status: 404 };
     await expect(source.listTags('stable/nothing')).rejects.toMatchObject(notFound);
     await expect(source.headManifest('stable/app-1', '9.9')).rejects.toMatchObject(notFound);
     await expect(source.openBlob('stable/app-1', `sha256:${'0'.repeat(64)}` as Digest, 0)).rejects.toMatchObject(
