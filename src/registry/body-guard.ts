@@ -11,6 +11,10 @@ export function guardBody(stream: Readable, mapError: (error: Error) => Error, s
   stream._destroy = (error, callback) =>
     destroy(error, (failure?: Error | null) => callback(failure ? mapError(failure) : failure));
   if (!signal) return;
+  // A deadline may fire while no reader is attached yet (between the answer and the store
+  // opening its file): the error must not crash the process. Readers attached later still get
+  // it (an errored stream rejects every later read and pipeline).
+  stream.on('error', () => {});
   const abort = () => stream.destroy(signal.reason as Error);
   if (signal.aborted) {
     queueMicrotask(abort);
