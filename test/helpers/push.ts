@@ -2,6 +2,8 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Response } from 'got';
 import pLimit from 'p-limit';
 import { generateImages } from '../../src/demo/image-generator.js';
 import type { Digest } from '../../src/oci/digest.js';
@@ -78,12 +80,7 @@ export async function pushLayout(
       if (post.statusCode === 201) {
         result.blobsMounted++;
       } else {
-        const location = new URL(post.headers.location!, registry.url);
-        location.searchParams.set('digest', digest);
-        await client.expect(201, 'PUT', location.href, {
-          headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-          body: createReadStream(layoutBlobPath(layoutDir, digest)),
-        });
+        await finishUpload(client, post, digest, size, createReadStream(layoutBlobPath(layoutDir, digest)));
         result.blobsUploaded++;
         result.bytesUploaded += size;
       }
@@ -123,6 +120,51 @@ export async function pushLayout(
     for (const tag of await source.listTags(repository)) await pushTree(await source.getManifest(repository, tag), tag);
   }
   return result;
+}
+
+/** Ends the monolithic upload a POST started: one PUT of the whole body, with its digest. */
+async function finishUpload(
+  client: RegistryClient,
+  post: Response<Buffer>,
+  digest: Digest,
+  size: number,
+  body: Buffer | Readable,
+): Promise<void> {
+  const location = new URL(post.headers.location!, client.target.url);
+  location.searchParams.set('digest', digest);
+  await client.expect(201, 'PUT', location.href, {
+    headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+    body,
+  });
+}
+
+/** What `pushManifest` pushes: a manifest's bytes and media type, and the blobs it needs. */
+export interface ManifestToPush {
+  descriptor: { mediaType: string; digest: Digest };
+  bytes: Buffer;
+  blobs: ReadonlyMap<Digest, Buffer>;
+}
+
+/** Pushes a manifest built in memory (an artifact, a signature) under `reference` (a tag, or its digest). */
+export async function pushManifest(
+  registry: RegistryTarget,
+  repository: string,
+  manifest: ManifestToPush,
+  reference: string = manifest.descriptor.digest,
+): Promise<void> {
+  const client = new RegistryClient(registry);
+  for (const [digest, bytes] of manifest.blobs) {
+    if ((await client.request('HEAD', `/v2/${repository}/blobs/${digest}`)).statusCode === 200) continue;
+    const post = await client.expect(202, 'POST', `/v2/${repository}/blobs/uploads/`);
+    await finishUpload(client, post, digest, bytes.length, bytes);
+  }
+  const put = await client.expect(201, 'PUT', `/v2/${repository}/manifests/${reference}`, {
+    headers: { 'content-type': manifest.descriptor.mediaType },
+    body: manifest.bytes,
+  });
+  const echoed = put.headers['docker-content-digest'];
+  if (echoed !== manifest.descriptor.digest)
+    throw new Error(`registry stored ${repository}@${manifest.descriptor.digest} as ${String(echoed)}`);
 }
 
 export interface RemoteManifest {
