@@ -22,6 +22,8 @@ export interface RepositoryCheck {
   missing: number;
   wrongSize: number;
   errors: number;
+  /** Not answered: the mirror became unreachable before or while asking (`MirrorCheckReport.unreachable`). */
+  notChecked: number;
   firstProblems: PathProblem[];
 }
 
@@ -46,14 +48,28 @@ export function compareModule(
     const repository = repositoryOf(file.path);
     let check = byRepository.get(repository);
     if (!check) {
-      check = { module, repository, upToDate: true, files: 0, missing: 0, wrongSize: 0, errors: 0, firstProblems: [] };
+      check = {
+        module,
+        repository,
+        upToDate: true,
+        files: 0,
+        missing: 0,
+        wrongSize: 0,
+        errors: 0,
+        notChecked: 0,
+        firstProblems: [],
+      };
       byRepository.set(repository, check);
     }
     check.files++;
     const where = mirrorPath(file.path);
-    const probe = probes.get(where) ?? { kind: 'error', detail: 'not checked' };
+    const probe = probes.get(where);
     let problem: PathProblem | undefined;
-    if (probe.kind === 'missing') {
+    // An unanswered file is no finding about the file: the mirror-wide error says why, once.
+    if (!probe || probe.kind === 'unreachable') {
+      check.notChecked++;
+      check.upToDate = false;
+    } else if (probe.kind === 'missing') {
       check.missing++;
       problem = { path: where, problem: 'missing', detail: 'missing' };
     } else if (probe.kind === 'error') {

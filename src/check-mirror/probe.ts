@@ -1,13 +1,18 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import got from 'got';
-import { describeError } from '../errors.js';
+import { describeError, networkError } from '../errors.js';
 import { GENERATOR } from '../version.js';
 
 // How a mirror answers for one file, the way MirrorManager's crawler asks: an HTTP HEAD and its
 // Content-Length, or (a mirror on this machine or a mounted one) `stat`.
 
-export type Probe = { kind: 'present'; size: number } | { kind: 'missing' } | { kind: 'error'; detail: string };
+export type Probe =
+  | { kind: 'present'; size: number }
+  | { kind: 'missing' }
+  | { kind: 'error'; detail: string }
+  /** No answer at all (refused, DNS, TLS, timeout): the mirror, not the file, is the problem. */
+  | { kind: 'unreachable'; detail: string };
 
 export type Prober = (relativePath: string) => Promise<Probe>;
 
@@ -55,7 +60,9 @@ function httpProber(base: string, timeoutMs: number): Prober {
         ? { kind: 'present', size: length }
         : { kind: 'error', detail: 'no Content-Length' };
     } catch (error) {
-      return { kind: 'error', detail: describeError(error) };
+      // got answers every HTTP status above: what lands here never reached an HTTP answer.
+      const named = networkError(error, { url: url.href, configKey: 'the <mirror> argument', what: 'HEAD' });
+      return { kind: 'unreachable', detail: named.message };
     }
   };
 }

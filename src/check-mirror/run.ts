@@ -25,10 +25,19 @@ export interface ModuleCheck {
   outdated: string[];
 }
 
+/** The mirror stopped answering: the first such error, and how many listed files got no answer. */
+export interface MirrorUnreachable {
+  error: string;
+  filesNotChecked: number;
+  files: number;
+}
+
 export interface MirrorCheckReport {
   mirror: string;
   upToDate: boolean;
   generation: string;
+  /** Set when the mirror did not answer (refused, DNS, TLS, timeout): the rest was not asked. */
+  unreachable?: MirrorUnreachable;
   modules: ModuleCheck[];
   repositories: RepositoryCheck[];
   durationMs: number;
@@ -69,11 +78,24 @@ export async function checkMirror(
     repositories: [],
     durationMs: 0,
   };
+  // The first unanswered request stops the check: asking an unreachable mirror for every other
+  // file would only repeat the same error once per file (and wait a timeout for each).
+  let unreachable: string | undefined;
+  const ask = async (rel: string, probes: Map<string, Probe>) => {
+    if (unreachable !== undefined) return;
+    const answer = await probe(rel);
+    if (answer.kind === 'unreachable') unreachable ??= answer.detail;
+    else probes.set(rel, answer);
+  };
+  let total = 0;
+  let notChecked = 0;
   for (const module of modules) {
     const files = (await masterList(config.storage.tree, module)).files.filter((f) => f.type.startsWith('f'));
     const where = (rel: string) => inModule(module, rel);
     const probes = new Map<string, Probe>();
-    await Promise.all(files.map((f) => limit(async () => probes.set(where(f.path), await probe(where(f.path))))));
+    await Promise.all(files.map((f) => limit(() => ask(where(f.path), probes))));
+    total += files.length;
+    notChecked += files.length - probes.size;
     const repositories = compareModule(module.name, files, probes, where);
     const outdated = repositories.filter((r) => !r.upToDate).map((r) => r.repository);
     report.modules.push({
@@ -86,6 +108,7 @@ export async function checkMirror(
     report.repositories.push(...repositories);
     report.upToDate &&= outdated.length === 0;
   }
+  if (unreachable !== undefined) report.unreachable = { error: unreachable, filesNotChecked: notChecked, files: total };
   report.durationMs = Date.now() - started;
   return report;
 }

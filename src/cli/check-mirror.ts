@@ -41,7 +41,7 @@ export function registerCheckMirror(program: Command): void {
     )
     .option(
       '--timeout <seconds>',
-      'per request, after which the file counts as an error',
+      'per request; a mirror that does not answer in time is reported unreachable and not asked further',
       bounded('--timeout expects seconds', 0.1, 600, false),
       10,
     )
@@ -66,8 +66,18 @@ export function registerCheckMirror(program: Command): void {
   });
 }
 
-/** PURE: one line per repository, its first problem paths under it. */
+/**
+ * PURE: one line per repository, its first problem paths under it; an unreachable mirror is one
+ * line naming it and the error, with what was not checked.
+ */
 export function renderMirrorCheck(r: MirrorCheckReport): string {
+  if (r.unreachable) {
+    const u = r.unreachable;
+    return (
+      `${r.mirror}: UNREACHABLE: ${u.error}; ${u.filesNotChecked} of ${plural(u.files, 'file')} not checked` +
+      ` (generation ${r.generation})\ndone in ${formatDuration(r.durationMs)}\n`
+    );
+  }
   const lines = [`${r.mirror}: ${r.upToDate ? 'up to date' : 'NOT up to date'} with generation ${r.generation}`];
   for (const m of r.modules) {
     const repositories = r.repositories.filter((c) => c.module === m.module);

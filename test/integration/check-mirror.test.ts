@@ -1,6 +1,7 @@
 // Issue 4: `check-mirror` against a real nginx serving a copy of a real sync's tree. A copy made
 // without two repositories is named out of date for exactly those two (HTTP HEAD, exit 1); the
-// complete copy is up to date (exit 0); a truncated file in a local copy is a size mismatch.
+// complete copy is up to date (exit 0); a truncated file in a local copy is a size mismatch; a
+// mirror whose nginx is down is one line naming it and the error, not one error per file.
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, truncate } from 'node:fs/promises';
 import path from 'node:path';
@@ -108,5 +109,31 @@ describe('check-mirror', () => {
     expect(cut.report.repositories.find((r) => r.repository === 'stable/app-3')!.firstProblems).toEqual([
       { path: file, problem: 'size', detail: expect.stringMatching(/^10 bytes, the master has \d+$/) },
     ]);
+  });
+
+  it('reports a mirror whose nginx is down in one line, naming it and the error, with the files not checked', async () => {
+    const down = await startNginx(served);
+    await down.stop();
+    const files = parseFileList(await readFile(path.join(tree, 'fullfiletimelist-containers'), 'utf8')).files.filter(
+      (f) => f.type.startsWith('f'),
+    ).length;
+    const mirror = `${down.url}/pub/containers`;
+    const text = await runCli(['check-mirror', '-c', config, mirror, '--concurrency', '4']);
+    expect(text.code).toBe(1);
+    const lines = text.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    const [first, done] = lines as [string, string];
+    expect(first.startsWith(`${mirror}: UNREACHABLE: HEAD at ${new URL(down.url).host} (`)).toBe(true);
+    expect(first).toMatch(
+      new RegExp(`: connection refused; ${files} of ${files} files not checked \\(generation \\d+\\)$`),
+    );
+    expect(done).toMatch(/^done in /);
+    expect(text.stdout + text.stderr).not.toContain('ECONNREFUSED');
+    const json = await check(mirror);
+    expect(json.report.unreachable).toEqual({
+      error: expect.stringContaining('connection refused'),
+      filesNotChecked: files,
+      files,
+    });
   });
 });

@@ -57,6 +57,38 @@ describe('compareModule', () => {
     expect(text).toContain('  yes (outside repositories)');
   });
 
+  it('counts unanswered files as not checked, with no problem line each', () => {
+    const files = [file('a', 1), file('a', 2), file('b', 3)];
+    const probes = new Map<string, Probe>([
+      [files[0]!.path, { kind: 'present', size: 10 }],
+      [files[1]!.path, { kind: 'unreachable', detail: 'HEAD at m.example: connection refused' }],
+    ]);
+    const checks = compareModule('containers', files, probes, (rel) => rel);
+    expect(checks.map((c) => [c.repository, c.upToDate, c.notChecked, c.errors, c.firstProblems])).toEqual([
+      ['a', false, 1, 0, []],
+      ['b', false, 1, 0, []],
+    ]);
+  });
+
+  it('renders an unreachable mirror as one line naming it, the error and what was not checked', () => {
+    const text = renderMirrorCheck({
+      mirror: 'https://m.example/c',
+      upToDate: false,
+      generation: '0000000004',
+      unreachable: {
+        error: 'HEAD at m.example (the <mirror> argument): connection refused',
+        filesNotChecked: 40,
+        files: 42,
+      },
+      modules: [],
+      repositories: [],
+      durationMs: 5,
+    });
+    expect(text).toBe(
+      'https://m.example/c: UNREACHABLE: HEAD at m.example (the <mirror> argument): connection refused; 40 of 42 files not checked (generation 0000000004)\ndone in 5 ms\n',
+    );
+  });
+
   it('finds the repository of a blob path', () => {
     expect(repositoryOf(`fedora/toolbox/_blobs/sha256/${hex(1)}`)).toBe('fedora/toolbox');
     expect(repositoryOf('fullfiletimelist-containers')).toBe('');
