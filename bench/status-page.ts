@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { parseMirrorConfig } from '../src/serve/mirror-config.js';
+import { parseMirrorConfig } from '../src/mirror-list/mirror-config.js';
 import { startServer } from '../src/serve/server.js';
 import { MetadataFixture } from '../test/helpers/metadata-fixture.js';
 

@@ -2,7 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { ExitCode } from '../errors.js';
 import { checkMirror, type MirrorCheckReport } from '../check-mirror/run.js';
 import { configFor, outputFor, withConfigOption, withOutputOptions, type CommonFlags } from './common-options.js';
-import { formatDuration, plural } from './format.js';
+import { formatDuration, plural } from '../format.js';
 import { printResult } from './output.js';
 
 interface CheckMirrorFlags extends CommonFlags {

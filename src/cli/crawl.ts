@@ -3,7 +3,7 @@ import { ExitCode, UsageError, describeError } from '../errors.js';
 import { writeCheckerMetrics } from '../freshness/checker-metrics.js';
 import { MirrorChecker, type RoundResult } from '../freshness/checker.js';
 import { AmqpConsumer } from '../listen/amqp-consumer.js';
-import { loadMirrorConfig } from '../serve/mirror-config.js';
+import { loadMirrorConfig } from '../mirror-list/mirror-config.js';
 import { withOutputOptions, outputFor, type CommonFlags } from './common-options.js';
 import { printJson } from './output.js';
 

@@ -13,7 +13,7 @@ import {
   withOutputOptions,
   type CommonFlags,
 } from './common-options.js';
-import { formatBytes, formatDuration } from './format.js';
+import { formatBytes, formatDuration } from '../format.js';
 import { printResult } from './output.js';
 
 interface GcFlags extends CommonFlags {

@@ -1,6 +1,6 @@
 import type { SyncSummary } from '../report/sync-summary.js';
 import type { SyncPlan, TagDecision } from '../sync/plan.js';
-import { formatBytes, plural } from './format.js';
+import { formatBytes, plural } from '../format.js';
 import { failureLines, outcomeLine } from './render-sync.js';
 
 /** PURE: the plan as data for `--dry-run --json` (its Maps and resolved bytes left out). */

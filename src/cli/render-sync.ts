@@ -1,5 +1,5 @@
 import type { SyncSummary } from '../report/sync-summary.js';
-import { formatBytes, formatDuration, plural } from './format.js';
+import { formatBytes, formatDuration, plural } from '../format.js';
 
 /** PURE: the human summary of a sync, one fact per line (a dry run's plan: render-plan.ts). */
 export function renderSyncSummary(s: SyncSummary): string {

@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { ExitCode, UsageError, describeError } from '../errors.js';
 import { AccessLog } from '../serve/access-log.js';
 import type { ServeMode } from '../serve/handlers.js';
-import { loadMirrorConfig } from '../serve/mirror-config.js';
+import { loadMirrorConfig } from '../mirror-list/mirror-config.js';
 import { startServer } from '../serve/server.js';
 import { outputFor, withOutputOptions, type CommonFlags } from './common-options.js';
 import { printJson } from './output.js';

@@ -3,7 +3,7 @@ import { ExitCode } from '../errors.js';
 import { describeHolder } from '../store/lock.js';
 import { collectStatus, type StatusReport } from '../status/collect.js';
 import { configFor, outputFor, withConfigOption, withOutputOptions, type CommonFlags } from './common-options.js';
-import { formatBytes, formatDuration, plural } from './format.js';
+import { formatBytes, formatDuration, plural } from '../format.js';
 import { printJson } from './output.js';
 
 export function registerStatus(program: Command): void {

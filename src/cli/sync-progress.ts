@@ -1,6 +1,6 @@
 import type cliProgress from 'cli-progress';
 import type { SyncEvents } from '../sync/events.js';
-import { formatBytes } from './format.js';
+import { formatBytes } from '../format.js';
 import type { Output } from './output.js';
 
 /**

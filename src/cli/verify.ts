@@ -14,7 +14,7 @@ import {
   withOutputOptions,
   type CommonFlags,
 } from './common-options.js';
-import { formatBytes, formatDuration, plural } from './format.js';
+import { formatBytes, formatDuration, plural } from '../format.js';
 import { printResult } from './output.js';
 
 interface VerifyFlags extends CommonFlags {

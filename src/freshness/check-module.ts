@@ -4,7 +4,7 @@ import pLimit from 'p-limit';
 import { describeError } from '../errors.js';
 import { fileListName } from '../publish/file-list.js';
 import { inModule, type ModuleRoot } from '../publish/modules.js';
-import { joinUrl } from '../serve/mirrors.js';
+import { joinUrl } from '../mirror-list/mirrors.js';
 import { GENERATOR } from '../version.js';
 import type { MasterView } from './master-view.js';
 import type { ModuleState } from './mirror-state.js';

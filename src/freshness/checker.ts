@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
-import type { CheckConfig, MirrorConfig } from '../serve/mirror-config.js';
+import type { CheckConfig, MirrorConfig } from '../mirror-list/mirror-config.js';
 import { checkModule, checkerClient } from './check-module.js';
 import { loadMasterView, type MasterView } from './master-view.js';
 import {

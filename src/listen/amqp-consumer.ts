@@ -2,12 +2,12 @@
 // reconnection with backoff. Deliveries are handed out as opaque tokens; the listener settles a
 // token once its work is done. When a channel dies its unacked deliveries go back to the broker,
 // which redelivers them, so their tokens are dropped here and reported through `onLost`.
-import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
 import type { ListenConfig } from '../config/load.js';
-import { ConfigError, describeError } from '../errors.js';
+import { safeUrl, socketOptions } from '../amqp/connection.js';
+import { describeError } from '../errors.js';
 import type { BusMessage } from './messages.js';
 
 type AmqpConfig = NonNullable<ListenConfig['amqp']>;
@@ -28,34 +28,6 @@ export interface ConsumerEvents {
 export type Settlement = 'ack' | 'reject' | 'requeue';
 
 const RECONNECT_MS = { initial: 1000, max: 30_000 };
-
-/** Socket options for amqplib: CA, client certificate and key read from the configured files. */
-export async function socketOptions(config: AmqpConfig): Promise<Record<string, unknown>> {
-  const read = async (file: string | undefined, what: string) => {
-    if (!file) return undefined;
-    try {
-      return await readFile(file);
-    } catch (error) {
-      throw new ConfigError(`listen.amqp.tls.${what} ${file}: ${describeError(error)}`, { cause: error });
-    }
-  };
-  const [ca, cert, key] = await Promise.all([
-    read(config.tls?.caFile, 'caFile'),
-    read(config.tls?.certFile, 'certFile'),
-    read(config.tls?.keyFile, 'keyFile'),
-  ]);
-  return {
-    clientProperties: { connection_name: `blobmirror listen (pid ${process.pid})` },
-    ...(ca ? { ca: [ca] } : {}),
-    ...(cert ? { cert } : {}),
-    ...(key ? { key } : {}),
-  };
-}
-
-/** The broker URL without its password, for logs. */
-export function safeUrl(url: string): string {
-  return url.replace(/^(amqps?:\/\/[^:@/]*):[^@/]*@/, '$1:***@');
-}
 
 export class AmqpConsumer {
   #connection: ChannelModel | undefined;
@@ -78,7 +50,7 @@ export class AmqpConsumer {
 
   /** Read the TLS files (a ConfigError when unreadable), then connect in the background, retrying with backoff. */
   async start(): Promise<void> {
-    this.#options = await socketOptions(this.config);
+    this.#options = await socketOptions(this.config, 'listen.amqp', 'listen');
     void this.#connectLoop();
   }
 

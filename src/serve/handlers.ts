@@ -3,7 +3,7 @@ import type { MetadataReader, Generation } from './metadata-reader.js';
 import type { ServedRepository } from './metadata-schema.js';
 import type { MirrorStateWatch } from './mirror-state-watch.js';
 import { blobUrlsFor, chooseBlob, type Freshness } from './mirrors.js';
-import type { MirrorConfig } from './mirror-config.js';
+import type { MirrorConfig } from '../mirror-list/mirror-config.js';
 import { DEFAULT_PLATFORM, negotiateManifest } from './negotiate.js';
 import { serveReferrers } from './referrers.js';
 import { jsonResponse, registryError, type ServeResponse } from './responses.js';

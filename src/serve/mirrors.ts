@@ -1,21 +1,12 @@
 import { createHash } from 'node:crypto';
 import { matchesAnyRepoPattern } from '../config/repo-pattern.js';
+import { joinUrl, type Mirror, type MirrorSet } from '../mirror-list/mirrors.js';
 import type { FreshnessView } from './freshness.js';
 
 // Pure mirror selection. Weighted rendezvous (highest random weight) hashing: every mirror gets a
 // score from hash(key, mirror) scaled by its weight and the best score wins. That makes the choice
 // stable for a key (a client keeps its mirror, and its HTTP caches stay warm), proportional to the
 // weights, and disturbs only the clients of a mirror that is added or removed.
-
-export interface Mirror {
-  url: string;
-  weight: number;
-  country?: string;
-  /** Globs of the repositories the mirror carries. */
-  repositories: string[];
-  /** Tree modules the mirror carries (`containers-arm64`, ...); absent: all of them. */
-  modules?: string[];
-}
 
 /** Where a blob lives: its first module's path, and its path in every module holding it. */
 export interface BlobLocation {
@@ -38,12 +29,6 @@ export interface BlobChoice {
   mirror: Mirror | undefined;
   /** Mirrors ranked above the chosen one that were skipped as not verified to hold the blob. */
   keptOffStale: Mirror[];
-}
-
-export interface MirrorSet {
-  /** Fallback base URL: the master tree, used when no mirror carries a repository. */
-  master: string;
-  mirrors: Mirror[];
 }
 
 /** A number in (0, 1) from the key and the mirror, uniform enough for weighting. */
@@ -167,9 +152,4 @@ export function blobUrlsFor(
     if (place && 'path' in place) urls.push(joinUrl(mirror.url, place.path));
   }
   return [...urls, joinUrl(set.master, blob.path)];
-}
-
-/** `<base>/<tree path>`, each path segment percent-encoded (tree paths are plain, but be exact). */
-export function joinUrl(base: string, treePath: string): string {
-  return `${base}/${treePath.split('/').map(encodeURIComponent).join('/')}`;
 }

@@ -7,7 +7,7 @@ import { readMirrorState } from '../freshness/mirror-state.js';
 import type { AccessLog } from './access-log.js';
 import { handleRoute, type ServeContext, type ServeMode } from './handlers.js';
 import { MetadataReader } from './metadata-reader.js';
-import type { MirrorConfig } from './mirror-config.js';
+import type { MirrorConfig } from '../mirror-list/mirror-config.js';
 import { acceptedTypes } from './negotiate.js';
 import { API_VERSION_HEADER, registryError, type ServeResponse } from './responses.js';
 import { MirrorStateWatch } from './mirror-state-watch.js';

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Config } from '../config/load.js';
 import { describeError } from '../errors.js';
 import { runGc } from '../gc/run-gc.js';
-import { announce, announcementBody } from '../freshness/announcement.js';
+import { announce, announcementBody } from '../publish/announcement.js';
 import { publishFileLists } from '../publish/file-list-record.js';
 import { MANIFESTS } from '../publish/generations.js';
 import { recordRun } from '../report/last-run.js';

@@ -18,7 +18,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { fixtureSpec, generateImages, type GeneratedImages } from '../../src/demo/image-generator.js';
-import { parseMirrorConfig } from '../../src/serve/mirror-config.js';
+import { parseMirrorConfig } from '../../src/mirror-list/mirror-config.js';
 import { pushLayout } from '../helpers/push.js';
 import { startRegistry, type RegistryHandle } from '../helpers/registry.js';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatBytes } from '../../src/cli/format.js';
+import { formatBytes } from '../../src/format.js';
 import { fixtureSpec, generateImages, type GeneratedImages } from '../../src/demo/image-generator.js';
 import { emptyModuleState, writeMirrorState } from '../../src/freshness/mirror-state.js';
 import { launchBrowser, type Browser } from '../helpers/browser.js';

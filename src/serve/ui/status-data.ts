@@ -2,7 +2,7 @@ import { describeError } from '../../errors.js';
 import { readLastRun } from '../../report/last-run.js';
 import { listenerStateDir, readListenerStatus } from '../../status/collect.js';
 import type { Generation, MetadataReader } from '../metadata-reader.js';
-import type { MirrorConfig } from '../mirror-config.js';
+import type { MirrorConfig } from '../../mirror-list/mirror-config.js';
 import { LagHistory, RedirectTally, type ObservedState } from './mirror-watch.js';
 import { generationFacts, type GenerationFacts } from './view/facts.js';
 import { historyModel, type HistoryModel } from './view/history.js';

@@ -4,7 +4,6 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
-import { socketOptions } from '../../../src/listen/amqp-consumer.js';
 import type { TaggedPush } from '../../../src/listen/registry-events.js';
 import { readSecret, startWebhook, type Webhook } from '../../../src/listen/webhook.js';
 
@@ -94,29 +93,5 @@ describe('secrets and TLS files', () => {
     await expect(
       readSecret({ address: '', port: 0, header: 'A', secretFile: path.join(dir, 'missing') }),
     ).rejects.toThrow(/listen\.webhook\.secretFile/);
-  });
-
-  it('socketOptions reads the CA, client certificate and key; a missing file names its key', async () => {
-    await writeFile(path.join(dir, 'ca.pem'), 'CA');
-    await writeFile(path.join(dir, 'cert.pem'), 'CERT');
-    await writeFile(path.join(dir, 'key.pem'), 'KEY');
-    const base = { url: 'amqps://x', exchange: 'amq.topic', queue: 'q', routingKeys: ['#'], prefetch: 1 };
-    const options = await socketOptions({
-      ...base,
-      tls: {
-        caFile: path.join(dir, 'ca.pem'),
-        certFile: path.join(dir, 'cert.pem'),
-        keyFile: path.join(dir, 'key.pem'),
-      },
-    });
-    expect({ ca: String(options.ca), cert: String(options.cert), key: String(options.key) }).toEqual({
-      ca: 'CA',
-      cert: 'CERT',
-      key: 'KEY',
-    });
-    expect(await socketOptions(base)).not.toHaveProperty('ca');
-    await expect(socketOptions({ ...base, tls: { caFile: path.join(dir, 'nope.pem') } })).rejects.toThrow(
-      /listen\.amqp\.tls\.caFile/,
-    );
   });
 });

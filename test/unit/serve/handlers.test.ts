@@ -6,7 +6,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaType } from '../../../src/oci/media-types.js';
 import { AccessLog } from '../../../src/serve/access-log.js';
-import type { MirrorConfig } from '../../../src/serve/mirror-config.js';
+import type { MirrorConfig } from '../../../src/mirror-list/mirror-config.js';
 import { startServer, type RunningServer } from '../../../src/serve/server.js';
 import { MetadataFixture, type Described } from '../../helpers/metadata-fixture.js';
 

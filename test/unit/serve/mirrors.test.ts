@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  blobUrlsFor,
-  chooseBlobUrl,
-  joinUrl,
-  rankMirrors,
-  type BlobLocation,
-  type MirrorSet,
-} from '../../../src/serve/mirrors.js';
+import type { MirrorSet } from '../../../src/mirror-list/mirrors.js';
+import { blobUrlsFor, chooseBlobUrl, rankMirrors, type BlobLocation } from '../../../src/serve/mirrors.js';
 
 /** A blob in the single default module at `path`. */
 const at = (path: string): BlobLocation => ({ path, modules: { containers: path } });
@@ -81,11 +75,6 @@ describe('urls for urls mode', () => {
       ),
     );
     expect(firsts).toEqual(new Set(['https://a.example.net/c', 'https://b.example.net/c']));
-  });
-
-  it('joins base and tree path with one slash, each segment encoded', () => {
-    expect(joinUrl('http://m/x', 'a/_blobs/sha256/ff')).toBe('http://m/x/a/_blobs/sha256/ff');
-    expect(joinUrl('http://m', 'a b/c')).toBe('http://m/a%20b/c');
   });
 });
 

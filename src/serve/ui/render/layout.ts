@@ -1,4 +1,4 @@
-import { formatBytes, formatDuration } from '../../../cli/format.js';
+import { formatBytes, formatDuration } from '../../../format.js';
 import { html, type Html, type HtmlValue } from '../html.js';
 
 // PURE: the frame every page shares. Styles and the one script are files of serve (/ui/...),

@@ -1,4 +1,4 @@
-import type { Mirror } from '../../mirrors.js';
+import type { Mirror } from '../../../mirror-list/mirrors.js';
 
 // PURE: the mirrors page's data, also served as /api/mirrors. What the mirror list says about
 // each mirror, what the mirror checker last saw (mirror-state.json, when a checker runs), and

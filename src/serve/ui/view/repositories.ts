@@ -1,4 +1,4 @@
-import { formatBytes } from '../../../cli/format.js';
+import { formatBytes } from '../../../format.js';
 import type { Digest } from '../../../oci/digest.js';
 import { formatPlatform, isImagePlatform } from '../../../oci/platform.js';
 import type { ServedRepository } from '../../metadata-schema.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
-import { parseMirrorConfig } from '../../../src/serve/mirror-config.js';
+import { parseMirrorConfig } from '../../../src/mirror-list/mirror-config.js';
 
 const valid = `version: 1
 master: https://master.example.org/containers/

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
-import type { FileListWritten } from '../publish/file-list.js';
-import type { RepositoryMetadata } from '../publish/metadata-types.js';
-import { socketOptions, safeUrl } from '../listen/amqp-consumer.js';
+import type { FileListWritten } from './file-list.js';
+import type { RepositoryMetadata } from './metadata-types.js';
+import { safeUrl, socketOptions } from '../amqp/connection.js';
 import type { ParsedConfig } from '../config/schema.js';
 import { describeError } from '../errors.js';
 
@@ -72,10 +72,7 @@ export async function announce(config: AnnounceConfig, body: GenerationAnnouncem
     await Promise.race([
       timeout,
       (async () => {
-        connection = await amqp.connect(
-          bus.url,
-          await socketOptions({ ...bus, queue: '-', routingKeys: ['-'], prefetch: 1 }),
-        );
+        connection = await amqp.connect(bus.url, await socketOptions(bus, 'announce.amqp', 'announce'));
         const channel = await connection.createConfirmChannel();
         channel.publish(bus.exchange, topic, Buffer.from(JSON.stringify(body)), {
           contentType: 'application/json',

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration, plural } from '../../../src/cli/format.js';
+import { formatBytes, formatDuration, plural } from '../../src/format.js';
 
 describe('formatBytes', () => {
   it.each([
