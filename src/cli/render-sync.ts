@@ -1,3 +1,4 @@
+import type { Failure } from '../report/failure.js';
 import type { SyncSummary } from '../report/sync-summary.js';
 import { formatBytes, formatDuration, plural } from '../format.js';
 
@@ -5,7 +6,7 @@ import { formatBytes, formatDuration, plural } from '../format.js';
 export function renderSyncSummary(s: SyncSummary): string {
   const lines: string[] = [];
   lines.push(
-    `${s.repositories.synced}/${s.repositories.selected} repositories synced, ${plural(s.tags.total, 'tag')} (${s.tags.added} new, ${s.tags.changed} changed, ${s.tags.unchanged} unchanged, ${s.tags.removed} removed)`,
+    `${s.repositories.synced}/${s.repositories.selected} repositories synced, ${plural(s.tags.total, 'tag')} (${s.tags.added} new, ${s.tags.changed} changed, ${s.tags.unchanged} unchanged, ${s.tags.removed} removed${s.tags.failed ? `, ${s.tags.failed} failed` : ''})`,
   );
   lines.push(
     `blobs: ${s.blobs.fetched} fetched (${formatBytes(s.bytes.fetched)}${s.bytes.resumed ? `, resumed after ${formatBytes(s.bytes.resumed)}` : ''}), ${s.blobs.reused} reused, ${s.blobs.referenced} in the tree`,
@@ -22,13 +23,34 @@ export function renderSyncSummary(s: SyncSummary): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * One FAILED line per failure, except that a blob failing every tag that needs it (a shared layer
+ * fetched once) is one line naming each repository and tag it belongs to.
+ */
 export function failureLines(s: SyncSummary): string[] {
-  return s.failures.map((f) => {
-    const where = [f.repository, f.tag ? `tag ${f.tag}` : '', f.digest ? `digest ${f.digest}` : '']
-      .filter(Boolean)
-      .join(', ');
+  const groups = new Map<string, Failure[]>();
+  s.failures.forEach((f, i) => {
+    const key = f.digest ? `${f.digest} ${f.code} ${f.message}` : `#${i}`;
+    groups.set(key, [...(groups.get(key) ?? []), f]);
+  });
+  return [...groups.values()].map((group) => {
+    const f = group[0]!;
+    const where =
+      group.length === 1
+        ? [f.repository, f.tag ? `tag ${f.tag}` : '', f.digest ? `digest ${f.digest}` : ''].filter(Boolean).join(', ')
+        : `digest ${f.digest} of ${tagsByRepository(group)}`;
     return `FAILED ${where}: ${f.code}: ${f.message}`;
   });
+}
+
+/** `a tags 1, 2 and b tag 3`, in the order they were reported. */
+function tagsByRepository(failures: readonly Failure[]): string {
+  const tags = new Map<string, string[]>();
+  for (const f of failures) tags.set(f.repository, [...(tags.get(f.repository) ?? []), ...(f.tag ? [f.tag] : [])]);
+  const parts = [...tags].map(([repository, names]) =>
+    names.length ? `${repository} ${names.length === 1 ? 'tag' : 'tags'} ${names.join(', ')}` : repository,
+  );
+  return parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : parts[0]!;
 }
 
 export const outcomeLine = (s: SyncSummary): string => `done in ${formatDuration(s.durationMs)}: ${s.result}`;

@@ -1,6 +1,6 @@
 import type cliProgress from 'cli-progress';
 import type { SyncEvents } from '../sync/events.js';
-import { formatBytes } from '../format.js';
+import { formatBytes, plural } from '../format.js';
 import type { Output } from './output.js';
 
 /**
@@ -19,8 +19,16 @@ export async function syncProgress(
   let bar: cliProgress.SingleBar | undefined;
   let blobsDone = 0;
   let blobsTotal = 0;
-  let bytesDone = 0;
+  // The bar's total is every planned blob's full size, so bytes a resumed download already had
+  // count as done; the speed counts only bytes received in this run.
+  let bytesReceived = 0;
+  let bytesResumed = 0;
   let startedAt = Date.now();
+  const draw = () => {
+    const elapsed = Math.max(0.001, (Date.now() - startedAt) / 1000);
+    const done = bytesReceived + bytesResumed;
+    bar?.update(done, { value_h: formatBytes(done), speed: formatBytes(bytesReceived / elapsed) });
+  };
   return {
     repositoriesSelected: (names) => log.info({ repositories: names.length }, `selected ${names.length} repositories`),
     blobsPlanned(count, bytes) {
@@ -40,17 +48,25 @@ export async function syncProgress(
       }
     },
     bytes(n) {
-      bytesDone += n;
-      const elapsed = Math.max(0.001, (Date.now() - startedAt) / 1000);
-      bar?.update(bytesDone, { value_h: formatBytes(bytesDone), speed: formatBytes(bytesDone / elapsed) });
+      bytesReceived += n;
+      draw();
+    },
+    bytesResumed(n) {
+      bytesResumed += n;
+      log.debug({ bytes: n }, `resuming a partial download after ${formatBytes(n)}`);
+      draw();
     },
     blobDone() {
       blobsDone++;
       bar?.update({ done: blobsDone, count: blobsTotal });
     },
     repositoryDone(name, failures) {
-      if (failures > 0) log.warn({ repository: name, failures }, `${name}: ${failures} failure(s)`);
-      else log.debug({ repository: name }, `${name}: done`);
+      if (failures.length === 0) return log.debug({ repository: name }, `${name}: done`);
+      const tags = [...new Set(failures.flatMap((f) => (f.tag ? [f.tag] : [])))];
+      log.warn(
+        { repository: name, failures: failures.length, tags },
+        `${name}: ${plural(failures.length, 'failure')}${tags.length ? ` in ${tags.join(', ')}` : ''}`,
+      );
     },
     warn: (message, fields) => log.warn(fields ?? {}, message),
     stop: () => bar?.stop(),

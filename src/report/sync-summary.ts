@@ -9,6 +9,8 @@ export interface RepositoryPlanSummary {
   changed: string[];
   removed: string[];
   unchanged: number;
+  /** New or moved tags that failed to apply: they keep their previous state. */
+  failed: string[];
 }
 
 export interface SyncSummary {
@@ -17,7 +19,7 @@ export interface SyncSummary {
   generation: string | undefined;
   published: boolean;
   repositories: { selected: number; synced: number; failed: number };
-  tags: { total: number; added: number; changed: number; unchanged: number; removed: number };
+  tags: { total: number; added: number; changed: number; unchanged: number; removed: number; failed: number };
   blobs: { referenced: number; toFetch: number; fetched: number; reused: number };
   bytes: { toFetch: number; fetched: number; resumed: number; unique: number; referenced: number; dedupeRatio: number };
   requests: SourceStats;

@@ -64,8 +64,10 @@ export class ObjectStore {
     what: string,
     open: (offset: number) => Promise<BlobStream>,
     onBytes: (n: number) => void,
+    /** Called once with the bytes of a partial file this download continues from. */
+    onResumed: (n: number) => void = () => {},
   ): Promise<IngestResult> {
-    return this.#ingest(digest, size, what, open, onBytes, false);
+    return this.#ingest(digest, size, what, open, onBytes, false, onResumed);
   }
 
   async #ingest(
@@ -75,10 +77,12 @@ export class ObjectStore {
     open: (offset: number) => Promise<BlobStream>,
     onBytes: (n: number) => void,
     refetched: boolean,
+    onResumed: (n: number) => void = () => {},
   ): Promise<IngestResult> {
     const partial = partialPath(this.layout, digest);
     let { hash, length } = await this.#resumeState(partial, digest, size);
     const resumedFrom = length;
+    if (resumedFrom > 0) onResumed(resumedFrom);
     let fetched = 0;
     // A run killed after the last byte but before the rename left a complete partial file.
     let done = size !== undefined && length === size;

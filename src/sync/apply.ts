@@ -93,7 +93,7 @@ async function applyRepository(
     tags.set(tag, outcome.digest);
   }
   for (const outcome of attached) if (outcome) merge(closure, outcome.closure);
-  events.repositoryDone?.(r.name, failures.length);
+  events.repositoryDone?.(r.name, failures);
   const history = updateHistory(r.previous?.history, tags, syncedAt, historyDays);
   const attachments = publishedAttachments(r.attachments, closure);
   const built = carryFirstGenerations(

@@ -60,6 +60,7 @@ export class BlobFetcher {
       what,
       (offset) => this.source.openBlob(repository, blob.digest, offset, deadline),
       (n) => this.events.bytes?.(n),
+      (n) => this.events.bytesResumed?.(n),
     );
     this.counters.fetched++;
     this.counters.bytesFetched += result.fetched;

@@ -23,13 +23,20 @@ export function summarize(input: {
   const failedRepos = perRepository.filter((f) => f.length > 0).length;
   const selected = plan.repositories.length;
   const totals = byteTotals(input.published?.repositories ?? []);
-  const repositories = plan.repositories.map(({ name, resolution: r }) => ({
-    name,
-    added: r.plan.added,
-    changed: r.plan.changed,
-    removed: r.plan.removed.filter((tag) => !r.tags.has(tag)),
-    unchanged: r.plan.unchanged.length,
-  }));
+  // A new or moved tag that failed to apply kept its previous state: it is failed, not new.
+  const repositories = plan.repositories.map(({ name, resolution: r }, i) => {
+    const failedTags = new Set(perRepository[i]!.flatMap((f) => (f.tag !== undefined ? [f.tag] : [])));
+    const applied = (tag: string) => !failedTags.has(tag);
+    const failed = [...r.plan.added, ...r.plan.changed].filter((tag) => !applied(tag));
+    return {
+      name,
+      added: r.plan.added.filter(applied),
+      changed: r.plan.changed.filter(applied),
+      removed: r.plan.removed.filter((tag) => !r.tags.has(tag)),
+      unchanged: r.plan.unchanged.length,
+      failed,
+    };
+  });
   const sum = (pick: (p: (typeof repositories)[number]) => number) => repositories.reduce((acc, p) => acc + pick(p), 0);
   const counters = applied?.counters;
   return {
@@ -39,11 +46,12 @@ export function summarize(input: {
     published: input.published?.published ?? false,
     repositories: { selected, synced: selected - failedRepos, failed: failedRepos },
     tags: {
-      total: sum((p) => p.added.length + p.changed.length + p.unchanged),
+      total: sum((p) => p.added.length + p.changed.length + p.unchanged + p.failed.length),
       added: sum((p) => p.added.length),
       changed: sum((p) => p.changed.length),
       unchanged: sum((p) => p.unchanged),
       removed: sum((p) => p.removed.length),
+      failed: sum((p) => p.failed.length),
     },
     blobs: {
       referenced: totals.blobs,

@@ -1,8 +1,10 @@
 // By hand on a terminal, sync shows a progress bar and human log lines; off a terminal (cron) it
 // writes JSON lines and no bar. The terminal is a real pseudo-terminal from util-linux `script`.
+// Bytes a killed run left in a partial download count toward the bar; a blob that fails is one
+// FAILED line naming every repository and tag that needed it, and those tags are failed, not new.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -17,10 +19,11 @@ describe('sync progress', () => {
   let work: string;
   let config: string;
   let blobs: number;
+  let generated: Awaited<ReturnType<typeof generateImages>>;
 
   beforeAll(async () => {
     work = await mkdtemp(path.join(tmpdir(), 'blobmirror-tty-'));
-    const generated = await generateImages(
+    generated = await generateImages(
       fixtureSpec({ repos: 2, tagsPerRepo: 2, baseBytes: 512 * 1024, repoBytes: 64 * 1024, tagBytes: 16 * 1024 }),
       path.join(work, 'layout'),
     );
@@ -114,5 +117,58 @@ describe('sync progress', () => {
       .map((line) => JSON.parse(line) as { level: number; msg: string });
     expect(logs.filter((log) => log.msg.startsWith(`${blobs} blobs to fetch (`))).toHaveLength(1);
     expect(result.stderr).not.toContain('blobs |');
+  });
+
+  it('counts the bytes of a resumed partial download: the bar still ends at 100%', async () => {
+    const dir = path.join(work, 'layout/blobs/sha256');
+    const largest = [...new Set(Object.values(generated.repositories).flatMap((repo) => repo.blobs))]
+      .map((digest) => ({ hex: digest.slice('sha256:'.length), size: statSync(path.join(dir, digest.slice(7))).size }))
+      .sort((a, b) => b.size - a.size)[0]!;
+    // What a run killed half way through the largest blob leaves behind.
+    const partial = path.join(work, 'mirror/state/partial');
+    await mkdir(partial, { recursive: true });
+    const bytes = await readFile(path.join(dir, largest.hex));
+    await writeFile(path.join(partial, `sha256-${largest.hex}`), bytes.subarray(0, Math.floor(bytes.length / 2)));
+    const run = onTerminal(['sync', '-c', config]);
+    expect(run.status, run.screen).toBe(0);
+    expect(run.screen).toContain('resumed after');
+    const last = run.screen
+      .split(/[\r\n]/)
+      .filter((line) => line.includes(' blobs | '))
+      .at(-1)!;
+    expect(last, run.screen).toMatch(new RegExp(`100% \\| ${blobs}/${blobs} blobs \\| ([\\d.]+ [kMG]?B)/\\1 \\|`));
+  });
+
+  it('names every repository and tag a failed shared blob belongs to, and counts those tags failed, not new', async () => {
+    const broken = path.join(work, 'broken');
+    await rm(broken, { recursive: true, force: true });
+    await cp(path.join(work, 'layout'), path.join(broken, 'layout'), { recursive: true });
+    const shared = Object.values(generated.repositories)
+      .map((repo) => new Set(repo.blobs))
+      .reduce((a, b) => new Set([...a].filter((digest) => b.has(digest))));
+    const victim = [...shared][0]!;
+    const file = path.join(broken, 'layout/blobs/sha256', victim.slice('sha256:'.length));
+    const bytes = await readFile(file);
+    bytes[100] = bytes[100]! ^ 0xff;
+    await writeFile(file, bytes);
+    await writeFile(path.join(broken, 'config.yaml'), await readFile(config));
+    const run = onTerminal(['sync', '-c', path.join(broken, 'config.yaml')]);
+    expect(run.status, run.screen).toBe(1);
+    const tags = Object.values(generated.repositories).reduce((n, repo) => n + Object.keys(repo.tags).length, 0);
+    expect(run.screen).toContain(
+      `0/2 repositories synced, ${tags} tags (0 new, 0 changed, 0 unchanged, 0 removed, ${tags} failed)`,
+    );
+    const failed = run.screen.split(/[\r\n]+/).filter((line) => line.startsWith('FAILED '));
+    expect(failed, run.screen).toHaveLength(1);
+    expect(failed[0]).toContain(`FAILED digest ${victim} of `);
+    expect(failed[0]).toContain(': DIGEST_MISMATCH: ');
+    const named = [...failed[0]!.matchAll(/(stable\/app-\d) tags? (.+?)(?= and stable\/|: DIGEST_MISMATCH)/g)].map(
+      ([, repo, list]) => [repo, list!.split(', ').sort()],
+    );
+    expect(named.sort()).toEqual(
+      Object.entries(generated.repositories).map(([repo, { tags }]) => [repo, Object.keys(tags).sort()]),
+    );
+    for (const repo of Object.keys(generated.repositories))
+      expect(run.screen).toMatch(new RegExp(`WARN: ${repo}: \\d+ failures in `));
   });
 });

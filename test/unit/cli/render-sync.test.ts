@@ -9,7 +9,7 @@ function summary(overrides: Partial<SyncSummary> = {}): SyncSummary {
     generation: '0000000042',
     published: true,
     repositories: { selected: 3, synced: 3, failed: 0 },
-    tags: { total: 12, added: 2, changed: 1, unchanged: 8, removed: 1 },
+    tags: { total: 12, added: 2, changed: 1, unchanged: 8, removed: 1, failed: 0 },
     blobs: { referenced: 40, toFetch: 5, fetched: 5, reused: 35 },
     bytes: {
       toFetch: 5_000_000,
@@ -74,6 +74,34 @@ describe('renderSyncSummary', () => {
       'FAILED ubi, digest sha256:abc: DIGEST_MISMATCH: bytes do not match',
       'FAILED other: NETWORK: ECONNRESET',
       'done in 4.2 s: partial',
+    ]);
+  });
+
+  it('counts failed tags apart from new ones', () => {
+    const text = renderSyncSummary(
+      summary({ result: 'partial', tags: { total: 12, added: 1, changed: 1, unchanged: 8, removed: 1, failed: 2 } }),
+    );
+    expect(text.split('\n')[0]).toBe(
+      '3/3 repositories synced, 12 tags (1 new, 1 changed, 8 unchanged, 1 removed, 2 failed)',
+    );
+  });
+
+  it('names every repository and tag a failed shared blob belongs to, in one line', () => {
+    const blob = { digest: 'sha256:abc', code: 'DIGEST_MISMATCH', message: 'content hashes to sha256:def' };
+    const text = renderSyncSummary(
+      summary({
+        result: 'failed',
+        failures: [
+          { repository: 'a', tag: '1', ...blob },
+          { repository: 'b', tag: '1', ...blob },
+          { repository: 'a', tag: '2', ...blob },
+          { repository: 'c', tag: '9', digest: 'sha256:abc', code: 'NETWORK', message: 'connection reset' },
+        ],
+      }),
+    );
+    expect(text.trimEnd().split('\n').slice(-3, -1)).toEqual([
+      'FAILED digest sha256:abc of a tags 1, 2 and b tag 1: DIGEST_MISMATCH: content hashes to sha256:def',
+      'FAILED c, tag 9, digest sha256:abc: NETWORK: connection reset',
     ]);
   });
 });

@@ -149,8 +149,8 @@ describe('runSync with a fake source', () => {
     const summary = await runSync(config, source);
     expect(summary.result).toBe('ok');
     expect(summary.plan).toEqual([
-      { name: 'stable/app-1', added: [], changed: ['latest'], removed: [], unchanged: 2 },
-      { name: 'stable/app-2', added: [], changed: [], removed: ['1.1'], unchanged: 2 },
+      { name: 'stable/app-1', added: [], changed: ['latest'], removed: [], unchanged: 2, failed: [] },
+      { name: 'stable/app-2', added: [], changed: [], removed: ['1.1'], unchanged: 2, failed: [] },
     ]);
     const generation = await readCurrentGeneration(config.storage.metadata);
     expect(generation!.repositories.get('stable/app-1')!.tags.latest!.digest).toBe(
@@ -177,5 +177,30 @@ describe('runSync with a fake source', () => {
     } finally {
       source.intercept = undefined;
     }
+  });
+});
+
+describe('runSync: a new tag whose blob fails', () => {
+  it('is counted as failed, not new, and its FAILED rows name the repository and tag', async () => {
+    const { source, images } = await FakeSource.fromSpec(SPEC);
+    const config = await configFor('failed-blob');
+    // A blob only app-2's 1.1 has: that tag fails, app-2's other tags and app-1 publish.
+    const only = images.repositories['stable/app-2']!.blobs.find(
+      (blob) => !images.repositories['stable/app-1']!.blobs.includes(blob),
+    )!;
+    source.intercept = (call) => {
+      if (call.method === 'openBlob' && call.digest === only) throw new NotFoundError(`blob ${only} is gone`);
+    };
+    const summary = await runSync(config, source);
+    const failedTags = summary.failures.map((f) => [f.repository, f.tag, f.digest]);
+    expect(failedTags.length).toBeGreaterThan(0);
+    expect(
+      failedTags.every(([repository, tag, digest]) => repository === 'stable/app-2' && tag && digest === only),
+    ).toBe(true);
+    const failed = new Set(failedTags.map(([, tag]) => tag));
+    const app2 = summary.plan.find((p) => p.name === 'stable/app-2')!;
+    expect(new Set(app2.failed)).toEqual(failed);
+    expect(app2.added.filter((tag) => failed.has(tag))).toEqual([]);
+    expect(summary.tags).toMatchObject({ failed: failed.size, added: summary.tags.total - failed.size });
   });
 });
