@@ -8,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MirrorCheckReport } from '../../src/check-mirror/run.js';
-import { fixtureSpec } from '../../src/demo/image-generator.js';
+import { fixtureSpec } from '../helpers/fixture-spec.js';
 import { parseFileList, writeFileLists } from '../../src/publish/file-list.js';
 import { jsonOf, runCli } from '../helpers/cli.js';
 import { startNginx, type NginxHandle } from '../helpers/nginx.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { setImmediate as yieldNow } from 'node:timers/promises';
 import { describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
-import { fixtureSpec } from '../../src/demo/image-generator.js';
+import { fixtureSpec } from '../helpers/fixture-spec.js';
 import { jsonOf, runCli } from '../helpers/cli.js';
 import { masterOnlyMirrors } from '../helpers/mirrors-file.js';
 import { startServe } from '../helpers/serve-process.js';

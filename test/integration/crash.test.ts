@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fixtureSpec } from '../../src/demo/image-generator.js';
+import { fixtureSpec } from '../helpers/fixture-spec.js';
 import { layoutBlobPath } from '../../src/oci-layout/layout-format.js';
 import { CLI_ARGS, jsonOf, runCli } from '../helpers/cli.js';
 import { seededRandom } from '../helpers/fault-proxy.js';

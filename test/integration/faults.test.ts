@@ -6,7 +6,8 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureSpec, generateImages, type GeneratedImages } from '../../src/demo/image-generator.js';
+import { generateImages, type GeneratedImages } from '../../src/demo/image-generator.js';
+import { fixtureSpec } from '../helpers/fixture-spec.js';
 import { layoutBlobPath } from '../../src/oci-layout/layout-format.js';
 import { jsonOf, runCli, writeTestConfig } from '../helpers/cli.js';
 import {

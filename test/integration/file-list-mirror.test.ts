@@ -8,7 +8,7 @@ import { lstat, mkdir, readFile, readdir, readlink, rm, rmdir, unlink, writeFile
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { fixtureSpec } from '../../src/demo/image-generator.js';
+import { fixtureSpec } from '../helpers/fixture-spec.js';
 import {
   fileListName,
   parseFileList,

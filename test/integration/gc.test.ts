@@ -2,7 +2,7 @@
 import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fixtureSpec } from '../../src/demo/image-generator.js';
+import { fixtureSpec } from '../helpers/fixture-spec.js';
 import { retag, deleteTag } from '../helpers/push.js';
 import { jsonOf, runCli } from '../helpers/cli.js';
 import { useTestWorld } from '../helpers/test-world.js';

@@ -6,7 +6,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { fixtureSpec } from '../../src/demo/image-generator.js';
+import { fixtureSpec } from '../helpers/fixture-spec.js';
 import { jsonOf, runCli } from '../helpers/cli.js';
 import { type FaultRule } from '../helpers/fault-proxy.js';
 import { fetchManifest } from '../helpers/push.js';

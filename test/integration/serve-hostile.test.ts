@@ -6,7 +6,7 @@ import { cp, mkdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/p
 import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureSpec } from '../../src/demo/image-generator.js';
+import { fixtureSpec } from '../helpers/fixture-spec.js';
 import { masterOnlyMirrors } from '../helpers/mirrors-file.js';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { useTestWorld } from '../helpers/test-world.js';

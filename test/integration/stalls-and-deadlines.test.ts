@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fixtureSpec } from '../../src/demo/image-generator.js';
+import { fixtureSpec } from '../helpers/fixture-spec.js';
 import { layoutBlobPath } from '../../src/oci-layout/layout-format.js';
 import { jsonOf, runCli, writeTestConfig } from '../helpers/cli.js';
 import { useTestWorld } from '../helpers/test-world.js';

@@ -3,7 +3,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fixtureSpec } from '../../src/demo/image-generator.js';
+import { fixtureSpec } from '../helpers/fixture-spec.js';
 import type { ListenerStatus } from '../../src/listen/state-files.js';
 import { readLastRun, recordRun } from '../../src/report/last-run.js';
 import type { StatusReport } from '../../src/status/collect.js';

@@ -5,7 +5,8 @@ import { mkdtemp, readFile, readdir, readlink, rm, stat, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureSpec, generateImages, type GeneratedImages } from '../../src/demo/image-generator.js';
+import { generateImages, type GeneratedImages } from '../../src/demo/image-generator.js';
+import { fixtureSpec } from '../helpers/fixture-spec.js';
 import { pushLayout, pushSchema1Image } from '../helpers/push.js';
 import { startRegistry, type RegistryHandle } from '../helpers/registry.js';
 import { jsonOf, runCli, writeTestConfig } from '../helpers/cli.js';

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { fixtureSpec, generateImages } from '../../src/demo/image-generator.js';
+import { generateImages } from '../../src/demo/image-generator.js';
+import { fixtureSpec } from '../helpers/fixture-spec.js';
 import { CLI_ARGS, runCli } from '../helpers/cli.js';
 
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;

@@ -6,7 +6,8 @@ import { copyFile, open, readdir, readFile, rename, stat, unlink, writeFile } fr
 import path from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fixtureSpec, generateImages, type ImageSetSpec } from '../../src/demo/image-generator.js';
+import { generateImages, type ImageSetSpec } from '../../src/demo/image-generator.js';
+import { fixtureSpec } from '../helpers/fixture-spec.js';
 import { acquireLock } from '../../src/store/lock.js';
 import type { VerifyReport } from '../../src/verify/run.js';
 import { jsonOf, runCli } from '../helpers/cli.js';

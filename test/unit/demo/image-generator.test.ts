@@ -7,11 +7,11 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   demoSpec,
-  fixtureSpec,
   generateImages,
   type GeneratedImages,
   type ImageSetSpec,
 } from '../../../src/demo/image-generator.js';
+import { fixtureSpec } from '../../helpers/fixture-spec.js';
 import { UsageError } from '../../../src/errors.js';
 import type { Digest } from '../../../src/oci/digest.js';
 import { isImage, isIndex, parseManifest, type ImageManifest } from '../../../src/oci/manifest.js';
