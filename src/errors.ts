@@ -7,6 +7,9 @@ export const ExitCode = {
   partial: 1,
   usage: 2,
   locked: 3,
+  /** 128 + the signal's number, as a shell reports a process the signal killed. */
+  sigint: 130,
+  sigterm: 143,
 } as const;
 
 export interface ErrorOptions {
@@ -49,6 +52,18 @@ export class ConfigError extends BlobmirrorError {
 export class LockedError extends BlobmirrorError {
   readonly code = 'LOCKED';
   override readonly exitCode = ExitCode.locked;
+}
+
+/** SIGINT or SIGTERM ended the run: no new work was started after it (see cli/run-report.ts). */
+export class InterruptedError extends BlobmirrorError {
+  readonly code = 'INTERRUPTED';
+  override readonly exitCode: number;
+  constructor(readonly signal: 'SIGINT' | 'SIGTERM') {
+    super(
+      `${signal} received: stopped before starting new work; downloads in flight are kept to resume, the next run completes`,
+    );
+    this.exitCode = signal === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm;
+  }
 }
 
 // The registry answered, but not with what we asked for.
@@ -138,6 +153,7 @@ export type ErrorCode = (
   | UsageError
   | ConfigError
   | LockedError
+  | InterruptedError
   | RegistryError
   | NotFoundError
   | AuthError

@@ -8,7 +8,9 @@ import { readCurrentGeneration } from '../publish/generations.js';
 import { openSource } from './open-source.js';
 import { runSync } from '../sync/run.js';
 import { outputFor, withOutputOptions, type CommonFlags } from './common-options.js';
-import { report } from './sync.js';
+import { printResult } from './output.js';
+import { renderSyncSummary } from './render-sync.js';
+import { logSyncSummary } from './sync.js';
 import { syncProgress } from './sync-progress.js';
 
 const DEMO_CONFIG = `# Written by \`blobmirror demo\`: the same file format a production mirror uses.
@@ -51,7 +53,8 @@ async function demoAction(flags: CommonFlags & { dir: string }): Promise<number>
   const source = await openSource(config);
   const progress = await syncProgress(output);
   const summary = await runSync(config, source, progress).finally(() => progress.stop());
-  report(output, summary);
+  printResult(output, summary, () => renderSyncSummary(summary));
+  logSyncSummary(output, summary);
   if (!output.json) process.stdout.write(await describeTree(config.storage.tree, config.storage.metadata, configFile));
   return summary.result === 'ok' ? ExitCode.ok : ExitCode.partial;
 }

@@ -3,7 +3,7 @@
 // sync 2-3 s of CPU on 2 cores (scanning the heap each time socket buffers pile up), and a 2 MB
 // young generation keeps peak RSS ~20 MB lower; see docs/benchmarks.md.
 import { Command, CommanderError } from 'commander';
-import { ExitCode, describeError, errorCode, isBlobmirrorError } from '../errors.js';
+import { ExitCode, InterruptedError, describeError, errorCode, isBlobmirrorError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerCommands } from './commands.js';
 
@@ -33,6 +33,9 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   process.exitCode = exitCodeFor(error);
+  // An interrupted run has reported and released its lock; sockets or workers it abandoned on
+  // purpose must not keep the process alive.
+  if (error instanceof InterruptedError) process.exit();
 }
 
 function exitCodeFor(error: unknown): number {

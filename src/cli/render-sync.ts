@@ -23,6 +23,15 @@ export function renderSyncSummary(s: SyncSummary): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** PURE: one line for `status` and the status page. */
+export function syncDetail(s: SyncSummary): string {
+  return (
+    `${s.repositories.synced}/${s.repositories.selected} repositories synced; ${s.blobs.fetched} blobs fetched ` +
+    `(${formatBytes(s.bytes.fetched)}), ${s.blobs.reused} reused; ` +
+    (s.published ? `published generation ${s.generation}` : `generation ${s.generation ?? 'none'} unchanged`)
+  );
+}
+
 /**
  * One FAILED line per failure, except that a blob failing every tag that needs it (a shared layer
  * fetched once) is one line naming each repository and tag it belongs to.

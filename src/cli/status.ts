@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
+import type { LastRun } from '../report/last-run.js';
 import { describeHolder } from '../store/lock.js';
 import { collectStatus, type StatusReport } from '../status/collect.js';
 import { configFor, outputFor, withConfigOption, withOutputOptions, type CommonFlags } from './common-options.js';
@@ -9,16 +10,17 @@ import { printJson } from './output.js';
 export function registerStatus(program: Command): void {
   const command = program
     .command('status')
-    .summary('show the last sync, the published generation, dedupe, the lock holder and the listener')
+    .summary('show the last run of each command, the published generation, dedupe, the lock holder and the listener')
     .description(
-      'Read-only (takes no lock, so it answers while a sync runs): how the last sync ended and its ' +
-        'failures (<state>/last-run.json), the current metadata generation with its repositories, ' +
+      'Read-only (takes no lock, so it answers while a sync runs): how the last run of each command ' +
+        '(sync, gc, verify, check-mirror, listen) ended, when, how long it took, and for a failed or ' +
+        'interrupted run its error and failures (<state>/last-run/<command>.json), the current metadata generation with its repositories, ' +
         "tags, blobs and bytes unique vs referenced, who holds the tree lock, and the listener's " +
         'status file when there is one (queue depth, last message, last trigger latency).',
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  blobmirror status -c /etc/blobmirror/config.yaml\n  blobmirror status -c config.yaml --json | jq .lastRun.result\n',
+      '\nExamples:\n  blobmirror status -c /etc/blobmirror/config.yaml\n  blobmirror status -c config.yaml --json | jq .runs.sync.result\n',
     );
   withOutputOptions(withConfigOption(command)).action(async (flags: CommonFlags) => {
     const output = await outputFor(flags);
@@ -33,26 +35,7 @@ const since = (from: string, to: Date) => formatDuration(Math.max(0, to.getTime(
 
 /** PURE (given `now`): one fact per line. */
 export function renderStatus(s: StatusReport, now = new Date()): string {
-  const lines: string[] = [];
-  const run = s.lastRun;
-  if (!run) lines.push('last run: none recorded');
-  else if ('unreadable' in run) lines.push(`last run: unreadable (${run.unreadable})`);
-  else {
-    lines.push(
-      `last run: ${run.command} ${run.result}, started ${run.startedAt}, ended ${run.finishedAt} (${formatDuration(run.durationMs)}, ${since(run.finishedAt, now)} ago)`,
-    );
-    if (run.error) lines.push(`  error ${run.error.code}: ${run.error.message}`);
-    if (run.repositories)
-      lines.push(
-        `  ${run.repositories.synced}/${run.repositories.selected} repositories synced; ${run.blobs?.fetched ?? 0} blobs fetched (${formatBytes(run.bytesFetched ?? 0)}), ${run.blobs?.reused ?? 0} reused`,
-      );
-    for (const f of run.failures)
-      lines.push(
-        `  FAILED ${[f.repository, f.tag && `tag ${f.tag}`, f.digest].filter(Boolean).join(' ')}: ${f.code}: ${f.message}`,
-      );
-    if (run.failureCount > run.failures.length)
-      lines.push(`  ... and ${run.failureCount - run.failures.length} more failures`);
-  }
+  const lines = ['last runs:', ...Object.entries(s.runs).flatMap(([command, run]) => runLines(command, run, now))];
   const g = s.generation;
   if (!g) lines.push('current generation: none published yet');
   else if ('unreadable' in g) lines.push(`current generation: unreadable (${g.unreadable})`);
@@ -70,6 +53,24 @@ export function renderStatus(s: StatusReport, now = new Date()): string {
   lines.push(`lock: ${s.lock ? `held by ${describeHolder(s.lock)}` : 'free'}`);
   lines.push(...listenerLines(s.listener, now));
   return `${lines.join('\n')}\n`;
+}
+
+/** A command's last run: result, end, duration, what it did, and for a failed one its error and failures. */
+function runLines(command: string, run: LastRun, now: Date): string[] {
+  if (!run) return [`  ${command}: none recorded`];
+  if ('unreadable' in run) return [`  ${command}: record unreadable (${run.unreadable})`];
+  const lines = [
+    `  ${command}: ${run.result}, ended ${run.finishedAt} (${since(run.finishedAt, now)} ago) after ${formatDuration(run.durationMs)}`,
+  ];
+  if (run.error) lines.push(`    error ${run.error.code}: ${run.error.message}`);
+  if (run.detail) lines.push(`    ${run.detail}`);
+  for (const f of run.failures)
+    lines.push(
+      `    FAILED ${[f.repository, f.tag && `tag ${f.tag}`, f.digest].filter(Boolean).join(' ')}: ${f.code}: ${f.message}`,
+    );
+  if (run.failureCount > run.failures.length)
+    lines.push(`    ... and ${run.failureCount - run.failures.length} more failures`);
+  return lines;
 }
 
 function listenerLines(l: StatusReport['listener'], now: Date): string[] {

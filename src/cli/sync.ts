@@ -1,31 +1,29 @@
 import type { Command } from 'commander';
 import type { Config } from '../config/load.js';
-import { ExitCode, TimeoutError, UsageError } from '../errors.js';
+import { TimeoutError, UsageError } from '../errors.js';
 import { deadlineSignal } from '../source/deadline.js';
 import { logRetries, openSource } from './open-source.js';
 import { planRun, runSync } from '../sync/run.js';
 import type { SyncSummary } from '../report/sync-summary.js';
 import type { SyncPlan } from '../sync/plan.js';
-import { syncRunMetrics, writeMetricsFile } from '../report/metrics.js';
+import { syncRunMetrics } from '../report/metrics.js';
+import type { CommandReport } from '../report/run-end.js';
 import {
-  configFor,
   lockWaitFor,
-  outputFor,
   withConfigOption,
   withLockWaitOption,
   withMetricsFileOption,
   withOutputOptions,
-  type CommonFlags,
 } from './common-options.js';
-import { printResult, type Output } from './output.js';
+import type { Output } from './output.js';
 import { planView, renderPlan } from './render-plan.js';
-import { renderSyncSummary } from './render-sync.js';
+import { renderSyncSummary, syncDetail } from './render-sync.js';
+import { reportRun, type ReportedFlags, type RunContext } from './run-report.js';
 import { syncProgress } from './sync-progress.js';
 
-interface SyncFlags extends CommonFlags {
+interface SyncFlags extends ReportedFlags {
   repo?: string[];
   dryRun?: boolean;
-  metricsFile?: string;
   deadline?: string;
 }
 
@@ -55,38 +53,34 @@ export function registerSync(program: Command): void {
         '  blobmirror sync -c config.yaml --repo fedora/toolbox --dry-run\n' +
         '  blobmirror sync -c config.yaml --json > last-sync.json      # machine-readable summary\n' +
         '\nExit codes: 0 all selected repositories synced; 1 some failed (the others were still\n' +
-        'published); 2 usage or config error; 3 another run holds the lock.',
+        'published) or the run failed (source unreachable, disk full); 2 usage or config error;\n' +
+        '3 another run holds the lock; 130 SIGINT, 143 SIGTERM (stopped before new work; the next\n' +
+        'run resumes). Every end is reported: --json, --metrics-file and `blobmirror status`.',
     );
-  withMetricsFileOption(withOutputOptions(withLockWaitOption(withConfigOption(command)))).action(
-    async (flags: SyncFlags) => {
-      process.exitCode = await syncAction(flags);
-    },
+  withMetricsFileOption(withOutputOptions(withLockWaitOption(withConfigOption(command)))).action((flags: SyncFlags) =>
+    reportRun('sync', flags, (run) => syncAction(flags, run)),
   );
 }
 
-async function syncAction(flags: SyncFlags): Promise<number> {
-  const output = await outputFor(flags);
-  const config = await configFor(flags);
+async function syncAction(flags: SyncFlags, { output, config, signal }: RunContext): Promise<CommandReport> {
   const lockWaitMs = lockWaitFor(flags);
   const deadline = runDeadline(flags, config);
-  const source = await openSource(config, { ...logRetries(output.log), ...(deadline ? { signal: deadline } : {}) });
+  const source = await openSource(config, {
+    ...logRetries(output.log),
+    signal: deadline ? AbortSignal.any([deadline, signal]) : signal,
+  });
   const progress = await syncProgress(output, { dryRun: flags.dryRun });
   let summary: SyncSummary;
   let plan: SyncPlan | undefined;
   try {
     if (flags.dryRun) ({ plan, summary } = await planRun(config, source, progress, { repositories: flags.repo }));
-    else summary = await runSync(config, source, progress, { repositories: flags.repo, lockWaitMs });
+    else summary = await runSync(config, source, progress, { repositories: flags.repo, lockWaitMs, signal });
   } finally {
     progress.stop();
     await source.close();
   }
-  // A dry run prints the summary's fields as a run does (scripts read those) and the whole plan.
-  if (plan) report(output, summary, renderPlan(plan, summary), { ...summary, planned: planView(plan) });
-  else {
-    report(output, summary);
-    if (flags.metricsFile) await writeMetricsFile(flags.metricsFile, 'sync', syncRunMetrics(summary));
-  }
-  return summary.result === 'ok' ? ExitCode.ok : ExitCode.partial;
+  logSyncSummary(output, summary);
+  return syncReport(summary, plan);
 }
 
 /** The whole run's deadline: a signal every request of the source honours. */
@@ -107,14 +101,28 @@ function runDeadline(flags: SyncFlags, config: Config): AbortSignal | undefined 
   );
 }
 
-/** stdout gets the summary (text, or JSON with --json; nothing with -q), the log each failure and, as JSON lines, the summary. */
-export function report(
-  output: Output,
-  summary: SyncSummary,
-  text = renderSyncSummary(summary),
-  json: unknown = summary,
-): void {
-  printResult(output, json, () => text);
+/** What a sync (or, with its plan, a dry run) reports on every channel; a dry run prints the whole plan too. */
+export function syncReport(summary: SyncSummary, plan?: SyncPlan): CommandReport {
+  return {
+    result: summary.result,
+    json: plan ? { ...summary, planned: planView(plan) } : summary,
+    text: plan ? renderPlan(plan, summary) : renderSyncSummary(summary),
+    detail: syncDetail(summary),
+    failures: summary.failures,
+    facts: {
+      generation: summary.generation ?? null,
+      published: summary.published,
+      repositories: summary.repositories,
+      blobs: { fetched: summary.blobs.fetched, reused: summary.blobs.reused },
+      bytesFetched: summary.bytes.fetched,
+    },
+    metrics: syncRunMetrics(summary),
+    dryRun: summary.dryRun,
+  };
+}
+
+/** The log gets each failure and, as JSON lines, the summary (stdout's is cli/run-report's). */
+export function logSyncSummary(output: Output, summary: SyncSummary): void {
   for (const f of summary.failures)
     output.log.error(f, `sync failed for ${f.repository}${f.tag ? `:${f.tag}` : ''}: ${f.message}`);
   // cron's log gets the whole summary as one JSON line; a terminal already saw it on stdout.

@@ -1,14 +1,14 @@
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { z } from 'zod';
-import { describeError, errorCode } from '../errors.js';
+import { describeError } from '../errors.js';
 import { writeFileAtomic } from '../store/fs-durable.js';
-import type { Failure } from './failure.js';
-import type { SyncSummary } from './sync-summary.js';
+import { lastRunPath, stateLayout } from '../store/paths.js';
+import { RUN_COMMANDS, durationMs, runError, runResult, type RunCommand, type RunEnd } from './run-end.js';
 
-// `<state>/last-run.json`: how the last sync ended, for `blobmirror status` (docs/formats.md).
+// `<state>/last-run/<command>.json`: how the last run of each command ended, for `blobmirror
+// status` and the status page (docs/formats.md). One file per command, so commands that do not
+// share the tree lock (check-mirror, listen) never overwrite each other's record.
 
-export const LAST_RUN_FILE = 'last-run.json';
 /** A run failing everywhere would otherwise write one entry per tag; the count stays exact. */
 const MAX_FAILURES = 50;
 
@@ -21,68 +21,56 @@ const failureSchema = z.object({
 });
 
 const runRecordSchema = z.object({
-  formatVersion: z.literal(1),
-  command: z.string(),
+  formatVersion: z.literal(2),
+  command: z.enum(RUN_COMMANDS),
   startedAt: z.string(),
   finishedAt: z.string(),
   durationMs: z.number(),
-  result: z.enum(['ok', 'partial', 'failed']),
-  /** The current generation after the run (null before any was published). */
-  generation: z.string().nullable(),
-  published: z.boolean(),
-  repositories: z.object({ selected: z.number(), synced: z.number(), failed: z.number() }).nullable(),
-  blobs: z.object({ fetched: z.number(), reused: z.number() }).nullable(),
-  bytesFetched: z.number().nullable(),
+  result: z.enum(['ok', 'partial', 'failed', 'interrupted']),
+  /** Why the whole run failed or stopped (lock held, registry unreachable, disk full, a signal), or null. */
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  /** What the run did, in one line; null when it ended before it could say. */
+  detail: z.string().nullable(),
   failureCount: z.number(),
   failures: z.array(failureSchema),
-  /** Why the whole run failed (lock held, registry unreachable, disk full...), or null. */
-  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  /** The command's own figures (sync: generation, repositories, blobs...), empty when it threw. */
+  facts: z.record(z.string(), z.unknown()),
 });
 
 export type RunRecord = z.infer<typeof runRecordSchema>;
-
-export interface RunOutcome {
-  startedAt: Date;
-  finishedAt?: Date;
-  /** The run's summary; absent when it threw before summarising. */
-  summary?: SyncSummary;
-  /** What it threw. */
-  error?: unknown;
-}
+export type LastRun = RunRecord | { unreadable: string } | null;
 
 /** PURE */
-export function runRecord(command: string, run: RunOutcome): RunRecord {
-  const finished = run.finishedAt ?? new Date();
-  const s = run.summary;
-  const failures: Failure[] = s?.failures ?? [];
+export function runRecord(end: RunEnd): RunRecord {
+  const failures = end.report?.failures ?? [];
   return {
-    formatVersion: 1,
-    command,
-    startedAt: run.startedAt.toISOString(),
-    finishedAt: finished.toISOString(),
-    durationMs: finished.getTime() - run.startedAt.getTime(),
-    result: s && run.error === undefined ? s.result : 'failed',
-    generation: s?.generation ?? null,
-    published: s?.published ?? false,
-    repositories: s ? s.repositories : null,
-    blobs: s ? { fetched: s.blobs.fetched, reused: s.blobs.reused } : null,
-    bytesFetched: s ? s.bytes.fetched : null,
+    formatVersion: 2,
+    command: end.command,
+    startedAt: end.startedAt.toISOString(),
+    finishedAt: end.finishedAt.toISOString(),
+    durationMs: durationMs(end),
+    result: runResult(end),
+    error: runError(end),
+    detail: end.report?.detail ?? null,
     failureCount: failures.length,
-    failures: failures.slice(0, MAX_FAILURES),
-    error: run.error === undefined ? null : { code: errorCode(run.error), message: describeError(run.error) },
+    failures: failures.slice(0, MAX_FAILURES).map((f) => ({ ...f })),
+    facts: end.report?.facts ?? {},
   };
 }
 
-/** Record how a sync ended (call it for failed runs too, with `error`); dry runs are not recorded. */
-export async function recordRun(stateDir: string, run: RunOutcome): Promise<void> {
-  await writeFileAtomic(path.join(stateDir, LAST_RUN_FILE), `${JSON.stringify(runRecord('sync', run), null, 1)}\n`);
+/** Replace the command's record with how this run ended (failed and interrupted runs too). */
+export async function recordRun(stateDir: string, end: RunEnd): Promise<void> {
+  await writeFileAtomic(
+    lastRunPath(stateLayout(stateDir), end.command),
+    `${JSON.stringify(runRecord(end), null, 1)}\n`,
+  );
 }
 
-/** The last run's record; null before the first one. */
-export async function readLastRun(stateDir: string): Promise<RunRecord | { unreadable: string } | null> {
+/** The last run of `command`; null before the first one. */
+export async function readLastRun(stateDir: string, command: RunCommand): Promise<LastRun> {
   let text: string;
   try {
-    text = await readFile(path.join(stateDir, LAST_RUN_FILE), 'utf8');
+    text = await readFile(lastRunPath(stateLayout(stateDir), command), 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     return { unreadable: describeError(error) };
@@ -93,4 +81,10 @@ export async function readLastRun(stateDir: string): Promise<RunRecord | { unrea
     const issue = error instanceof z.ZodError ? error.issues[0] : undefined;
     return { unreadable: issue ? `${issue.path.join('.')}: ${issue.message}` : describeError(error) };
   }
+}
+
+/** Every command's last run, in RUN_COMMANDS order. */
+export async function readLastRuns(stateDir: string): Promise<Record<RunCommand, LastRun>> {
+  const records = await Promise.all(RUN_COMMANDS.map((command) => readLastRun(stateDir, command)));
+  return Object.fromEntries(RUN_COMMANDS.map((command, i) => [command, records[i]!])) as Record<RunCommand, LastRun>;
 }

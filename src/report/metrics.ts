@@ -1,13 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { Gauge, Registry } from 'prom-client';
 import { writeFileAtomic } from '../store/fs-durable.js';
+import type { RunCommand } from './run-end.js';
 import type { SyncSummary } from './sync-summary.js';
 
 // `--metrics-file`: the Prometheus text format for node_exporter's textfile collector, one file
-// per command (sync, gc, verify), replaced atomically after each run so the collector never
-// reads half a file.
-
-export type MetricsCommand = 'sync' | 'gc' | 'verify';
+// per command (sync, gc, verify, check-mirror), replaced atomically after each run, however it
+// ended (cli/run-report.ts), so the collector never reads half a file.
 
 export interface RunMetrics {
   /** The run did all it was asked (sync: every repository; verify: no problem left). */
@@ -31,6 +30,9 @@ export interface RunMetrics {
 }
 
 type Measured = Exclude<keyof RunMetrics, 'success' | 'finishedAt'>;
+
+/** A command's own figures: success, duration and end time come from how the run ended (run-end.ts). */
+export type RunFigures = Omit<RunMetrics, 'success' | 'durationSeconds' | 'finishedAt'>;
 
 const GAUGES: Record<Measured, { name: string; help: string }> = {
   durationSeconds: { name: 'blobmirror_run_duration_seconds', help: 'Wall time of the last run.' },
@@ -56,7 +58,7 @@ const GAUGES: Record<Measured, { name: string; help: string }> = {
 const LAST_SUCCESS = 'blobmirror_last_success_timestamp_seconds';
 
 /** The last success recorded in the file we wrote before, so a failed run does not erase it. */
-async function previousSuccess(file: string, command: MetricsCommand): Promise<number | undefined> {
+async function previousSuccess(file: string, command: RunCommand): Promise<number | undefined> {
   const text = await readFile(file, 'utf8').catch(() => '');
   const match = new RegExp(`^${LAST_SUCCESS}\\{command="${command}"\\} (\\d+(?:\\.\\d+)?)$`, 'm').exec(text);
   return match ? Number(match[1]) : undefined;
@@ -64,7 +66,7 @@ async function previousSuccess(file: string, command: MetricsCommand): Promise<n
 
 /** The file's text (prom-client does the format). */
 async function renderMetrics(
-  command: MetricsCommand,
+  command: RunCommand,
   values: RunMetrics,
   lastSuccess: number | undefined,
 ): Promise<string> {
@@ -87,11 +89,9 @@ async function renderMetrics(
   return registry.metrics();
 }
 
-/** PURE: what a sync's summary contributes. */
-export function syncRunMetrics(summary: SyncSummary): RunMetrics {
+/** PURE: what a sync's summary contributes beside success, duration and end time. */
+export function syncRunMetrics(summary: SyncSummary): RunFigures {
   return {
-    success: summary.result === 'ok',
-    durationSeconds: summary.durationMs / 1000,
     bytesFetched: summary.bytes.fetched,
     blobsFetched: summary.blobs.fetched,
     blobsReused: summary.blobs.reused,
@@ -103,6 +103,6 @@ export function syncRunMetrics(summary: SyncSummary): RunMetrics {
 }
 
 /** Write `file` atomically with the metrics of a run of `command`; a fresh registry each time. */
-export async function writeMetricsFile(file: string, command: MetricsCommand, values: RunMetrics): Promise<void> {
+export async function writeMetricsFile(file: string, command: RunCommand, values: RunMetrics): Promise<void> {
   await writeFileAtomic(file, await renderMetrics(command, values, await previousSuccess(file, command)));
 }

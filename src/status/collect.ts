@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { Config } from '../config/load.js';
 import { describeError } from '../errors.js';
 import { STATUS_FILE, type ListenerStatus } from '../listen/state-files.js';
-import { readLastRun, type RunRecord } from '../report/last-run.js';
+import { readLastRuns, type LastRun } from '../report/last-run.js';
+import type { RunCommand } from '../report/run-end.js';
 import { readCurrentGeneration } from '../publish/generations.js';
 import { moduleView } from '../publish/modules.js';
 import { readLock, type LockInfo } from '../store/lock.js';
@@ -23,7 +24,8 @@ export interface GenerationStatus {
 }
 
 export interface StatusReport {
-  lastRun: RunRecord | { unreadable: string } | null;
+  /** How the last run of each command ended (null: none recorded). */
+  runs: Record<RunCommand, LastRun>;
   generation: GenerationStatus | { unreadable: string } | null;
   /** Who holds the tree lock, or null when it is free. */
   lock: LockInfo | null;
@@ -77,11 +79,11 @@ export function listenerStateDir(stateDir: string, configured?: string): string 
 }
 
 export async function collectStatus(config: Config): Promise<StatusReport> {
-  const [lastRun, generation, lock, listener] = await Promise.all([
-    readLastRun(config.storage.state),
+  const [runs, generation, lock, listener] = await Promise.all([
+    readLastRuns(config.storage.state),
     generationStatus(config.storage.metadata),
     readLock(stateLayout(config.storage.state).lock),
     readListenerStatus(listenerStateDir(config.storage.state, config.listen?.stateDir)),
   ]);
-  return { lastRun, generation, lock: lock ?? null, listener };
+  return { runs, generation, lock: lock ?? null, listener };
 }

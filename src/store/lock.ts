@@ -21,6 +21,8 @@ export interface AcquireOptions {
   /** Wait for the holder instead of failing (triggered syncs queue behind cron). */
   waitMs?: number;
   pollMs?: number;
+  /** Ends a wait early (SIGINT/SIGTERM): the acquire rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 async function readInfo(file: string): Promise<LockInfo | undefined> {
@@ -88,7 +90,10 @@ export async function acquireLock(file: string, options: AcquireOptions): Promis
       }
       if (Date.now() >= deadline)
         throw new LockedError(`tree is locked by ${describeHolder(holder)}; lock file ${file}`);
-      await sleep(options.pollMs ?? 500);
+      options.signal?.throwIfAborted();
+      await sleep(options.pollMs ?? 500, undefined, { signal: options.signal }).catch((error: unknown) => {
+        throw options.signal?.aborted ? options.signal.reason : error;
+      });
     }
   } finally {
     await unlink(candidate).catch(() => {});

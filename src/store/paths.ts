@@ -35,6 +35,8 @@ export function shardedPath(digest: Digest): string {
 
 export interface StateLayout {
   lock: string;
+  /** `<command>.json`: each command's last run (report/last-run.ts). */
+  lastRuns: string;
   objects: string;
   partial: string;
   tmp: string;
@@ -43,6 +45,7 @@ export interface StateLayout {
 export function stateLayout(stateDir: string): StateLayout {
   return {
     lock: path.join(stateDir, 'lock'),
+    lastRuns: path.join(stateDir, 'last-run'),
     objects: path.join(stateDir, 'objects'),
     partial: path.join(stateDir, 'partial'),
     tmp: path.join(stateDir, 'tmp'),
@@ -51,6 +54,11 @@ export function stateLayout(stateDir: string): StateLayout {
 
 export function objectPath(layout: StateLayout, digest: Digest): string {
   return path.join(layout.objects, shardedPath(digest));
+}
+
+/** Command names are a fixed set (report/run-end.ts), never input. */
+export function lastRunPath(layout: StateLayout, command: string): string {
+  return path.join(layout.lastRuns, `${command}.json`);
 }
 
 export function partialPath(layout: StateLayout, digest: Digest): string {

@@ -1,11 +1,9 @@
 import path from 'node:path';
 import type { Config } from '../config/load.js';
-import { describeError } from '../errors.js';
 import { runGc } from '../gc/run-gc.js';
 import { announce, announcementBody } from '../publish/announcement.js';
 import { publishFileLists } from '../publish/file-list-record.js';
 import { MANIFESTS } from '../publish/generations.js';
-import { recordRun } from '../report/last-run.js';
 import type { SyncSummary } from '../report/sync-summary.js';
 import type { Source } from '../source/source.js';
 import { sweepLeftovers } from '../store/leftovers.js';
@@ -25,6 +23,12 @@ export interface SyncOptions {
   dryRun?: boolean;
   /** Wait this long for another run's lock instead of failing with exit 3. */
   lockWaitMs?: number;
+  /**
+   * Aborted (SIGINT/SIGTERM): no new work. The source's requests honour it too, so blobs in
+   * flight stop and stay resumable; nothing is published after it, except a publish already
+   * under way, which completes (it is short, and atomic at its end).
+   */
+  signal?: AbortSignal;
   now?: () => Date;
 }
 
@@ -53,20 +57,15 @@ export async function runSync(
   options: SyncOptions = {},
 ): Promise<SyncSummary> {
   if (options.dryRun) return (await planRun(config, source, events, options)).summary;
-  const startedAt = new Date();
+  const started = Date.now();
   const store = new ObjectStore(config.storage.state, config.storage.tree);
-  const lock = await acquireLock(store.layout.lock, { command: 'sync', waitMs: options.lockWaitMs ?? 0 });
+  const lock = await acquireLock(store.layout.lock, {
+    command: 'sync',
+    waitMs: options.lockWaitMs ?? 0,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   try {
-    const summary = await syncLocked(config, source, store, events, options, startedAt.getTime());
-    // The run's own result matters more than its status record: a full disk must not hide it.
-    await recordRun(config.storage.state, { startedAt, finishedAt: new Date(), summary }).catch((error: unknown) =>
-      events.warn?.(`cannot record this run for blobmirror status: ${describeError(error)}`),
-    );
-    return summary;
-  } catch (error) {
-    // status shows a run that died too; the original error is what the caller needs.
-    await recordRun(config.storage.state, { startedAt, error }).catch(() => {});
-    throw error;
+    return await syncLocked(config, source, store, events, options, started);
   } finally {
     await lock.release();
   }
@@ -81,16 +80,23 @@ async function syncLocked(
   started: number,
 ): Promise<SyncSummary> {
   const now = options.now ?? (() => new Date());
+  // Between steps: a signal stops the run here. Inside them, the source's aborted requests fail
+  // fast, so no new listing or blob starts; what read or apply finished is not published.
+  const checkpoint = () => options.signal?.throwIfAborted();
   await prepareStorage(config.storage, store, events);
   const read = await readSync(config, source, store, options.repositories, events);
+  checkpoint();
   const plan = planSync(read, config.modules, targeted(options));
   events.blobsPlanned?.(plan.blobs.fetch.length, plan.blobs.bytesToFetch);
   const applied = await applyPlan(plan, config, source, store, events, now().toISOString());
+  checkpoint();
   const metadata = applied.repositories.map((r) => r.metadata);
   const published = await publishRun(config, source.description, read.previous, metadata, targeted(options), now());
   const summary = summarize({ durationMs: Date.now() - started, plan, stats: source.stats, applied, published });
-  // Under the same lock, so nothing can publish between this sync and its gc.
-  if (config.retention.gcAfterSync) summary.gc = await runGc(config, { lockHeld: true, now: now() });
+  // Under the same lock, so nothing can publish between this sync and its gc; an interrupted
+  // run leaves gc to the next one, but still writes the file lists of what it published.
+  if (config.retention.gcAfterSync && !options.signal?.aborted)
+    summary.gc = await runGc(config, { lockHeld: true, now: now() });
   // Mirrors (quick-fedora-mirror) and MirrorManager read these; rewritten only when changed.
   const lists = await publishFileLists(config.storage.tree, config.storage.metadata, published.id, published.modules, {
     stateDir: config.storage.state,
@@ -111,6 +117,7 @@ async function prepareStorage(storage: Config['storage'], store: ObjectStore, ev
     { dir: metadata },
     { dir: tree },
     { dir: state },
+    { dir: store.layout.lastRuns },
     { dir: store.layout.tmp },
     { dir: store.layout.objects },
   ]);

@@ -68,7 +68,8 @@ describe('concurrent syncs and readers', () => {
       expect(refused.stderr).toMatch(
         /^blobmirror: error LOCKED: tree is locked by sync \(pid \d+ on [^,]+, since \d{4}-\d\d-\d\dT[\d:.]+Z\); lock file .*\/state\/lock\n$/,
       );
-      expect(refused.stdout).toBe('');
+      // --json was asked for: the refused run says so there too.
+      expect(JSON.parse(refused.stdout)).toMatchObject({ result: 'failed', error: { code: 'LOCKED' } });
     } finally {
       world.proxy.throttle(undefined);
     }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixtureSpec } from '../helpers/fixture-spec.js';
 import type { ListenerStatus } from '../../src/listen/state-files.js';
+import { syncReport } from '../../src/cli/sync.js';
 import { readLastRun, recordRun } from '../../src/report/last-run.js';
 import type { StatusReport } from '../../src/status/collect.js';
 import { acquireLock } from '../../src/store/lock.js';
@@ -31,22 +32,34 @@ describe('status', () => {
     const { file: config, root } = await world.writeConfig('master');
     const state = path.join(root, 'state');
     const before = jsonOf<StatusReport>(await runCli(['status', '-c', config, '--json']));
-    expect(before).toEqual({ lastRun: null, generation: null, lock: null, listener: null });
+    expect(before).toEqual({
+      runs: { sync: null, gc: null, verify: null, 'check-mirror': null, listen: null },
+      generation: null,
+      lock: null,
+      listener: null,
+    });
 
     const startedAt = new Date();
     const sync = await runCli(['sync', '-c', config, '--json']);
     const summary = jsonOf<SyncSummary>(sync);
+    // The sync recorded itself.
+    expect(await readLastRun(state, 'sync')).toMatchObject({
+      command: 'sync',
+      result: 'ok',
+      error: null,
+      facts: { generation: summary.generation, published: true },
+    });
     // What the sync records at its end; a failure is added to show how failures come through.
     const failed = {
       ...summary,
       result: 'partial' as const,
       failures: [{ repository: 'stable/app-3', tag: '1.1', code: 'NETWORK', message: 'connection reset' }],
     };
-    await recordRun(state, { startedAt, finishedAt: new Date(), summary: failed });
-    expect(await readLastRun(state)).toMatchObject({
+    await recordRun(state, { command: 'sync', startedAt, finishedAt: new Date(), report: syncReport(failed) });
+    expect(await readLastRun(state, 'sync')).toMatchObject({
       command: 'sync',
       result: 'partial',
-      generation: summary.generation,
+      facts: { generation: summary.generation },
       failureCount: 1,
     });
 
@@ -89,10 +102,10 @@ describe('status', () => {
     const lock = await acquireLock(path.join(state, 'lock'), { command: 'gc' });
     try {
       const report = jsonOf<StatusReport>(await runCli(['status', '-c', config, '--json']));
-      expect(report.lastRun).toMatchObject({
+      expect(report.runs.sync).toMatchObject({
         result: 'partial',
         failures: [{ repository: 'stable/app-3', code: 'NETWORK' }],
-        repositories: summary.repositories,
+        facts: { repositories: summary.repositories },
       });
       expect(report.generation).toMatchObject({
         id: summary.generation,
@@ -111,8 +124,10 @@ describe('status', () => {
       expect(report.listener).toMatchObject({ state: 'idle', amqp: { queueDepth: 3 } });
 
       const text = (await runCli(['status', '-c', config])).stdout;
-      expect(text).toMatch(/^last run: sync partial, started /m);
-      expect(text).toMatch(/^ {2}FAILED stable\/app-3 tag 1\.1: NETWORK: connection reset$/m);
+      expect(text).toMatch(/^ {2}sync: partial, ended \S+ \(.* ago\) after /m);
+      expect(text).toMatch(/^ {4}3\/3 repositories synced; \d+ blobs fetched/m);
+      expect(text).toMatch(/^ {4}FAILED stable\/app-3 tag 1\.1: NETWORK: connection reset$/m);
+      expect(text).toMatch(/^ {2}gc: none recorded$/m);
       expect(text).toMatch(new RegExp(`^current generation: ${summary.generation}, created `, 'm'));
       expect(text).toMatch(/^ {2}3 repositories, 9 tags, \d+ blobs$/m);
       expect(text).toMatch(/dedupe \d+(\.\d+)?x\)$/m);

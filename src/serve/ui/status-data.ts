@@ -1,5 +1,5 @@
 import { describeError } from '../../errors.js';
-import { readLastRun } from '../../report/last-run.js';
+import { readLastRuns } from '../../report/last-run.js';
 import { listenerStateDir, readListenerStatus } from '../../status/collect.js';
 import type { Generation, MetadataReader } from '../metadata-reader.js';
 import type { MirrorConfig } from '../../mirror-list/mirror-config.js';
@@ -22,7 +22,7 @@ import {
 export interface StatusSources {
   reader: MetadataReader;
   mirrors: MirrorConfig;
-  /** `<storage root>/state`: last-run.json; undefined: runs are not shown. */
+  /** `<storage root>/state`: the last-run records; undefined: runs are not shown. */
   stateDir?: string;
   /** The listener's state directory (default `<state>/listen`). */
   listenStateDir?: string;
@@ -63,12 +63,12 @@ export class StatusData {
   async overview(): Promise<OverviewModel> {
     const generation = await this.current();
     const { stateDir, listenStateDir } = this.sources;
-    const [facts, lastRun, listener] = await Promise.all([
+    const [facts, runs, listener] = await Promise.all([
       'problem' in generation ? generation : this.factsOf(generation),
-      stateDir === undefined ? undefined : readLastRun(stateDir),
+      stateDir === undefined ? undefined : readLastRuns(stateDir),
       stateDir === undefined ? undefined : readListenerStatus(listenerStateDir(stateDir, listenStateDir)),
     ]);
-    return overviewModel({ now: this.now(), facts, lastRun, listener });
+    return overviewModel({ now: this.now(), facts, runs, listener });
   }
 
   async mirrors(sort: string): Promise<MirrorsModel> {

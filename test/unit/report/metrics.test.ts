@@ -45,7 +45,12 @@ describe('writeMetricsFile', () => {
         dedupeRatio: 2.4,
       },
     } as SyncSummary;
-    await writeMetricsFile(file, 'sync', { ...syncRunMetrics(summary), finishedAt });
+    await writeMetricsFile(file, 'sync', {
+      ...syncRunMetrics(summary),
+      success: true,
+      durationSeconds: 12.5,
+      finishedAt,
+    });
     expect(await samples(file, 'sync')).toEqual({
       blobmirror_last_run_timestamp_seconds: finishedAt.getTime() / 1000,
       blobmirror_last_run_success: 1,

@@ -1,5 +1,6 @@
 import type { ListenerStatus } from '../../../listen/state-files.js';
-import type { RunRecord } from '../../../report/last-run.js';
+import type { LastRun } from '../../../report/last-run.js';
+import type { RunCommand } from '../../../report/run-end.js';
 import type { ByteTotals, GenerationFacts } from './facts.js';
 
 // PURE: the overview page's data, also served as /api/overview.
@@ -7,8 +8,8 @@ import type { ByteTotals, GenerationFacts } from './facts.js';
 type Unreadable = { unreadable: string };
 
 export interface RunView {
-  command: 'sync' | 'gc' | 'verify' | 'listen';
-  /** ok, partial, failed (a run's result); a listener state; none; unrecorded; unreadable. */
+  command: RunCommand;
+  /** ok, partial, failed, interrupted (a run's result); a listener state; none; unknown; unreadable. */
   result: string;
   /** True when an operator should look: a failed or partial run, an unreadable record. */
   alarm: boolean;
@@ -40,8 +41,8 @@ export interface OverviewModel {
 export interface OverviewInput {
   now: Date;
   facts: GenerationFacts | { problem: string };
-  /** undefined: serve was not given a state directory. */
-  lastRun: RunRecord | Unreadable | null | undefined;
+  /** Each command's last run; undefined: serve was not given a state directory. */
+  runs: Record<RunCommand, LastRun> | undefined;
   listener: ListenerStatus | Unreadable | null | undefined;
 }
 
@@ -61,12 +62,12 @@ function noRecord(command: RunView['command'], result: string, detail: string | 
   };
 }
 
-function syncRun(record: OverviewInput['lastRun']): RunView {
-  if (record === undefined) return noRecord('sync', 'unknown', 'serve runs without --state');
-  if (record === null) return noRecord('sync', 'none', 'no sync recorded yet');
-  if ('unreadable' in record) return noRecord('sync', 'unreadable', record.unreadable, true);
+function recordedRun(command: RunCommand, record: LastRun | undefined): RunView {
+  if (record === undefined) return noRecord(command, 'unknown', 'serve runs without --state');
+  if (record === null) return noRecord(command, 'none', `no ${command} recorded yet`);
+  if ('unreadable' in record) return noRecord(command, 'unreadable', record.unreadable, true);
   return {
-    command: 'sync',
+    command,
     result: record.result,
     alarm: record.result !== 'ok',
     finishedAt: record.finishedAt,
@@ -79,17 +80,13 @@ function syncRun(record: OverviewInput['lastRun']): RunView {
       message: f.message,
     })),
     failureCount: record.failureCount,
-    detail: record.repositories
-      ? `${record.repositories.synced} of ${record.repositories.selected} repositories synced, ` +
-        `${record.blobs?.fetched ?? 0} blobs fetched, generation ${record.generation ?? 'none'}` +
-        (record.published ? ' published' : '')
-      : null,
+    detail: record.detail,
   };
 }
 
-function listenRun(status: OverviewInput['listener'], now: Date): RunView {
-  if (status === undefined) return noRecord('listen', 'unknown', 'serve runs without --state');
-  if (status === null) return noRecord('listen', 'none', 'no listener status file');
+/** The listener's own state when it has a status file; else its last recorded run (a start that failed). */
+function listenRun(status: OverviewInput['listener'], record: LastRun | undefined, now: Date): RunView {
+  if (status === undefined || status === null) return recordedRun('listen', record);
   if ('unreadable' in status) return noRecord('listen', 'unreadable', status.unreadable, true);
   const trigger = status.lastTrigger;
   const failed = trigger !== null && trigger.result !== 'ok';
@@ -128,11 +125,10 @@ export function overviewModel(input: OverviewInput): OverviewModel {
     generation,
     generationProblem: 'problem' in facts ? facts.problem : null,
     runs: [
-      syncRun(input.lastRun),
-      // gc and verify keep no run record yet (only sync writes last-run.json): say so.
-      noRecord('gc', 'unrecorded', 'gc keeps no run record'),
-      noRecord('verify', 'unrecorded', 'verify keeps no run record'),
-      listenRun(input.listener, input.now),
+      ...(['sync', 'gc', 'verify', 'check-mirror'] as const).map((command) =>
+        recordedRun(command, input.runs?.[command]),
+      ),
+      listenRun(input.listener, input.runs?.listen, input.now),
     ],
   };
 }

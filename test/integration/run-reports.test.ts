@@ -1,0 +1,202 @@
+// Issue 14 (part A): every run reports how it ended, on every channel asked for (--json, the
+// metrics file, the last-run record `status` reads, the exit code), whether it succeeded, failed
+// at run level (registry down, lock held) or was stopped by a signal; a stopped run releases the
+// lock, and the next run resumes and ends with a consistent tree.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { fixtureSpec } from '../helpers/fixture-spec.js';
+import type { StatusReport } from '../../src/status/collect.js';
+import { acquireLock } from '../../src/store/lock.js';
+import { CLI_ARGS, jsonOf, runCli, writeTestConfig, type CliResult } from '../helpers/cli.js';
+import { useTestWorld } from '../helpers/test-world.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/** `blobmirror_last_run_success{command="…"}` and friends, as the textfile collector reads them. */
+async function metric(file: string, name: string, command: string): Promise<number | undefined> {
+  const text = await readFile(file, 'utf8');
+  const match = new RegExp(`^${name}\\{command="${command}"\\} (\\S+)$`, 'm').exec(text);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Start the CLI; once `ready()` holds (waited for, never slept), send `signal`; resolve with how it ended. */
+async function signalledWhen(
+  args: string[],
+  ready: () => boolean | Promise<boolean>,
+  signal: NodeJS.Signals,
+): Promise<CliResult> {
+  const child = spawn(process.execPath, [...CLI_ARGS, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const ended = new Promise<CliResult>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, killedBy) => resolve({ code, signal: killedBy, stdout, stderr }));
+  });
+  try {
+    await vi.waitFor(async () => expect(await ready()).toBe(true), { timeout: 60_000, interval: 10 });
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(`${String(error)}; stderr: ${stderr}`);
+  }
+  child.kill(signal);
+  return ended;
+}
+
+async function partialBytes(root: string): Promise<number> {
+  const dir = path.join(root, 'state/partial');
+  const files = await readdir(dir).catch(() => [] as string[]);
+  const sizes = await Promise.all(files.map((f) => stat(path.join(dir, f)).then((s) => s.size)));
+  return sizes.reduce((a, b) => a + b, 0);
+}
+
+const status = async (config: string) => jsonOf<StatusReport>(await runCli(['status', '-c', config, '--json']));
+
+describe('run reports', () => {
+  const world = useTestWorld({
+    name: 'run-reports',
+    proxySeed: 'run-reports',
+    spec: fixtureSpec({
+      seed: 'run-reports',
+      repos: 3,
+      tagsPerRepo: 2,
+      baseBytes: 2 * MiB,
+      repoBytes: 256 * KiB,
+      tagBytes: 64 * KiB,
+    }),
+  });
+
+  it('registry down: --json says failed naming the host and source.url, metrics 0, recorded, status shows it', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const { file } = await writeTestConfig(
+      { registryUrl: `http://127.0.0.1:${port}`, include: ['stable/**'], extraSource: { retries: 0 } },
+      path.join(world.work, 'down'),
+    );
+    const metrics = path.join(world.work, 'down/blobmirror-sync.prom');
+    const result = await runCli(['sync', '-c', file, '--json', '--metrics-file', metrics]);
+    expect(result.code, result.stderr).toBe(1);
+    const json = jsonOf(result);
+    expect(json).toMatchObject({ command: 'sync', result: 'failed', error: { code: 'NETWORK' } });
+    expect(json.error.message).toContain(`127.0.0.1:${port} (source.url)`);
+    expect(await metric(metrics, 'blobmirror_last_run_success', 'sync')).toBe(0);
+    expect(await metric(metrics, 'blobmirror_last_run_timestamp_seconds', 'sync')).toBeGreaterThan(0);
+    expect(await metric(metrics, 'blobmirror_run_duration_seconds', 'sync')).toBeGreaterThanOrEqual(0);
+
+    const report = await status(file);
+    expect(report.runs.sync).toMatchObject({ result: 'failed', error: json.error });
+    const text = (await runCli(['status', '-c', file])).stdout;
+    expect(text).toMatch(/^ {2}sync: failed, ended /m);
+    expect(text).toContain(`    error NETWORK: ${json.error.message}`);
+  });
+
+  it('a config that cannot be loaded: --json and the metrics file say failed, exit 2', async () => {
+    const metrics = path.join(world.work, 'no-config.prom');
+    const result = await runCli([
+      'sync',
+      '-c',
+      path.join(world.work, 'missing.yaml'),
+      '--json',
+      '--metrics-file',
+      metrics,
+    ]);
+    expect(result.code, result.stderr).toBe(2);
+    expect(jsonOf(result)).toMatchObject({ result: 'failed', error: { code: 'CONFIG_INVALID' } });
+    expect(await metric(metrics, 'blobmirror_last_run_success', 'sync')).toBe(0);
+  });
+
+  it('lock held: failed with LOCKED, exit 3, recorded', async () => {
+    const { file, root } = await world.writeConfig('locked');
+    const lock = await acquireLock(path.join(root, 'state/lock'), { command: 'gc' });
+    try {
+      const result = await runCli(['sync', '-c', file, '--json']);
+      expect(result.code, result.stderr).toBe(3);
+      expect(jsonOf(result)).toMatchObject({ result: 'failed', error: { code: 'LOCKED' } });
+      const report = await status(file);
+      expect(report.runs.sync).toMatchObject({ result: 'failed', error: { code: 'LOCKED' } });
+      expect(report.lock).toMatchObject({ command: 'gc', pid: process.pid });
+    } finally {
+      await lock.release();
+    }
+  });
+
+  /** After an interrupted run: no lock, `status` shows it, the next sync completes and verify --full is clean. */
+  async function expectResumable(file: string, root: string, signal: 'SIGINT' | 'SIGTERM'): Promise<void> {
+    expect(existsSync(path.join(root, 'state/lock'))).toBe(false);
+    const report = await status(file);
+    expect(report.lock).toBeNull();
+    expect(report.runs.sync).toMatchObject({ result: 'interrupted', error: { code: 'INTERRUPTED' } });
+    expect(report.runs.sync && 'error' in report.runs.sync && report.runs.sync.error?.message).toContain(signal);
+    world.proxy.setRules([]);
+    const next = await runCli(['sync', '-c', file, '--json']);
+    expect(next.code, next.stderr).toBe(0);
+    expect(jsonOf(next)).toMatchObject({ result: 'ok', published: true, repositories: { failed: 0 } });
+    const verify = await runCli(['verify', '-c', file, '--full', '--json']);
+    expect(verify.code, verify.stdout).toBe(0);
+    expect(jsonOf(verify)).toMatchObject({ problems: [], left: 0 });
+    expect((await status(file)).runs.sync).toMatchObject({ result: 'ok' });
+  }
+
+  it('SIGTERM while listing: exit 143, interrupted on every channel, the lock released; the next sync completes', async () => {
+    const { file, root } = await world.writeConfig('sigterm-listing', { registryUrl: world.proxy.url });
+    const metrics = path.join(root, '..', 'sync.prom');
+    world.proxy.reset();
+    world.proxy.setRules([
+      { method: 'GET', path: /\/tags\/list/, fault: { kind: 'stall', ms: 60_000, afterBytes: -1 } },
+    ]);
+    const result = await signalledWhen(
+      ['sync', '-c', file, '--json', '--metrics-file', metrics],
+      () => world.proxy.requests.some((r) => r.path.includes('/tags/list')),
+      'SIGTERM',
+    );
+    expect(result.code, result.stderr).toBe(143);
+    expect(jsonOf(result)).toMatchObject({ result: 'interrupted', error: { code: 'INTERRUPTED' } });
+    expect(result.stderr).toMatch(/^blobmirror: error INTERRUPTED: SIGTERM received/m);
+    expect(await metric(metrics, 'blobmirror_last_run_success', 'sync')).toBe(0);
+    await expectResumable(file, root, 'SIGTERM');
+  });
+
+  it('SIGTERM while a blob streams: the partial stays, the next sync resumes it with Range', async () => {
+    const { file, root } = await world.writeConfig('sigterm-blob', { registryUrl: world.proxy.url });
+    world.proxy.reset();
+    // Blobs above 32 KiB send that much, then nothing: the sync is inside a download.
+    world.proxy.setRules([
+      { method: 'GET', path: /\/blobs\/sha256:/, fault: { kind: 'stall', ms: 60_000, afterBytes: 32 * KiB } },
+    ]);
+    const result = await signalledWhen(
+      ['sync', '-c', file, '--json'],
+      async () => (await partialBytes(root)) > 0,
+      'SIGTERM',
+    );
+    expect(result.code, result.stderr).toBe(143);
+    expect(jsonOf(result)).toMatchObject({ result: 'interrupted' });
+    expect(await partialBytes(root)).toBeGreaterThan(0);
+    world.proxy.reset();
+    await expectResumable(file, root, 'SIGTERM');
+    expect(world.proxy.requests.some((r) => r.path.includes('/blobs/') && r.headers.range)).toBe(true);
+  });
+
+  it('SIGINT: exit 130, recorded as interrupted', async () => {
+    const { file, root } = await world.writeConfig('sigint', { registryUrl: world.proxy.url });
+    world.proxy.reset();
+    world.proxy.setRules([
+      { method: 'GET', path: /\/tags\/list/, fault: { kind: 'stall', ms: 60_000, afterBytes: -1 } },
+    ]);
+    const result = await signalledWhen(
+      ['sync', '-c', file, '-q'],
+      () => world.proxy.requests.some((r) => r.path.includes('/tags/list')),
+      'SIGINT',
+    );
+    expect(result.code, result.stderr).toBe(130);
+    await expectResumable(file, root, 'SIGINT');
+  });
+});
