@@ -13,7 +13,7 @@ import {
   withOutputOptions,
   type CommonFlags,
 } from './common-options.js';
-import { formatBytes, formatDuration } from '../format.js';
+import { formatBytes, formatDuration, plural } from '../format.js';
 import { printResult } from './output.js';
 
 interface GcFlags extends CommonFlags {
@@ -30,7 +30,10 @@ export function registerGc(program: Command): void {
       'Garbage collection under the tree lock. A tree link no kept metadata generation references ' +
         'stays for retention.graceDays (mirrors and clients hold older metadata), then is removed; ' +
         "a store object whose only link is the store's is deleted; manifest files no kept generation " +
-        'names, generations beyond metadata.keepGenerations and temp files left by crashes go too. ' +
+        'names, generations beyond metadata.keepGenerations, staging directories of a publish that never ' +
+        'finished, and temp files left by crashes go too. metadata.keepGenerations N keeps the newest N ' +
+        'generations, the current one included; whatever any of them references stays, so a blob the ' +
+        'current generation dropped goes only once every kept generation that has it is gone. ' +
         'Nothing the current or a kept generation references is ever removed.',
     )
     .option('-n, --dry-run', 'print what would be removed and the bytes freed; change nothing')
@@ -64,11 +67,29 @@ export function registerGc(program: Command): void {
   );
 }
 
+/** PURE: what metadata.keepGenerations kept, and what that keeps in the store. */
+function retainedLines(s: GcSummary): string[] {
+  const { keepGenerations: keep, generations, olderOnly } = s.retained;
+  if (generations.length === 0) return ['kept no generation: nothing is published yet'];
+  const range = generations.length > 1 ? `${generations[0]}..${generations.at(-1)}` : generations[0]!;
+  const lines = [
+    `kept ${plural(generations.length, 'generation')} (${range}): metadata.keepGenerations ${keep} keeps the newest ${keep}` +
+      (generations.length < keep ? `, and there are only ${generations.length}` : '') +
+      (s.generationsRemoved ? `; ${s.dryRun ? 'would remove' : 'removed'} ${s.generationsRemoved} older` : ''),
+  ];
+  if (olderOnly.blobs > 0)
+    lines.push(
+      `kept ${plural(olderOnly.blobs, 'blob')} (${formatBytes(olderOnly.bytes)}) the current generation no longer uses: an older kept generation references them`,
+    );
+  return lines;
+}
+
 export function renderGc(s: GcSummary, verbose: boolean): string {
   const verb = s.dryRun ? 'would remove' : 'removed';
   const lines = [
     `${verb} ${s.linksRemoved} tree links (${s.linksPending} unreferenced links still in their grace period)`,
-    `${verb} ${s.objectsRemoved} store objects, ${s.manifestsRemoved} manifests, ${s.generationsRemoved} generations, ${s.tempFilesRemoved} temp files`,
+    `${verb} ${s.objectsRemoved} store objects, ${s.manifestsRemoved} manifests, ${s.generationsRemoved} generations, ${s.stagingRemoved} unfinished generation directories, ${s.tempFilesRemoved} temp files`,
+    ...retainedLines(s),
     `${s.dryRun ? 'would free' : 'freed'} ${formatBytes(s.bytesFreed)} in ${formatDuration(s.durationMs)}`,
   ];
   if (verbose || s.dryRun) lines.push(...s.removed.map((r) => `  ${r}`));

@@ -1,4 +1,4 @@
-import { rmdir, unlink } from 'node:fs/promises';
+import { rm, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { pruneGenerations } from '../publish/generations.js';
 import type { GcSummary } from '../report/gc-summary.js';
@@ -29,13 +29,19 @@ export function gcSummary(plan: GcPlan, tree: string, dryRun: boolean): GcSummar
     manifestsRemoved: plan.manifests.length,
     generationsRemoved: plan.generations.length,
     tempFilesRemoved: plan.temps.length,
-    bytesFreed: [...plan.objects, ...plan.manifests, ...plan.partials].reduce((sum, r) => sum + r.size, 0),
+    stagingRemoved: plan.staging.length,
+    bytesFreed: [...plan.objects, ...plan.manifests, ...plan.partials, ...plan.staging].reduce(
+      (sum, r) => sum + r.size,
+      0,
+    ),
+    retained: plan.retained,
     removed: [
       ...plan.links.map((l) => line('link')({ path: path.join(tree, l.path), why: l.why })),
       ...plan.objects.map(line('object')),
       ...plan.manifests.map(line('manifest')),
       ...plan.temps.map(line('temp')),
       ...plan.partials.map(line('partial')),
+      ...plan.staging.map(line('staging')),
       ...plan.generations.map((g) => `generation ${g.id} (${g.why})`),
     ],
     durationMs: 0,
@@ -55,5 +61,6 @@ export async function applyGc(
   await writeFileAtomic(dirs.pendingFile, `${JSON.stringify(plan.pending, null, 1)}\n`);
   for (const removal of [...plan.objects, ...plan.manifests, ...plan.temps, ...plan.partials])
     await unlink(removal.path);
+  for (const staging of plan.staging) await rm(staging.path, { recursive: true, force: true });
   return (await pruneGenerations(dirs.metadata, keepGenerations)).length;
 }

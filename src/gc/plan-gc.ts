@@ -19,6 +19,8 @@ export interface GcFacts {
   /** Tree-relative paths any kept generation references: never removed. */
   referencedPaths: ReadonlySet<string>;
   referencedDigests: ReadonlySet<string>;
+  /** Digests the current generation references (a subset of `referencedDigests`). */
+  currentDigests: ReadonlySet<string>;
   /** Manifest paths (relative to the metadata directory) a kept generation names. */
   referencedManifests: ReadonlySet<string>;
   /** Tree blob links on disk: tree-relative path -> its digest, and its inode when unreferenced. */
@@ -31,6 +33,8 @@ export interface GcFacts {
   manifests: ReadonlyArray<StoredFile & { relative: string }>;
   temps: readonly StoredFile[];
   partials: readonly StoredFile[];
+  /** `metadata/generations/.staging-*` directories a killed or failed publish left (size: their files). */
+  staging: readonly StoredFile[];
   /** Generation ids, oldest first, and how many to keep. */
   generations: readonly string[];
   keepGenerations: number;
@@ -51,8 +55,19 @@ export interface GcPlan {
   manifests: Removal[];
   temps: Removal[];
   partials: Removal[];
+  staging: Removal[];
   /** Generation ids beyond the kept count. */
   generations: Array<{ id: string; why: string }>;
+  /** Why things stay: the generations kept, and what only the older of them still reference. */
+  retained: Retained;
+}
+
+export interface Retained {
+  keepGenerations: number;
+  /** Generation ids kept, oldest first (the last is the current one). */
+  generations: string[];
+  /** Store objects the current generation no longer references that an older kept one does. */
+  olderOnly: { blobs: number; bytes: number };
 }
 
 /**
@@ -64,7 +79,22 @@ export interface GcPlan {
 export function planGc(facts: GcFacts): GcPlan {
   const now = facts.now.getTime();
   const graceMs = facts.graceDays * DAY_MS;
-  const plan: GcPlan = { links: [], pending: {}, objects: [], manifests: [], temps: [], partials: [], generations: [] };
+  const removed = Math.max(0, facts.generations.length - facts.keepGenerations);
+  const plan: GcPlan = {
+    links: [],
+    pending: {},
+    objects: [],
+    manifests: [],
+    temps: [],
+    partials: [],
+    staging: [],
+    generations: [],
+    retained: {
+      keepGenerations: facts.keepGenerations,
+      generations: facts.generations.slice(removed),
+      olderOnly: { blobs: 0, bytes: 0 },
+    },
+  };
   // Inodes whose link count drops by one per removed link (a copy in the tree drops none).
   const unlinked = new Map<number, number>();
   for (const [file, { ino }] of [...facts.treeLinks].sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -77,7 +107,13 @@ export function planGc(facts: GcFacts): GcPlan {
     }
   }
   for (const object of facts.objects) {
-    if (object.digest && facts.referencedDigests.has(object.digest)) continue;
+    if (object.digest && facts.referencedDigests.has(object.digest)) {
+      if (!facts.currentDigests.has(object.digest)) {
+        plan.retained.olderOnly.blobs++;
+        plan.retained.olderOnly.bytes += object.size;
+      }
+      continue;
+    }
     if (object.links - (unlinked.get(object.ino) ?? 0) > 1) continue;
     const why = object.digest ? 'no kept generation references it; linked nowhere in the tree' : 'not an object name';
     plan.objects.push({ path: object.path, size: object.size, why });
@@ -90,8 +126,9 @@ export function planGc(facts: GcFacts): GcPlan {
   for (const p of facts.partials)
     if (now - p.mtimeMs >= graceMs)
       plan.partials.push({ path: p.path, size: p.size, why: `abandoned for over ${facts.graceDays} days` });
+  plan.staging = facts.staging.map((s) => ({ ...s, why: 'a generation a killed or failed publish never switched to' }));
   plan.generations = facts.generations
-    .slice(0, Math.max(0, facts.generations.length - facts.keepGenerations))
-    .map((id) => ({ id, why: `beyond metadata.keepGenerations ${facts.keepGenerations}` }));
+    .slice(0, removed)
+    .map((id) => ({ id, why: `older than the newest ${facts.keepGenerations} (metadata.keepGenerations)` }));
   return plan;
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Config } from '../config/load.js';
 import type { Digest } from '../oci/digest.js';
 import { publishFileLists } from '../publish/file-list-record.js';
-import { MANIFESTS, readAllGenerations, type Generation } from '../publish/generations.js';
+import { MANIFESTS, readAllGenerations, staleStagingDirs, type Generation } from '../publish/generations.js';
 import type { GcSummary } from '../report/gc-summary.js';
 import { isTempFileName } from '../store/fs-durable.js';
 import { acquireLock } from '../store/lock.js';
@@ -34,6 +34,12 @@ async function stored(file: string): Promise<StoredFile & { links: number; ino: 
   return { path: file, size: info.size, mtimeMs: info.mtimeMs, links: info.nlink, ino: info.ino };
 }
 
+/** A directory as one removable thing: its files' bytes, its own mtime. */
+async function storedDir(dir: string): Promise<StoredFile> {
+  const sizes = await Promise.all((await walkFiles(dir)).map(async (f) => (await stat(path.join(dir, f))).size));
+  return { path: dir, size: sizes.reduce((a, b) => a + b, 0), mtimeMs: (await stat(dir)).mtimeMs };
+}
+
 /** What gc decides from: the kept generations' references and every file it may remove. */
 async function readGcFacts(config: GcConfig, generations: readonly Generation[], now: Date): Promise<GcFacts> {
   const { tree, metadata, state } = config.storage;
@@ -42,6 +48,9 @@ async function readGcFacts(config: GcConfig, generations: readonly Generation[],
   const referencedPaths = new Set<string>();
   const referencedDigests = new Set<string>();
   const referencedManifests = new Set<string>();
+  const currentDigests = new Set(
+    [...(generations.at(-1)?.repositories.values() ?? [])].flatMap((repo) => Object.keys(repo.blobs)),
+  );
   for (const generation of keep)
     for (const repo of generation.repositories.values()) {
       for (const [digest, blob] of Object.entries(repo.blobs)) {
@@ -68,6 +77,7 @@ async function readGcFacts(config: GcConfig, generations: readonly Generation[],
     graceDays: config.retention.graceDays,
     referencedPaths,
     referencedDigests,
+    currentDigests,
     referencedManifests,
     treeLinks,
     pending: JSON.parse(await readFile(path.join(state, PENDING_FILE), 'utf8').catch(() => '{}')) as Record<
@@ -91,6 +101,7 @@ async function readGcFacts(config: GcConfig, generations: readonly Generation[],
       ...(await Promise.all((await walkFiles(layout.tmp)).map(under(layout.tmp)))),
     ],
     partials: await Promise.all((await walkFiles(layout.partial)).map(under(layout.partial))),
+    staging: await Promise.all((await staleStagingDirs(metadata)).map(storedDir)),
     generations: generations.map((g) => g.id),
     keepGenerations: config.metadata.keepGenerations,
   };

@@ -16,6 +16,8 @@ import {
 export const CURRENT = 'current';
 export const GENERATIONS = 'generations';
 export const MANIFESTS = 'manifests';
+/** A generation being written: `.staging-<id>-<pid>`, renamed to `<id>` when complete. */
+const STAGING_PREFIX = '.staging-';
 export const BLOB_PATH_TEMPLATE = '{repository}/_blobs/{algorithm}/{hex}';
 
 export interface Generation {
@@ -108,7 +110,7 @@ export interface PublishInput {
 export async function publishGeneration(metadataDir: string, input: PublishInput): Promise<string> {
   await mkdir(path.join(metadataDir, GENERATIONS), { recursive: true });
   const id = await nextGenerationId(metadataDir);
-  const staging = path.join(metadataDir, GENERATIONS, `.staging-${id}-${process.pid}`);
+  const staging = path.join(metadataDir, GENERATIONS, `${STAGING_PREFIX}${id}-${process.pid}`);
   const dir = path.join(metadataDir, GENERATIONS, id);
   await rm(staging, { recursive: true, force: true });
   const repositories: GenerationIndex['repositories'] = {};
@@ -147,7 +149,17 @@ export async function pruneGenerations(metadataDir: string, keep: number): Promi
   const ids = names.filter((n) => /^\d{10}$/.test(n)).sort();
   const current = path.basename(await readlink(path.join(metadataDir, CURRENT)).catch(() => ''));
   const doomed = ids.slice(0, Math.max(0, ids.length - keep)).filter((id) => id !== current);
-  const stale = names.filter((n) => n.startsWith('.staging-') && !n.endsWith(`-${process.pid}`));
-  for (const name of [...doomed, ...stale]) await rm(path.join(base, name), { recursive: true, force: true });
+  const stale = await staleStagingDirs(metadataDir);
+  for (const dir of [...doomed.map((id) => path.join(base, id)), ...stale])
+    await rm(dir, { recursive: true, force: true });
   return doomed;
+}
+
+/** Staging directories of publishes that never switched (a killed run, a full disk), not this process's. */
+export async function staleStagingDirs(metadataDir: string): Promise<string[]> {
+  const base = path.join(metadataDir, GENERATIONS);
+  const names = await readdir(base).catch(() => [] as string[]);
+  return names
+    .filter((n) => n.startsWith(STAGING_PREFIX) && !n.endsWith(`-${process.pid}`))
+    .map((n) => path.join(base, n));
 }

@@ -1,5 +1,5 @@
 // Issue 4: retention and garbage collection against the real registry, with an injected clock.
-import { readdir, readFile, readlink, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixtureSpec } from '../helpers/fixture-spec.js';
@@ -110,5 +110,49 @@ describe('gc', () => {
     } finally {
       await lock.release();
     }
+  });
+});
+
+describe('gc explains metadata.keepGenerations and clears unfinished generations', () => {
+  const world = useTestWorld({
+    name: 'gc-keep',
+    spec: fixtureSpec({ repos: 1, tagsPerRepo: 2, baseBytes: 64 * 1024, repoBytes: 16 * 1024, tagBytes: 32 * 1024 }),
+    synced: { dir: 'master', config: { extra: { metadata: { keepGenerations: 3 } } } },
+  });
+
+  it('says which generations it kept and what only an older one still references', async () => {
+    // 1.1 disappears: the current generation drops its config and layer; generation 1 keeps them.
+    await deleteTag(world.registry, 'stable/app-1', '1.1');
+    await retag(world.registry, 'stable/app-1', world.images.repositories['stable/app-1']!.tags['1.0']!, 'latest');
+    expect((await runCli(['sync', '-c', world.config.file])).code).toBe(0);
+    const json = jsonOf(await runCli(['gc', '-c', world.config.file, '--json']));
+    expect(json).toMatchObject({
+      linksRemoved: 0,
+      objectsRemoved: 0,
+      generationsRemoved: 0,
+      retained: { keepGenerations: 3, generations: ['0000000001', '0000000002'], olderOnly: { blobs: 2 } },
+    });
+    const text = await runCli(['gc', '-c', world.config.file]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain(
+      'kept 2 generations (0000000001..0000000002): metadata.keepGenerations 3 keeps the newest 3, and there are only 2\n',
+    );
+    expect(text.stdout).toMatch(
+      /^kept 2 blobs \([\d.]+ kB\) the current generation no longer uses: an older kept generation references them$/m,
+    );
+  });
+
+  it('lists and removes the staging directory a killed first publish left', async () => {
+    // What a publish killed (or out of space) before its rename leaves: a half-written generation.
+    const staging = path.join(world.config.root, 'metadata/generations/.staging-0000000003-999999');
+    await mkdir(path.join(staging, 'repositories'), { recursive: true });
+    await writeFile(path.join(staging, 'repositories/half.json'), '{"name": "stable/ap');
+    const dry = await runCli(['gc', '-c', world.config.file, '--dry-run']);
+    expect(dry.stdout).toContain(', 1 unfinished generation directories, ');
+    expect(dry.stdout).toContain(`  staging ${staging} (a generation a killed or failed publish never switched to)\n`);
+    expect(await readdir(staging)).toEqual(['repositories']);
+    const done = jsonOf(await runCli(['gc', '-c', world.config.file, '--json']));
+    expect(done).toMatchObject({ stagingRemoved: 1, bytesFreed: 19 });
+    await expect(stat(staging)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

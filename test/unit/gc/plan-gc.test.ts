@@ -14,6 +14,7 @@ function facts(overrides: Partial<GcFacts> = {}): GcFacts {
     graceDays: 7,
     referencedPaths: new Set([link('a')]),
     referencedDigests: new Set([d('a')]),
+    currentDigests: new Set([d('a')]),
     referencedManifests: new Set(['manifests/kept']),
     treeLinks: new Map([
       [link('a'), { digest: d('a') }],
@@ -39,6 +40,7 @@ function facts(overrides: Partial<GcFacts> = {}): GcFacts {
       { path: '/p/new', size: 100, mtimeMs: NOW.getTime() - DAY },
       { path: '/p/old', size: 200, mtimeMs: NOW.getTime() - 8 * DAY },
     ],
+    staging: [],
     generations: ['0000000001', '0000000002', '0000000003'],
     keepGenerations: 2,
     ...overrides,
@@ -58,7 +60,37 @@ describe('planGc', () => {
     expect(plan.manifests.map((m) => m.path)).toEqual(['/m/old']);
     expect(plan.temps.map((t) => t.path)).toEqual(['/t/stale']);
     expect(plan.partials.map((p) => p.path)).toEqual(['/p/old']);
-    expect(plan.generations).toEqual([{ id: '0000000001', why: 'beyond metadata.keepGenerations 2' }]);
+    expect(plan.generations).toEqual([{ id: '0000000001', why: 'older than the newest 2 (metadata.keepGenerations)' }]);
+    expect(plan.retained).toEqual({
+      keepGenerations: 2,
+      generations: ['0000000002', '0000000003'],
+      olderOnly: { blobs: 0, bytes: 0 },
+    });
+  });
+
+  it('says what keepGenerations keeps: the generations, and the blobs only an older kept one references', () => {
+    const plan = planGc(
+      facts({
+        referencedDigests: new Set([d('a'), d('b')]),
+        referencedPaths: new Set([link('a'), link('b')]),
+        generations: ['0000000001', '0000000002'],
+        keepGenerations: 5,
+      }),
+    );
+    expect(plan.generations).toEqual([]);
+    expect(plan.objects.map((o) => o.path)).toEqual(['/o/stray']);
+    expect(plan.retained).toEqual({
+      keepGenerations: 5,
+      generations: ['0000000001', '0000000002'],
+      olderOnly: { blobs: 1, bytes: 20 },
+    });
+  });
+
+  it('removes the staging directories of publishes that never switched', () => {
+    const staging = { path: '/meta/generations/.staging-0000000004-77', size: 300, mtimeMs: 0 };
+    expect(planGc(facts({ staging: [staging] })).staging).toEqual([
+      { ...staging, why: 'a generation a killed or failed publish never switched to' },
+    ]);
   });
 
   it('a removed copy (another inode) does not free the object a pending hardlink still holds', () => {
