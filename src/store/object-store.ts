@@ -1,4 +1,3 @@
-import type { Hash } from 'node:crypto';
 import { link, mkdir, rename, stat, truncate, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DigestMismatchError, IntegrityError, SizeMismatchError, StoreError, fsError, isRetryable } from '../errors.js';
@@ -6,7 +5,8 @@ import { parseDigest, type Digest } from '../oci/digest.js';
 import type { BlobStream } from '../source/source.js';
 import { fsyncPath, replaceWithLink } from './fs-durable.js';
 import { objectPath, partialPath, stateLayout, type StateLayout } from './paths.js';
-import { HashingLimiter, appendThrough, finalHex, hashExisting, newHash } from './verified-writer.js';
+import { sharedHashWorkers, type HashSession, type HashWorkers } from './hash-workers.js';
+import { HashingLimiter, appendThrough } from './verified-writer.js';
 
 export interface IngestResult {
   /** Bytes received from the source in this call. */
@@ -32,6 +32,7 @@ export class ObjectStore {
   constructor(
     stateDir: string,
     readonly treeDir: string,
+    private readonly hashers: HashWorkers = sharedHashWorkers(),
   ) {
     this.layout = stateLayout(stateDir);
   }
@@ -80,65 +81,73 @@ export class ObjectStore {
     onResumed: (n: number) => void = () => {},
   ): Promise<IngestResult> {
     const partial = partialPath(this.layout, digest);
-    let { hash, length } = await this.#resumeState(partial, digest, size);
-    const resumedFrom = length;
-    if (resumedFrom > 0) onResumed(resumedFrom);
-    let fetched = 0;
-    // A run killed after the last byte but before the rename left a complete partial file.
-    let done = size !== undefined && length === size;
-    for (let attempt = 1; !done; attempt++) {
-      let limiter: HashingLimiter | undefined;
-      try {
-        const { stream, start } = await open(length);
-        if (start === 0 && length > 0) {
-          stream.destroy();
-          await truncate(partial, 0);
-          return this.#restart(digest, size, what, open, onBytes, { fetched, refetched });
+    let { hash, length } = await this.#resumeState(partial, digest, size, what);
+    try {
+      const resumedFrom = length;
+      if (resumedFrom > 0) onResumed(resumedFrom);
+      let fetched = 0;
+      // A run killed after the last byte but before the rename left a complete partial file.
+      let done = size !== undefined && length === size;
+      for (let attempt = 1; !done; attempt++) {
+        let limiter: HashingLimiter | undefined;
+        try {
+          const { stream, start } = await open(length);
+          if (start === 0 && length > 0) {
+            stream.destroy();
+            await truncate(partial, 0);
+            return await this.#restart(digest, size, what, open, onBytes, { fetched, refetched });
+          }
+          limiter = new HashingLimiter(hash, length, size, what, (n) => {
+            fetched += n;
+            onBytes(n);
+          });
+          await appendThrough(stream, limiter, partial);
+          length = limiter.length;
+          // Without a size (schema1) one complete body is the blob; otherwise resume a short one.
+          done = size === undefined || length === size;
+          if (!done && attempt >= STREAM_ATTEMPTS)
+            throw new SizeMismatchError(`${what}: body ended at ${length} of ${size} bytes`);
+        } catch (error) {
+          if (error instanceof IntegrityError) {
+            await unlink(partial).catch(() => {});
+            throw error;
+          }
+          // The transport already retried opening: only a body that broke mid-way is resumed here.
+          if (!limiter || !isRetryable(error) || attempt >= STREAM_ATTEMPTS) throw fsError('writing', what, error);
+          // Bytes hashed but still buffered for the file were lost with the stream: start again
+          // from what the file really holds (all of it when the connection dropped after the last byte).
+          hash.drop();
+          ({ hash, length } = await this.#resumeState(partial, digest, size, what));
+          done = size !== undefined && length === size;
         }
-        limiter = new HashingLimiter(hash, length, size, what, (n) => {
-          fetched += n;
-          onBytes(n);
-        });
-        await appendThrough(stream, limiter, partial);
-        length = limiter.length;
-        // Without a size (schema1) one complete body is the blob; otherwise resume a short one.
-        done = size === undefined || length === size;
-        if (!done && attempt >= STREAM_ATTEMPTS)
-          throw new SizeMismatchError(`${what}: body ended at ${length} of ${size} bytes`);
-      } catch (error) {
-        if (error instanceof IntegrityError) {
-          await unlink(partial).catch(() => {});
-          throw error;
-        }
-        // The transport already retried opening: only a body that broke mid-way is resumed here.
-        if (!limiter || !isRetryable(error) || attempt >= STREAM_ATTEMPTS) throw fsError('writing', what, error);
-        // Bytes hashed but still buffered for the file were lost with the stream: start again
-        // from what the file really holds (all of it when the connection dropped after the last byte).
-        ({ hash, length } = await this.#resumeState(partial, digest, size));
-        done = size !== undefined && length === size;
       }
+      const actual = await hash.digest().catch((error: unknown) => {
+        throw fsError('hashing', what, error);
+      });
+      if (actual !== parseDigest(digest).hex) {
+        await unlink(partial).catch(() => {});
+        // One download from zero decides: a partial file from an earlier run may hold bytes that
+        // were never the blob's (a power loss keeps a file's length, not always its data), and a
+        // byte damaged in transit (a bad NIC, a proxy) is rarely damaged twice the same way.
+        if (!refetched) return await this.#restart(digest, size, what, open, onBytes, { fetched, refetched: true });
+        throw new DigestMismatchError(
+          `${what}: content hashes to ${parseDigest(digest).algorithm}:${actual}, not ${digest}`,
+        );
+      }
+      await this.#commit(partial, digest, what);
+      return { fetched, resumedFrom };
+    } finally {
+      // A session not digested (a failure, a restart) is abandoned; after digest() this is a no-op.
+      hash.drop();
     }
-    const actual = finalHex(hash);
-    if (actual !== parseDigest(digest).hex) {
-      await unlink(partial).catch(() => {});
-      // One download from zero decides: a partial file from an earlier run may hold bytes that
-      // were never the blob's (a power loss keeps a file's length, not always its data), and a
-      // byte damaged in transit (a bad NIC, a proxy) is rarely damaged twice the same way.
-      if (!refetched) return this.#restart(digest, size, what, open, onBytes, { fetched, refetched: true });
-      throw new DigestMismatchError(
-        `${what}: content hashes to ${parseDigest(digest).algorithm}:${actual}, not ${digest}`,
-      );
-    }
-    await this.#commit(partial, digest, what);
-    return { fetched, resumedFrom };
   }
 
   async #resumeState(
     partial: string,
     digest: Digest,
     size: number | undefined,
-  ): Promise<{ hash: Hash; length: number }> {
-    const hash = newHash(digest);
+    what: string,
+  ): Promise<{ hash: HashSession; length: number }> {
     let length = await stat(partial).then(
       (s) => s.size,
       () => 0,
@@ -147,7 +156,12 @@ export class ObjectStore {
       await truncate(partial, 0);
       length = 0;
     }
-    if (length > 0) await hashExisting(partial, hash);
+    const hash = this.hashers.session(parseDigest(digest).algorithm);
+    if (length > 0)
+      await hash.hashFile(partial).catch((error: unknown) => {
+        hash.drop();
+        throw fsError('hashing', `${what} (partial ${partial})`, error);
+      });
     return { hash, length };
   }
 

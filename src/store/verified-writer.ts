@@ -1,19 +1,21 @@
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SizeMismatchError } from '../errors.js';
-import { parseDigest, type Digest } from '../oci/digest.js';
+import type { HashSession } from './hash-workers.js';
 
 /**
- * Hashes bytes as they pass and refuses to pass more than the descriptor's size: a registry that
- * sends more is cut off at once, never written past the promised length.
+ * Hashes bytes as they pass (on a worker thread: `hash` is a session of the hash pool, whose
+ * backpressure holds the stream while every batch is being hashed) and refuses to pass more than
+ * the descriptor's size: a registry that sends more is cut off at once, never written past the
+ * promised length.
  */
 export class HashingLimiter extends Transform {
   length: number;
 
   constructor(
-    readonly hash: Hash,
+    readonly hash: HashSession,
     start: number,
     private readonly limit: number | undefined,
     private readonly what: string,
@@ -29,14 +31,11 @@ export class HashingLimiter extends Transform {
       return;
     }
     this.length += chunk.length;
-    this.hash.update(chunk);
     this.onBytes(chunk.length);
-    callback(null, chunk);
+    const busy = this.hash.update(chunk);
+    if (busy) busy.then(() => callback(null, chunk), callback);
+    else callback(null, chunk);
   }
-}
-
-export function newHash(digest: Digest): Hash {
-  return createHash(parseDigest(digest).algorithm);
 }
 
 /** Hash what a partial file already holds, so a resumed download continues the same digest. */
@@ -50,8 +49,4 @@ export async function appendThrough(
   file: string,
 ): Promise<void> {
   await pipeline(source, limiter, createWriteStream(file, { flags: 'a', highWaterMark: 1 << 20 }));
-}
-
-export function finalHex(hash: Hash): string {
-  return hash.digest('hex');
 }

@@ -1,8 +1,10 @@
 import { availableParallelism } from 'node:os';
+import { fsError } from '../errors.js';
 import { parseDigest } from '../oci/digest.js';
 import type { StoredObject } from './check.js';
 import type { Finding } from './findings.js';
-import { hashInWorkers } from './hash-pool.js';
+import pLimit from 'p-limit';
+import { HashWorkers } from '../store/hash-workers.js';
 
 export interface HashRate {
   objects: number;
@@ -25,15 +27,28 @@ export async function rehashObjects(
   const jobs = [...objects]
     .sort((a, b) => b.size - a.size)
     .map((object) => ({ ...object, file: object.path, algorithm: parseDigest(object.digest).algorithm }));
-  await hashInWorkers(jobs, threads, (job, hex) => {
-    if (hex !== parseDigest(job.digest).hex)
-      corrupt.push({
-        kind: 'corrupt-object',
-        path: job.path,
-        digest: job.digest,
-        detail: `content hashes to ${job.algorithm}:${hex}`,
-      });
-  });
+  const pool = new HashWorkers(threads);
+  const limit = pLimit(Math.max(1, threads));
+  try {
+    await Promise.all(
+      jobs.map((job) =>
+        limit(async () => {
+          const hex = await pool.hashFile(job.file, job.algorithm).catch((error: unknown) => {
+            throw fsError('hashing', job.file, error);
+          });
+          if (hex !== parseDigest(job.digest).hex)
+            corrupt.push({
+              kind: 'corrupt-object',
+              path: job.path,
+              digest: job.digest,
+              detail: `content hashes to ${job.algorithm}:${hex}`,
+            });
+        }),
+      ),
+    );
+  } finally {
+    await pool.close();
+  }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const bytes = objects.reduce((sum, o) => sum + o.size, 0);
   return {
