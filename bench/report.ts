@@ -54,17 +54,24 @@ export function renderTable(r: BenchResult): string {
       floor.getMs,
       seconds,
     ),
-    row('Floor: sha256 of the unique bytes (one openssl dgst)', floor.hashMs, seconds),
+    row('Floor: sha256 of the unique bytes, one core (one openssl dgst)', floor.hashOneCoreMs, seconds),
+    row(`Floor: sha256 of the unique bytes, all ${floor.cores} cores (openssl dgst each)`, floor.hashMs, seconds),
     row(`Floor: write the unique bytes, fsync each file (${floor.concurrency} in parallel)`, floor.writeMs, seconds),
     row(`**Floor** (the slowest: ${floor.slowest})`, floor.floorMs, seconds),
-    ...syncRows('blobmirror full sync', bm.full, times(r.ratios.fullOverFloor, 'floor'), [
-      row(
-        'blobmirror full sync: bytes fetched',
-        bm.full.bytesFetched,
-        bytes,
-        times(bm.full.bytesFetched.median / unique, 'unique'),
-      ),
-    ]),
+    row(`CPU floor: CPU time of GET + hash + write over ${floor.cores} cores`, floor.cpuFloorMs, seconds),
+    ...syncRows(
+      'blobmirror full sync',
+      bm.full,
+      `${times(r.ratios.fullOverFloor, 'floor')}, ${times(r.ratios.fullOverCpuFloor, 'CPU floor')}`,
+      [
+        row(
+          'blobmirror full sync: bytes fetched',
+          bm.full.bytesFetched,
+          bytes,
+          times(bm.full.bytesFetched.median / unique, 'unique'),
+        ),
+      ],
+    ),
     ...syncRows('blobmirror no-op re-sync', bm.noop),
     ...changeRows('blobmirror incremental (one new tag)', bm.incremental),
     ...changeRows('blobmirror base rebuild (a tag per repository on a new base)', bm.baseRebuild),

@@ -71,7 +71,9 @@ describe('npm run bench -- --size small', () => {
     const lines = stdout.split('\n');
     expect(lines[0]).toMatch(/^### small fixture, 3 runs per figure/);
     expect(lines).toContain('| Measure | Median | Min – max | Ratio |');
-    expect(stdout).toMatch(/^\| blobmirror full sync: wall \| [\d.]+ s \| .* \| [\d.]+x floor \|$/m);
+    expect(stdout).toMatch(/^\| blobmirror full sync: wall \| [\d.]+ s \| .* \| [\d.]+x floor, [\d.]+x CPU floor \|$/m);
+    expect(stdout).toMatch(/^\| Floor: sha256 of the unique bytes, all \d+ cores .*\| [\d.]+ s \|/m);
+    expect(stdout).toMatch(/^\| CPU floor: CPU time of GET \+ hash \+ write over \d+ cores \| [\d.]+ s \|/m);
     expect(stdout).toMatch(/^\| skopeo sync .*: wall \| [\d.]+ s \| .* \| [\d.]+x blobmirror full sync \|$/m);
     expect(stdout).toMatch(/^\| Disk: blobmirror tree \(du -sb\) \| [\d.]+ [kMG]B \| {2}\| [\d.]+x unique \|$/m);
     for (const target of result.targets)
