@@ -88,7 +88,7 @@ export function renderGc(s: GcSummary, verbose: boolean): string {
   const verb = s.dryRun ? 'would remove' : 'removed';
   const lines = [
     `${verb} ${s.linksRemoved} tree links (${s.linksPending} unreferenced links still in their grace period)`,
-    `${verb} ${s.objectsRemoved} store objects, ${s.manifestsRemoved} manifests, ${s.generationsRemoved} generations, ${s.stagingRemoved} unfinished generation directories, ${s.tempFilesRemoved} temp files`,
+    `${verb} ${s.objectsRemoved} store objects, ${s.manifestsRemoved} manifests, ${s.generationsRemoved} generations, ${s.repositoryFilesRemoved} repository files, ${s.stagingRemoved} unfinished generation directories, ${s.tempFilesRemoved} temp files`,
     ...retainedLines(s),
     `${s.dryRun ? 'would free' : 'freed'} ${formatBytes(s.bytesFreed)} in ${formatDuration(s.durationMs)}`,
   ];

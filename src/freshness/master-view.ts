@@ -2,7 +2,8 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { readFileListRecord } from '../publish/file-list-record.js';
 import { firstGenerationOf } from '../publish/first-generation.js';
-import { GENERATIONS, readCurrentGeneration } from '../publish/generations.js';
+import { readCurrentGeneration } from '../publish/generations.js';
+import { GENERATIONS } from '../publish/metadata-paths.js';
 import { moduleView, type ModuleRoot } from '../publish/modules.js';
 
 // What the checker compares mirrors with: the master's kept generations (when each was created,

@@ -1,6 +1,6 @@
 import { rm, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { pruneGenerations } from '../publish/generations.js';
+import { pruneGenerations } from '../publish/publish-generation.js';
 import type { GcSummary } from '../report/gc-summary.js';
 import { writeFileAtomic } from '../store/fs-durable.js';
 import type { GcPlan } from './plan-gc.js';
@@ -27,10 +27,11 @@ export function gcSummary(plan: GcPlan, tree: string, dryRun: boolean): GcSummar
     linksPending: Object.keys(plan.pending).length,
     objectsRemoved: plan.objects.length,
     manifestsRemoved: plan.manifests.length,
+    repositoryFilesRemoved: plan.repositoryFiles.length,
     generationsRemoved: plan.generations.length,
     tempFilesRemoved: plan.temps.length,
     stagingRemoved: plan.staging.length,
-    bytesFreed: [...plan.objects, ...plan.manifests, ...plan.partials, ...plan.staging].reduce(
+    bytesFreed: [...plan.objects, ...plan.manifests, ...plan.repositoryFiles, ...plan.partials, ...plan.staging].reduce(
       (sum, r) => sum + r.size,
       0,
     ),
@@ -39,6 +40,7 @@ export function gcSummary(plan: GcPlan, tree: string, dryRun: boolean): GcSummar
       ...plan.links.map((l) => line('link')({ path: path.join(tree, l.path), why: l.why })),
       ...plan.objects.map(line('object')),
       ...plan.manifests.map(line('manifest')),
+      ...plan.repositoryFiles.map(line('repository file')),
       ...plan.temps.map(line('temp')),
       ...plan.partials.map(line('partial')),
       ...plan.staging.map(line('staging')),
@@ -62,5 +64,8 @@ export async function applyGc(
   for (const removal of [...plan.objects, ...plan.manifests, ...plan.temps, ...plan.partials])
     await unlink(removal.path);
   for (const staging of plan.staging) await rm(staging.path, { recursive: true, force: true });
-  return (await pruneGenerations(dirs.metadata, keepGenerations)).length;
+  const generations = (await pruneGenerations(dirs.metadata, keepGenerations)).length;
+  // After the generations that named them; pruning may already have removed some.
+  for (const removal of plan.repositoryFiles) await rm(removal.path, { force: true });
+  return generations;
 }

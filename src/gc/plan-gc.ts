@@ -31,6 +31,10 @@ export interface GcFacts {
   objects: ReadonlyArray<StoredFile & { digest: Digest | undefined; links: number; ino: number }>;
   /** Manifest files, with their path relative to the metadata directory. */
   manifests: ReadonlyArray<StoredFile & { relative: string }>;
+  /** Repository file paths (relative to the metadata directory) a kept generation's index names (format 2). */
+  referencedRepositoryFiles: ReadonlySet<string>;
+  /** Files under the metadata's `repositories/`, with their path relative to the metadata directory. */
+  repositoryFiles: ReadonlyArray<StoredFile & { relative: string }>;
   temps: readonly StoredFile[];
   partials: readonly StoredFile[];
   /** `metadata/generations/.staging-*` directories a killed or failed publish left (size: their files). */
@@ -53,6 +57,8 @@ export interface GcPlan {
   pending: Record<string, string>;
   objects: Removal[];
   manifests: Removal[];
+  /** Repository files (format 2) no kept generation names: those of removed generations, and strays. */
+  repositoryFiles: Removal[];
   temps: Removal[];
   partials: Removal[];
   staging: Removal[];
@@ -85,6 +91,7 @@ export function planGc(facts: GcFacts): GcPlan {
     pending: {},
     objects: [],
     manifests: [],
+    repositoryFiles: [],
     temps: [],
     partials: [],
     staging: [],
@@ -121,6 +128,9 @@ export function planGc(facts: GcFacts): GcPlan {
   for (const m of facts.manifests)
     if (!facts.referencedManifests.has(m.relative))
       plan.manifests.push({ path: m.path, size: m.size, why: 'no kept generation names it' });
+  for (const r of facts.repositoryFiles)
+    if (!facts.referencedRepositoryFiles.has(r.relative))
+      plan.repositoryFiles.push({ path: r.path, size: r.size, why: 'no kept generation names it' });
   for (const t of facts.temps)
     if (now - t.mtimeMs >= TEMP_AGE_MS) plan.temps.push({ path: t.path, size: t.size, why: 'left by a killed run' });
   for (const p of facts.partials)

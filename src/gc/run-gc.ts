@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { Config } from '../config/load.js';
 import type { Digest } from '../oci/digest.js';
 import { publishFileLists } from '../publish/file-list-record.js';
-import { MANIFESTS, readAllGenerations, staleStagingDirs, type Generation } from '../publish/generations.js';
+import { readAllGenerations, staleStagingDirs, type Generation } from '../publish/generations.js';
+import { MANIFESTS, REPOSITORIES } from '../publish/metadata-paths.js';
 import type { GcSummary } from '../report/gc-summary.js';
 import { isTempFileName } from '../store/fs-durable.js';
 import { acquireLock } from '../store/lock.js';
@@ -51,7 +52,10 @@ async function readGcFacts(config: GcConfig, generations: readonly Generation[],
   const currentDigests = new Set(
     [...(generations.at(-1)?.repositories.values() ?? [])].flatMap((repo) => Object.keys(repo.blobs)),
   );
-  for (const generation of keep)
+  const referencedRepositoryFiles = new Set<string>();
+  for (const generation of keep) {
+    if (generation.index.formatVersion !== 1)
+      for (const ref of Object.values(generation.index.repositories)) referencedRepositoryFiles.add(ref.path);
     for (const repo of generation.repositories.values()) {
       for (const [digest, blob] of Object.entries(repo.blobs)) {
         referencedDigests.add(digest);
@@ -59,6 +63,7 @@ async function readGcFacts(config: GcConfig, generations: readonly Generation[],
       }
       for (const entry of Object.values(repo.manifests)) referencedManifests.add(entry.path);
     }
+  }
   const treeFiles = await walkFiles(tree);
   const treeLinks = new Map<string, { digest: Digest; ino?: number }>();
   for (const file of treeFiles) {
@@ -71,7 +76,14 @@ async function readGcFacts(config: GcConfig, generations: readonly Generation[],
       );
   }
   const under = (root: string) => async (relative: string) => stored(path.join(root, relative));
-  const manifestsDir = path.join(metadata, MANIFESTS);
+  // Files of a metadata subdirectory, with their path relative to the metadata directory.
+  const metadataFiles = async (dir: string) =>
+    Promise.all(
+      (await walkFiles(path.join(metadata, dir))).map(async (relative) => ({
+        ...(await under(path.join(metadata, dir))(relative)),
+        relative: `${dir}/${relative.split(path.sep).join('/')}`,
+      })),
+    );
   return {
     now,
     graceDays: config.retention.graceDays,
@@ -90,12 +102,9 @@ async function readGcFacts(config: GcConfig, generations: readonly Generation[],
         digest: objectDigest(relative),
       })),
     ),
-    manifests: await Promise.all(
-      (await walkFiles(manifestsDir)).map(async (relative) => ({
-        ...(await under(manifestsDir)(relative)),
-        relative: `${MANIFESTS}/${relative.split(path.sep).join('/')}`,
-      })),
-    ),
+    manifests: await metadataFiles(MANIFESTS),
+    referencedRepositoryFiles,
+    repositoryFiles: await metadataFiles(REPOSITORIES),
     temps: [
       ...(await Promise.all(treeFiles.filter((f) => isTempFileName(path.basename(f))).map(under(tree)))),
       ...(await Promise.all((await walkFiles(layout.tmp)).map(under(layout.tmp)))),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DigestInvalidError } from '../errors.js';
 
 // Only algorithms we can verify while streaming; anything else is rejected as input.
@@ -58,4 +59,9 @@ export function makeDigest(algorithm: DigestAlgorithm, hex: string): Digest {
 export function digestPath(digest: Digest): string {
   const { algorithm, hex } = parseDigest(digest);
   return `${algorithm}/${hex}`;
+}
+
+/** The sha256 digest of `bytes` (content-addressed files: manifests' bytes, repository files). */
+export function sha256Digest(bytes: Buffer | string): Digest {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}` as Digest;
 }

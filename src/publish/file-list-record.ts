@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../store/fs-durable.js';
 import { writeFileLists, type FileListOptions, type FileListWritten } from './file-list.js';
-import { GENERATIONS } from './generations.js';
+import { GENERATIONS } from './metadata-paths.js';
 
 // Which file lists describe which generation: `generations/<id>/file-lists.json` holds, per
 // module, the sha256 of every list written while that generation was current (sync writes one,

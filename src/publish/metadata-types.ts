@@ -3,9 +3,14 @@ import { isDigest, type Digest } from '../oci/digest.js';
 import type { Platform } from '../oci/platform.js';
 import { isRepositoryName, isTag } from '../oci/reference.js';
 
-// Types and readers' schema of metadata format version 1 (docs/formats.md).
+// Types and readers' schema of the metadata format (docs/formats.md). Version 2 changed only
+// the generation index and where repository files live (content-addressed, shared between
+// generations); the repository file itself is still its version 1.
 
-export const FORMAT_VERSION = 1;
+/** The generation index sync writes. */
+export const FORMAT_VERSION = 2;
+/** The repository file's own version: unchanged by metadata format 2. */
+export const REPOSITORY_FORMAT_VERSION = 1;
 
 export interface ManifestEntry {
   mediaType: string;
@@ -58,14 +63,26 @@ export interface RepositoryMetadata {
   attachments?: Record<string, AttachmentEntry[]>;
 }
 
-export interface IndexEntry {
+/** Format 1: the repository's file inside the generation directory. */
+export interface IndexEntryV1 {
+  /** Relative to the generation directory. */
   path: string;
   tags: number;
   syncedAt: string;
 }
 
-export interface GenerationIndex {
-  formatVersion: 1;
+/** Format 2: the repository's content-addressed file, shared by every generation naming it. */
+export interface RepositoryRef {
+  /** sha256 of the file's bytes; the file's name. */
+  digest: Digest;
+  size: number;
+  /** Relative to the metadata directory. */
+  path: string;
+  tags: number;
+  syncedAt: string;
+}
+
+interface IndexHead {
   generation: string;
   createdAt: string;
   generator: string;
@@ -73,8 +90,12 @@ export interface GenerationIndex {
   blobPathTemplate: string;
   /** Module name -> its root relative to the tree ('' for the tree itself). */
   modules: Record<string, { root: string }>;
-  repositories: Record<string, IndexEntry>;
 }
+
+export type GenerationIndexV1 = IndexHead & { formatVersion: 1; repositories: Record<string, IndexEntryV1> };
+export type GenerationIndex = IndexHead & { formatVersion: 2; repositories: Record<string, RepositoryRef> };
+/** What readers accept during the upgrade: a format-1 tree keeps serving until the next sync. */
+export type AnyGenerationIndex = GenerationIndexV1 | GenerationIndex;
 
 const digest = z.string().refine(isDigest, 'invalid digest');
 const digestKeyed = <T extends z.ZodTypeAny>(value: T) =>
@@ -105,7 +126,7 @@ const tagKeyed = <T extends z.ZodTypeAny>(value: T) =>
 
 // Metadata on disk is ours, but it is read back after crashes and by other tools: validate it.
 export const repositorySchema = z.object({
-  formatVersion: z.literal(FORMAT_VERSION),
+  formatVersion: z.literal(REPOSITORY_FORMAT_VERSION),
   name: z.string().refine(isRepositoryName, 'invalid repository name'),
   syncedAt: z.string(),
   tags: tagKeyed(z.object({ digest })),
@@ -149,16 +170,34 @@ export const repositorySchema = z.object({
   ).optional(),
 });
 
-export const indexSchema = z.object({
-  formatVersion: z.literal(FORMAT_VERSION),
+const indexHead = {
   generation: z.string().regex(/^\d{10}$/),
   createdAt: z.string(),
   generator: z.string(),
   source: z.string(),
   blobPathTemplate: z.string(),
   modules: z.record(z.string(), z.object({ root: z.string() })),
-  repositories: z.record(
-    z.string().refine(isRepositoryName, 'invalid repository name'),
-    z.object({ path: z.string(), tags: z.number(), syncedAt: z.string() }),
-  ),
-});
+};
+const repositoryNameKeyed = <T extends z.ZodTypeAny>(value: T) =>
+  z.record(z.string().refine(isRepositoryName, 'invalid repository name'), value);
+
+export const indexSchema = z.discriminatedUnion('formatVersion', [
+  z.object({
+    formatVersion: z.literal(1),
+    ...indexHead,
+    repositories: repositoryNameKeyed(z.object({ path: z.string(), tags: z.number(), syncedAt: z.string() })),
+  }),
+  z.object({
+    formatVersion: z.literal(FORMAT_VERSION),
+    ...indexHead,
+    repositories: repositoryNameKeyed(
+      z.object({
+        digest,
+        size: z.number().int().nonnegative(),
+        path: z.string(),
+        tags: z.number(),
+        syncedAt: z.string(),
+      }),
+    ),
+  }),
+]);

@@ -5,6 +5,8 @@ export interface GcSummary {
   linksPending: number;
   objectsRemoved: number;
   manifestsRemoved: number;
+  /** Repository files (metadata format 2) no kept generation names. */
+  repositoryFilesRemoved: number;
   generationsRemoved: number;
   tempFilesRemoved: number;
   /** `metadata/generations/.staging-*` directories left by a killed or failed publish. */

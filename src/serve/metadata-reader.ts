@@ -3,6 +3,7 @@ import { open, readdir, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
 import { BlobmirrorError, MetadataInvalidError, describeError } from '../errors.js';
+import { sha256Digest } from '../oci/digest.js';
 import { manifestDigest } from '../oci/manifest.js';
 import {
   compareNames,
@@ -45,10 +46,18 @@ async function readFileInside(root: string, file: string, maxBytes: number): Pro
   }
 }
 
-async function readJson<S extends z.ZodType>(root: string, file: string, schema: S): Promise<z.output<S>> {
+/** Read and validate a JSON file inside `root`; with `digest`, its bytes must hash to it first. */
+async function readJson<S extends z.ZodType>(
+  root: string,
+  file: string,
+  schema: S,
+  digest?: string,
+): Promise<z.output<S>> {
   let json: unknown;
   try {
-    json = JSON.parse((await readFileInside(root, file, MAX_METADATA_FILE_BYTES)).toString('utf8'));
+    const bytes = await readFileInside(root, file, MAX_METADATA_FILE_BYTES);
+    if (digest !== undefined && sha256Digest(bytes) !== digest) throw invalid(`${file} does not hash to ${digest}`);
+    json = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
     if (error instanceof BlobmirrorError) throw error;
     throw invalid(`cannot read ${file}: ${describeError(error)}`, error);
@@ -61,16 +70,22 @@ async function readJson<S extends z.ZodType>(root: string, file: string, schema:
   return result.data;
 }
 
+/** Where a generation's repository file is (absolute) and, in format 2, the digest of its bytes. */
+export interface RepositoryFile {
+  file: string;
+  digest?: string;
+}
+
 /** One published generation: the repository list now, each repository's file on first use. */
 export class Generation {
   readonly repositoryNames: string[];
-  private readonly repositoryFiles: Map<string, string>;
+  private readonly repositoryFiles: Map<string, RepositoryFile>;
   private readonly loaded = new Map<string, Promise<ServedRepository>>();
 
   constructor(
     readonly id: string,
     readonly dir: string,
-    repositoryFiles: Map<string, string>,
+    repositoryFiles: Map<string, RepositoryFile>,
     /** The metadata directory: every read stays inside it. */
     private readonly root: string,
     /** When sync published it (index.json `createdAt`). */
@@ -86,12 +101,12 @@ export class Generation {
 
   /** The repository's metadata, or undefined when this generation does not have it. */
   repository(name: string): Promise<ServedRepository> | undefined {
-    const relative = this.repositoryFiles.get(name);
-    if (relative === undefined) return undefined;
+    const located = this.repositoryFiles.get(name);
+    if (located === undefined) return undefined;
     let pending = this.loaded.get(name);
     if (!pending) {
-      pending = readJson(this.root, path.join(this.dir, relative), repositorySchema).then((parsed) => {
-        if (parsed.name !== name) throw invalid(`${relative} describes ${parsed.name}, not ${name}`);
+      pending = readJson(this.root, located.file, repositorySchema, located.digest).then((parsed) => {
+        if (parsed.name !== name) throw invalid(`${located.file} describes ${parsed.name}, not ${name}`);
         return toServedRepository(parsed);
       });
       // A failed read is retried by the next request rather than cached for the generation's life.
@@ -182,7 +197,16 @@ export class MetadataReader {
     const dir = path.join(this.metadataDir, 'generations', id);
     const index = await readJson(this.metadataDir, path.join(dir, 'index.json'), indexSchema);
     if (index.generation !== id) throw invalid(`${dir}/index.json says generation ${index.generation}`);
-    const files = new Map(Object.entries(index.repositories).map(([name, entry]) => [name, entry.path] as const));
+    // Format 1 (until the first sync after an upgrade): files inside the generation directory.
+    // Format 2: content-addressed files under the metadata directory, checked against their digest.
+    const files = new Map<string, RepositoryFile>(
+      index.formatVersion === 1
+        ? Object.entries(index.repositories).map(([name, entry]) => [name, { file: path.join(dir, entry.path) }])
+        : Object.entries(index.repositories).map(([name, ref]) => [
+            name,
+            { file: path.join(this.metadataDir, ref.path), digest: ref.digest },
+          ]),
+    );
     return new Generation(id, dir, files, this.metadataDir, index.createdAt);
   }
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Digest } from '../oci/digest.js';
 import type { Platform } from '../oci/platform.js';
-import { writeManifest } from '../publish/generations.js';
+import { writeManifest } from '../publish/publish-generation.js';
 import type { BlobEntry } from '../publish/metadata-types.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { BlobFetcher } from './blob-fetcher.js';

@@ -35,7 +35,7 @@ export function indexModules(
 }
 
 /** The layout a generation was written with, to notice a config change between runs. */
-export function sameLayout(index: GenerationIndex, layout: ModuleLayout): boolean {
+export function sameLayout(index: Pick<GenerationIndex, 'modules'>, layout: ModuleLayout): boolean {
   const names = Object.keys(index.modules);
   if (!layout.perArchitecture)
     return names.length === 1 && names[0] === layout.name && index.modules[layout.name]!.root === '';

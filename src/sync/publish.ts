@@ -1,9 +1,10 @@
 // The last step of a sync: the next generation from the applied repositories (a --repo run
-// carries the others over), written only when something changed.
+// carries the others over), written only when something changed. A repository unchanged since
+// the previous generation keeps its file there: only changed ones are written.
 import type { Config } from '../config/load.js';
 import type { Generation } from '../publish/generations.js';
-import { publishGeneration } from '../publish/generations.js';
-import type { GenerationIndex, RepositoryMetadata } from '../publish/metadata-types.js';
+import { FORMAT_VERSION, type GenerationIndex, type RepositoryMetadata } from '../publish/metadata-types.js';
+import { publishGeneration } from '../publish/publish-generation.js';
 import { GENERATOR } from '../version.js';
 import { indexModules } from './modules.js';
 
@@ -34,10 +35,14 @@ export async function publishRun(
     if (Object.keys(repo.tags).length) next.set(repo.name, repo);
     else next.delete(repo.name);
   }
+  // An unchanged repository is the previous generation's object itself (apply keeps it).
+  const kept = (name: string, repo: RepositoryMetadata) => previous?.repositories.get(name) === repo;
   const unchanged =
     previous &&
+    // A format-1 generation is rewritten in format 2 by the first sync after the upgrade.
+    previous.index.formatVersion === FORMAT_VERSION &&
     next.size === previous.repositories.size &&
-    [...next].every(([name, repo]) => previous.repositories.get(name) === repo);
+    [...next].every(([name, repo]) => kept(name, repo));
   if (unchanged)
     return { id: previous.id, published: false, repositories: [...next.values()], modules: previous.index.modules };
   const modules = indexModules(
@@ -49,7 +54,10 @@ export async function publishRun(
     source: sourceDescription,
     generator: GENERATOR,
     createdAt: at.toISOString(),
-    repositories: [...next.values()],
+    repositories: [...next].map(([name, metadata]) => {
+      const ref = previous?.index.formatVersion === FORMAT_VERSION ? previous.index.repositories[name] : undefined;
+      return ref && kept(name, metadata) ? { metadata, ref } : { metadata };
+    }),
     keepGenerations: config.metadata.keepGenerations,
   });
   return { id, published: true, repositories: [...next.values()], modules };

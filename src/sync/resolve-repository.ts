@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/load.js';
 import type { Digest } from '../oci/digest.js';
-import { manifestRelPath } from '../publish/generations.js';
+import { manifestRelPath } from '../publish/metadata-paths.js';
 import type { AttachmentEntry, RepositoryMetadata } from '../publish/metadata-types.js';
 import type { Source } from '../source/source.js';
 import { followAttachments, ordinaryTags, type Resolved } from './attachments.js';

@@ -3,7 +3,7 @@ import type { Digest } from '../oci/digest.js';
 import { manifestBlobs, type BlobRef, type Descriptor } from '../oci/manifest.js';
 import { selectedByPlatforms, type Platform } from '../oci/platform.js';
 import type { ManifestEntry } from '../publish/metadata-types.js';
-import { manifestRelPath } from '../publish/generations.js';
+import { manifestRelPath } from '../publish/metadata-paths.js';
 import type { FetchedManifest, Source } from '../source/source.js';
 
 /** Indexes of indexes exist; deeper nesting than this is hostile. */

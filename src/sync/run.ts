@@ -3,7 +3,7 @@ import type { Config } from '../config/load.js';
 import { runGc } from '../gc/run-gc.js';
 import { announce, announcementBody } from '../publish/announcement.js';
 import { publishFileLists } from '../publish/file-list-record.js';
-import { MANIFESTS } from '../publish/generations.js';
+import { MANIFESTS, REPOSITORIES } from '../publish/metadata-paths.js';
 import type { SyncSummary } from '../report/sync-summary.js';
 import type { Source } from '../source/source.js';
 import { sweepLeftovers } from '../store/leftovers.js';
@@ -114,6 +114,7 @@ async function prepareStorage(storage: Config['storage'], store: ObjectStore, ev
   const { metadata, tree, state } = storage;
   const swept = await sweepLeftovers([
     { dir: path.join(metadata, MANIFESTS), deep: true },
+    { dir: path.join(metadata, REPOSITORIES), deep: true },
     { dir: metadata },
     { dir: tree },
     { dir: state },

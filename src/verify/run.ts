@@ -1,7 +1,8 @@
 import { readlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/load.js';
-import { CURRENT, readAllGenerations } from '../publish/generations.js';
+import { readAllGenerations } from '../publish/generations.js';
+import { CURRENT } from '../publish/metadata-paths.js';
 import type { Source } from '../source/source.js';
 import { acquireLock } from '../store/lock.js';
 import { ObjectStore } from '../store/object-store.js';

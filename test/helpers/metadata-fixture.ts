@@ -124,8 +124,12 @@ export class MetadataFixture {
     this.repo(repo).tags[tag] = { digest };
   }
 
-  /** Write generation `id` and point `current` at it (atomically, as sync does). */
-  async publish(id: string): Promise<void> {
+  /**
+   * Write generation `id` and point `current` at it (atomically, as sync does). Format 2 (sync's
+   * today) by default; format 1 is what a tree published before the upgrade holds.
+   */
+  async publish(id: string, options: { format?: 1 | 2 } = {}): Promise<void> {
+    const format = options.format ?? 2;
     for (const [relative, bytes] of this.files) {
       await mkdir(path.dirname(path.join(this.dir, relative)), { recursive: true });
       await writeFile(path.join(this.dir, relative), bytes);
@@ -133,7 +137,6 @@ export class MetadataFixture {
     const genDir = path.join(this.dir, 'generations', id);
     const repositories: Record<string, unknown> = {};
     for (const [name, draft] of [...this.repos].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const relative = `repositories/${name}/_repository.json`;
       const tags = Object.fromEntries(Object.entries(draft.tags).sort(([a], [b]) => (a < b ? -1 : 1)));
       const file = {
         formatVersion: 1,
@@ -145,12 +148,25 @@ export class MetadataFixture {
         history: {},
         ...(draft.attachments ? { attachments: draft.attachments } : {}),
       };
-      await mkdir(path.dirname(path.join(genDir, relative)), { recursive: true });
-      await writeFile(path.join(genDir, relative), JSON.stringify(file, null, 2));
-      repositories[name] = { path: relative, tags: Object.keys(tags).length, syncedAt: file.syncedAt };
+      const bytes = JSON.stringify(file, null, 2);
+      const summary = { tags: Object.keys(tags).length, syncedAt: file.syncedAt };
+      if (format === 1) {
+        const relative = `repositories/${name}/_repository.json`;
+        await mkdir(path.dirname(path.join(genDir, relative)), { recursive: true });
+        await writeFile(path.join(genDir, relative), bytes);
+        repositories[name] = { path: relative, ...summary };
+      } else {
+        const digest = sha256(bytes);
+        const hex = digest.slice('sha256:'.length);
+        const relative = `repositories/sha256/${hex.slice(0, 2)}/${hex}.json`;
+        await mkdir(path.dirname(path.join(this.dir, relative)), { recursive: true });
+        await writeFile(path.join(this.dir, relative), bytes);
+        repositories[name] = { digest, size: Buffer.byteLength(bytes), path: relative, ...summary };
+      }
     }
+    await mkdir(genDir, { recursive: true });
     const index = {
-      formatVersion: 1,
+      formatVersion: format,
       generation: id,
       createdAt: '2026-11-22T16:30:00.000Z',
       generator: 'hand-written test fixture',

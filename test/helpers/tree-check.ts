@@ -2,8 +2,9 @@
 // temp files anywhere, a directory snapshot (the canary), and a comparable view of the metadata.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
+import { readIndex, readRepositoryFile } from './published.js';
 
 export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
@@ -75,13 +76,10 @@ export interface RepositoryView {
 
 /** The current generation without timestamps: what two syncs of the same source must agree on. */
 export async function metadataView(metadataDir: string): Promise<Record<string, RepositoryView>> {
-  const dir = path.resolve(metadataDir, await readlink(path.join(metadataDir, 'current')));
-  const index = JSON.parse(await readFile(path.join(dir, 'index.json'), 'utf8')) as {
-    repositories: Record<string, { path: string }>;
-  };
+  const index = await readIndex(metadataDir);
   const view: Record<string, RepositoryView> = {};
-  for (const [name, entry] of Object.entries(index.repositories)) {
-    const repo = JSON.parse(await readFile(path.join(dir, entry.path), 'utf8')) as {
+  for (const name of Object.keys(index.repositories)) {
+    const repo = (await readRepositoryFile(metadataDir, name)) as {
       tags: Record<string, { digest: string }>;
       manifests: object;
       blobs: object;

@@ -22,6 +22,7 @@ import { fixtureSpec } from '../helpers/fixture-spec.js';
 import { parseMirrorConfig } from '../../src/mirror-list/mirror-config.js';
 import { pushLayout } from '../helpers/push.js';
 import { startRegistry, type RegistryHandle } from '../helpers/registry.js';
+import { readRepositoryFile } from '../helpers/published.js';
 
 const run = promisify(execFile);
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -189,7 +190,7 @@ async function expectRepositoryInTree(repository: string): Promise<void> {
   const index = await currentIndex();
   const entry = index.repositories[repository];
   expect(entry, `${repository} in the current generation`).toBeDefined();
-  const repo = JSON.parse(await readFile(join(paths().metadata, 'current', entry!.path), 'utf8')) as {
+  const repo = (await readRepositoryFile(paths().metadata, repository)) as {
     tags: Record<string, { digest: string }>;
     blobs: Record<string, { path: string; size: number }>;
   };

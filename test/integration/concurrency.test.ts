@@ -12,6 +12,7 @@ import { masterOnlyMirrors } from '../helpers/mirrors-file.js';
 import { startServe } from '../helpers/serve-process.js';
 import { useTestWorld } from '../helpers/test-world.js';
 import { treeProblems } from '../helpers/tree-check.js';
+import { readRepositoryFile } from '../helpers/published.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -159,7 +160,7 @@ describe('concurrent syncs and readers', () => {
             string,
             { path: string; tags: number; syncedAt: string },
           ][]) {
-            const repo = JSON.parse(await readFile(path.join(dir, entry.path), 'utf8'));
+            const repo = await readRepositoryFile(metadata, name, path.basename(target));
             if (repo.name !== name || repo.syncedAt !== entry.syncedAt || Object.keys(repo.tags).length !== entry.tags)
               problems.push(`${target}: ${name} disagrees with index.json`);
             for (const blob of Object.values(repo.blobs) as { path: string; size: number }[]) {

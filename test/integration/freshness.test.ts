@@ -5,7 +5,7 @@
 // round brings it back. A stopped B leaves rotation after failuresBeforeOut checks, one good
 // check brings it back.
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -22,6 +22,7 @@ import { pushLayout } from '../helpers/push.js';
 import { startRegistry, type RegistryHandle } from '../helpers/registry.js';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { createSkopeo } from '../helpers/skopeo.js';
+import { readRepositoryFile } from '../helpers/published.js';
 
 const run = promisify(execFile);
 const KiB = 1024;
@@ -56,10 +57,7 @@ describe('freshness routing with a stale mirror', () => {
     return jsonOf<MirrorStateFile>(result);
   };
   const moduleOf = (state: MirrorStateFile, mirror: NginxHandle) => state.mirrors[mirror.url]!.modules.containers!;
-  const repository = async () =>
-    JSON.parse(
-      await readFile(path.join(root, 'metadata/current/repositories', REPO, '_repository.json'), 'utf8'),
-    ) as RepositoryMetadata;
+  const repository = async () => (await readRepositoryFile(path.join(root, 'metadata'), REPO)) as RepositoryMetadata;
   const blobsOfTag = (repo: RepositoryMetadata, tag: string) => repo.manifests[repo.tags[tag]!.digest]!.blobs;
   const redirect = async (digest: string, client: string) => {
     const response = await fetch(`${serve.url}/v2/${REPO}/blobs/${digest}`, {

@@ -1,11 +1,12 @@
 // Issue 4: retention and garbage collection against the real registry, with an injected clock.
-import { mkdir, readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixtureSpec } from '../helpers/fixture-spec.js';
 import { retag, deleteTag } from '../helpers/push.js';
 import { jsonOf, runCli } from '../helpers/cli.js';
 import { useTestWorld } from '../helpers/test-world.js';
+import { readIndex, readRepositoryFile } from '../helpers/published.js';
 
 const DAY = 86_400_000;
 
@@ -20,10 +21,10 @@ async function treeFiles(tree: string): Promise<string[]> {
 
 async function currentPaths(root: string): Promise<string[]> {
   const metadata = path.join(root, 'metadata');
-  const index = JSON.parse(await readFile(path.join(metadata, 'current', 'index.json'), 'utf8'));
+  const index = await readIndex(metadata);
   const paths = new Set<string>();
-  for (const entry of Object.values(index.repositories) as { path: string }[]) {
-    const repo = JSON.parse(await readFile(path.join(metadata, 'current', entry.path), 'utf8'));
+  for (const name of Object.keys(index.repositories)) {
+    const repo = await readRepositoryFile(metadata, name);
     for (const blob of Object.values(repo.blobs) as { modules: Record<string, string> }[])
       for (const p of Object.values(blob.modules)) paths.add(p);
   }
@@ -83,16 +84,7 @@ describe('gc', () => {
 
   it('tag history records the move', async () => {
     const metadata = path.join(world.config.root, 'metadata');
-    const repo = JSON.parse(
-      await readFile(
-        path.join(
-          metadata,
-          await readlink(path.join(metadata, 'current')),
-          'repositories/stable/app-1/_repository.json',
-        ),
-        'utf8',
-      ),
-    );
+    const repo = await readRepositoryFile(metadata, 'stable/app-1');
     expect(repo.history.latest.map((h: { digest: string }) => h.digest)).toEqual([
       world.images.repositories['stable/app-1']!.tags['1.1'],
       world.images.repositories['stable/app-1']!.tags['1.0'],

@@ -2,12 +2,13 @@
 // can make it hold. URL traversal is covered by the serve tests; here the metadata directory
 // itself is tampered with (symlinks out of it, paths with ".."), and clients send oversized
 // headers or open connections they never finish.
-import { cp, mkdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureSpec } from '../helpers/fixture-spec.js';
 import { masterOnlyMirrors } from '../helpers/mirrors-file.js';
+import { repositoryFilePath } from '../helpers/published.js';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { useTestWorld } from '../helpers/test-world.js';
 
@@ -28,31 +29,24 @@ describe('serve with a tampered metadata directory and hostile clients', () => {
   });
   let metadata: string;
   let serve: ServeProcess;
-  let generation: string;
 
   beforeAll(async () => {
     metadata = path.join(world.config.root, 'metadata');
-    generation = path.join(metadata, await readlink(path.join(metadata, 'current')));
-
-    // Outside: a repository that looks like stable/app-2's, but whose tags reveal the secret.
     const outside = path.join(world.work, 'outside');
-    await mkdir(path.join(outside, 'app-2'), { recursive: true });
-    const real = JSON.parse(
-      await readFile(path.join(generation, 'repositories/stable/app-2/_repository.json'), 'utf8'),
-    );
-    real.tags = { [SECRET]: Object.values(real.tags)[0] };
-    await writeFile(path.join(outside, 'app-2', '_repository.json'), JSON.stringify(real));
+    await mkdir(outside, { recursive: true });
     await writeFile(path.join(outside, 'secret'), SECRET);
-    // stable/app-2's directory now leads out of the metadata directory.
-    await rm(path.join(generation, 'repositories/stable/app-2'), { recursive: true });
-    await symlink(path.join(outside, 'app-2'), path.join(generation, 'repositories/stable/app-2'));
-    // stable/app-1's file itself is a symlink to a copy outside.
-    await cp(path.join(generation, 'repositories/stable/app-1/_repository.json'), path.join(outside, 'app-1.json'));
-    await rm(path.join(generation, 'repositories/stable/app-1/_repository.json'));
-    await symlink(
-      path.join(outside, 'app-1.json'),
-      path.join(generation, 'repositories/stable/app-1/_repository.json'),
-    );
+    // stable/app-1's file itself is a symlink to an exact copy outside.
+    const app1 = await repositoryFilePath(metadata, 'stable/app-1');
+    await cp(app1, path.join(outside, 'app-1.json'));
+    await rm(app1);
+    await symlink(path.join(outside, 'app-1.json'), app1);
+    // The directory holding stable/app-2's file now leads out of the metadata directory, to a
+    // copy with the same bytes (so only the symlink can refuse it).
+    const app2 = await repositoryFilePath(metadata, 'stable/app-2');
+    const copy = path.join(outside, 'app-2-dir');
+    await cp(path.dirname(app2), copy, { recursive: true, dereference: false, verbatimSymlinks: true });
+    await rm(path.dirname(app2), { recursive: true });
+    await symlink(copy, path.dirname(app2));
 
     serve = await startServe(['--metadata', metadata, '--mirrors', await masterOnlyMirrors(world.work)]);
   });

@@ -1,7 +1,7 @@
 // Issue 2 acceptance: auth flows against the real registry, schema1, platform filter, and a bad
 // blob in one repository not stopping the others.
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,14 +10,13 @@ import { fixtureSpec } from '../helpers/fixture-spec.js';
 import { pushLayout, pushSchema1Image } from '../helpers/push.js';
 import { startRegistry, type RegistryHandle } from '../helpers/registry.js';
 import { jsonOf, runCli, writeTestConfig } from '../helpers/cli.js';
+import { readRepositoryFile } from '../helpers/published.js';
 
 const small = () =>
   fixtureSpec({ repos: 2, tagsPerRepo: 1, baseBytes: 256 * 1024, repoBytes: 32 * 1024, tagBytes: 16 * 1024 });
 
 async function currentRepo(root: string, repo: string) {
-  const metadata = path.join(root, 'metadata');
-  const current = await readlink(path.join(metadata, 'current'));
-  return JSON.parse(await readFile(path.join(metadata, current, 'repositories', repo, '_repository.json'), 'utf8'));
+  return readRepositoryFile(path.join(root, 'metadata'), repo);
 }
 
 describe.each(['token', 'htpasswd'] as const)('%s auth', (mode) => {

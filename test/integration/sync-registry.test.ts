@@ -12,6 +12,7 @@ import { fixtureSpec } from '../helpers/fixture-spec.js';
 import { pushLayout } from '../helpers/push.js';
 import { startRegistry, type RegistryHandle } from '../helpers/registry.js';
 import { jsonOf, runCli, writeTestConfig } from '../helpers/cli.js';
+import { readRepositoryFile } from '../helpers/published.js';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -99,10 +100,10 @@ describe('sync from a real docker-registry', () => {
     const metadata = path.join(config.root, 'metadata');
     const current = await readlink(path.join(metadata, 'current'));
     const index = JSON.parse(await readFile(path.join(metadata, current, 'index.json'), 'utf8'));
-    expect(index.formatVersion).toBe(1);
+    expect(index.formatVersion).toBe(2);
     expect(Object.keys(index.repositories).sort()).toEqual(stable().sort());
     for (const repo of stable()) {
-      const meta = JSON.parse(await readFile(path.join(metadata, current, index.repositories[repo].path), 'utf8'));
+      const meta = await readRepositoryFile(metadata, repo);
       expect(
         Object.fromEntries(Object.entries(meta.tags).map(([t, v]) => [t, (v as { digest: string }).digest])),
       ).toEqual(generated.repositories[repo]!.tags);
@@ -114,9 +115,7 @@ describe('sync from a real docker-registry', () => {
       expect(Object.keys(meta.blobs).sort()).toEqual([...generated.repositories[repo]!.blobs].sort());
     }
     // Both index kinds kept both platforms.
-    const dockerApp = JSON.parse(
-      await readFile(path.join(metadata, current, index.repositories['stable/docker-app'].path), 'utf8'),
-    );
+    const dockerApp = await readRepositoryFile(metadata, 'stable/docker-app');
     const list = dockerApp.manifests[dockerApp.tags['2.0'].digest];
     expect(list.mediaType).toBe('application/vnd.docker.distribution.manifest.list.v2+json');
     expect(list.manifests.map((d: string) => dockerApp.manifests[d].platform.architecture).sort()).toEqual([
@@ -210,10 +209,7 @@ describe('sync from a real docker-registry', () => {
     const again = jsonOf(await runCli(['sync', '-c', config.file, '--json']));
     expect(again.tags.removed).toBe(1);
     const metadata = path.join(config.root, 'metadata');
-    const current = await readlink(path.join(metadata, 'current'));
-    const repo = JSON.parse(
-      await readFile(path.join(metadata, current, 'repositories/stable/app-1/_repository.json'), 'utf8'),
-    );
+    const repo = await readRepositoryFile(metadata, 'stable/app-1');
     expect(Object.keys(repo.tags)).not.toContain('2.0');
     // Deleting blobs is gc's job: the blob stays in the tree for mirrors still on older metadata.
     await expect(

@@ -14,6 +14,7 @@ import { jsonOf, runCli } from '../helpers/cli.js';
 import { pushLayout } from '../helpers/push.js';
 import { sha256File } from '../helpers/tree-check.js';
 import { useTestWorld } from '../helpers/test-world.js';
+import { readIndex, readRepositoryFile } from '../helpers/published.js';
 
 const KiB = 1024;
 
@@ -25,13 +26,10 @@ interface BlobRecord {
 
 /** digest -> blob entry, over the current generation's repositories. */
 async function currentBlobs(root: string): Promise<Map<string, BlobRecord & { repositories: string[] }>> {
-  const dir = path.join(root, 'metadata/current');
-  const index = JSON.parse(await readFile(path.join(dir, 'index.json'), 'utf8')) as {
-    repositories: Record<string, { path: string }>;
-  };
+  const index = await readIndex(path.join(root, 'metadata'));
   const blobs = new Map<string, BlobRecord & { repositories: string[] }>();
-  for (const [name, entry] of Object.entries(index.repositories)) {
-    const repo = JSON.parse(await readFile(path.join(dir, entry.path), 'utf8')) as {
+  for (const name of Object.keys(index.repositories)) {
+    const repo = (await readRepositoryFile(path.join(root, 'metadata'), name)) as {
       blobs: Record<string, BlobRecord>;
     };
     for (const [digest, blob] of Object.entries(repo.blobs)) {

@@ -32,6 +32,11 @@ function facts(overrides: Partial<GcFacts> = {}): GcFacts {
       { path: '/m/kept', relative: 'manifests/kept', size: 1, mtimeMs: 0 },
       { path: '/m/old', relative: 'manifests/old', size: 2, mtimeMs: 0 },
     ],
+    referencedRepositoryFiles: new Set(['repositories/shared.json']),
+    repositoryFiles: [
+      { path: '/r/shared.json', relative: 'repositories/shared.json', size: 3, mtimeMs: 0 },
+      { path: '/r/old.json', relative: 'repositories/old.json', size: 4, mtimeMs: 0 },
+    ],
     temps: [
       { path: '/t/fresh', size: 1, mtimeMs: NOW.getTime() - 60_000 },
       { path: '/t/stale', size: 1, mtimeMs: NOW.getTime() - 2 * 3_600_000 },
@@ -58,6 +63,8 @@ describe('planGc', () => {
       ['/o/stray', 'not an object name'],
     ]);
     expect(plan.manifests.map((m) => m.path)).toEqual(['/m/old']);
+    // A repository file kept generations share stays; one only older generations named goes.
+    expect(plan.repositoryFiles.map((r) => [r.path, r.why])).toEqual([['/r/old.json', 'no kept generation names it']]);
     expect(plan.temps.map((t) => t.path)).toEqual(['/t/stale']);
     expect(plan.partials.map((p) => p.path)).toEqual(['/p/old']);
     expect(plan.generations).toEqual([{ id: '0000000001', why: 'older than the newest 2 (metadata.keepGenerations)' }]);

@@ -64,7 +64,27 @@ describe('metadata reader', () => {
     await expect(new MetadataReader(dir).manifestBytes(entry)).rejects.toThrow(/cannot read manifest .*symbolic links/);
   });
 
+  it('reads a format-1 generation (a tree published before the upgrade) and then format 2', async () => {
+    await fixture.publish('0000000001', { format: 1 });
+    const reader = new MetadataReader(dir, { recheckMs: 0 });
+    const old = await reader.current();
+    fixture.tag('demo/app', '2', image.digest);
+    await fixture.publish('0000000002');
+    const upgraded = await reader.current();
+    expect([...(await old.repository('demo/app'))!.tags.keys()]).toEqual(['1']);
+    expect([...(await upgraded.repository('demo/app'))!.tags.keys()]).toEqual(['1', '2']);
+  });
+
+  it('refuses a format-2 repository file whose bytes do not hash to the digest the index names', async () => {
+    const index = JSON.parse(await readFile(path.join(dir, 'current', 'index.json'), 'utf8'));
+    const file = path.join(dir, index.repositories['demo/app'].path);
+    await writeFile(file, (await readFile(file, 'utf8')).replace('"1"', '"9"'));
+    const generation = await new MetadataReader(dir).current();
+    await expect(generation.repository('demo/app')!).rejects.toThrow(/does not hash to sha256:/);
+  });
+
   it('rejects metadata paths that would leave their directory', async () => {
+    await fixture.publish('0000000001', { format: 1 });
     const repoFile = path.join(dir, 'generations', '0000000001', 'repositories', 'demo', 'app', '_repository.json');
     const json = JSON.parse(await readFile(repoFile, 'utf8'));
     json.manifests[image.digest].path = 'manifests/../../../../etc/passwd';
