@@ -6,6 +6,7 @@ import { collectStatus, type StatusReport } from '../status/collect.js';
 import { configFor, outputFor, withConfigOption, withOutputOptions, type CommonFlags } from './common-options.js';
 import { formatBytes, formatDuration, plural } from '../format.js';
 import { printJson } from './output.js';
+import { renderMirrorFreshness } from './render-mirror-freshness.js';
 
 export function registerStatus(program: Command): void {
   const command = program
@@ -16,7 +17,9 @@ export function registerStatus(program: Command): void {
         '(sync, gc, verify, check-mirror, listen) ended, when, how long it took, and for a failed or ' +
         'interrupted run its error and failures (<state>/last-run/<command>.json), the current metadata generation with its repositories, ' +
         "tags, blobs and bytes unique vs referenced, who holds the tree lock, and the listener's " +
-        'status file when there is one (queue depth, last message, last trigger latency).',
+        'status file when there is one (queue depth, last message, last trigger latency), and the ' +
+        "mirror checker's freshness table (<metadata>/mirror-state.json: per mirror and module the " +
+        'verified generation, lag in generations and time, last check, failures in a row, in or out of rotation).',
     )
     .addHelpText(
       'after',
@@ -52,6 +55,7 @@ export function renderStatus(s: StatusReport, now = new Date()): string {
   }
   lines.push(`lock: ${s.lock ? `held by ${describeHolder(s.lock)}` : 'free'}`);
   lines.push(...listenerLines(s.listener, now));
+  lines.push(...renderMirrorFreshness(s.mirrors, now));
   return `${lines.join('\n')}\n`;
 }
 

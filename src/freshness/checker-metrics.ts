@@ -1,6 +1,7 @@
 import { Gauge, Registry } from 'prom-client';
 import { writeFileAtomic } from '../store/fs-durable.js';
 import type { RoundResult } from './checker.js';
+import { mirrorLag } from './lag.js';
 
 // The checker's view per mirror and module, in Prometheus' text format (docs/serving.md,
 // "Metrics"): for node_exporter's textfile collector, rewritten after every round.
@@ -36,16 +37,14 @@ export async function checkerMetricsText(round: RoundResult, now = Date.now()): 
   });
   roundSeconds.set(round.durationMs / 1000);
   roundRequests.set(round.requests);
-  const current = Number(round.state.currentGeneration ?? -1);
-  const created = [...(round.master?.createdAt ?? [])].sort(([a], [b]) => (a < b ? -1 : 1));
+  const created = round.master?.createdAt ?? new Map<string, number>();
   for (const [mirror, { modules }] of Object.entries(round.state.mirrors))
     for (const [module, m] of Object.entries(modules)) {
       const labels = { mirror, module };
-      const at = m.verifiedGeneration === null ? -1 : Number(m.verifiedGeneration);
-      verified.set(labels, at);
-      lagGenerations.set(labels, current < 0 ? 0 : Math.max(0, current - at));
-      const firstMissing = created.find(([id]) => Number(id) > at);
-      lagSeconds.set(labels, firstMissing && at < current ? Math.max(0, (now - firstMissing[1]) / 1000) : 0);
+      verified.set(labels, m.verifiedGeneration === null ? -1 : Number(m.verifiedGeneration));
+      const lag = mirrorLag(round.state.currentGeneration, m.verifiedGeneration, created, now);
+      lagGenerations.set(labels, lag.generations);
+      lagSeconds.set(labels, lag.seconds);
       if (m.lastCheckAt) lastCheck.set(labels, Date.parse(m.lastCheckAt) / 1000);
       failures.set(labels, m.consecutiveFailures);
       inRotation.set(labels, m.inRotation ? 1 : 0);

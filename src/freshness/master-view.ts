@@ -34,6 +34,19 @@ async function createdAtOf(dir: string): Promise<number | undefined> {
   return typeof createdAt === 'string' ? Date.parse(createdAt) : undefined;
 }
 
+/** Generation id -> when it was created (ms), for every kept generation, oldest first. */
+export async function generationTimes(metadataDir: string): Promise<Map<string, number>> {
+  const ids = (await readdir(path.join(metadataDir, GENERATIONS)).catch(() => [] as string[]))
+    .filter((name) => /^\d{10}$/.test(name))
+    .sort();
+  const createdAt = new Map<string, number>();
+  for (const id of ids) {
+    const at = await createdAtOf(path.join(metadataDir, GENERATIONS, id));
+    if (at !== undefined) createdAt.set(id, at);
+  }
+  return createdAt;
+}
+
 /** The master's view, or undefined before the first sync. */
 export async function loadMasterView(metadataDir: string): Promise<MasterView | undefined> {
   const current = await readCurrentGeneration(metadataDir);
@@ -46,15 +59,9 @@ export async function loadMasterView(metadataDir: string): Promise<MasterView | 
       for (const [module, at] of Object.entries(view.blobPaths(blob)))
         files.get(module)?.set(at, { path: at, size: blob.size, first: firstGenerationOf(blob, module, current.id) });
 
-  const ids = (await readdir(path.join(metadataDir, GENERATIONS)).catch(() => [] as string[]))
-    .filter((name) => /^\d{10}$/.test(name))
-    .sort();
-  const createdAt = new Map<string, number>();
+  const createdAt = await generationTimes(metadataDir);
   const lists = new Map<string, string>();
-  for (const id of ids) {
-    const at = await createdAtOf(path.join(metadataDir, GENERATIONS, id));
-    if (at === undefined) continue;
-    createdAt.set(id, at);
+  for (const id of createdAt.keys()) {
     // Ascending ids: a list recorded for several generations ends up naming the newest.
     for (const [module, sums] of Object.entries((await readFileListRecord(metadataDir, id)).modules))
       for (const sum of sums) lists.set(`${module}\0${sum}`, id);

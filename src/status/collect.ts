@@ -10,6 +10,7 @@ import { moduleView } from '../publish/modules.js';
 import { readLock, type LockInfo } from '../store/lock.js';
 import { stateLayout } from '../store/paths.js';
 import { byteTotals } from '../report/sync-summary.js';
+import { collectMirrorFreshness, type MirrorFreshness } from './mirror-freshness.js';
 
 // `blobmirror status`: read-only, no lock taken, so it answers while a sync runs.
 
@@ -31,6 +32,8 @@ export interface StatusReport {
   lock: LockInfo | null;
   /** The listener's status file, when there is one. */
   listener: ListenerStatus | { unreadable: string } | null;
+  /** The mirror checker's findings per mirror and module (null: no checker state). */
+  mirrors: MirrorFreshness | { unreadable: string } | null;
 }
 
 async function generationStatus(metadataDir: string): Promise<StatusReport['generation']> {
@@ -79,11 +82,12 @@ export function listenerStateDir(stateDir: string, configured?: string): string 
 }
 
 export async function collectStatus(config: Config): Promise<StatusReport> {
-  const [runs, generation, lock, listener] = await Promise.all([
+  const [runs, generation, lock, listener, mirrors] = await Promise.all([
     readLastRuns(config.storage.state),
     generationStatus(config.storage.metadata),
     readLock(stateLayout(config.storage.state).lock),
     readListenerStatus(listenerStateDir(config.storage.state, config.listen?.stateDir)),
+    collectMirrorFreshness(config.storage.metadata),
   ]);
-  return { runs, generation, lock: lock ?? null, listener };
+  return { runs, generation, lock: lock ?? null, listener, mirrors };
 }

@@ -37,6 +37,7 @@ describe('status', () => {
       generation: null,
       lock: null,
       listener: null,
+      mirrors: null,
     });
 
     const startedAt = new Date();
