@@ -2,8 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { vi } from 'vitest';
-import { freePort, stopChild } from './registry.js';
+import { freePort, stopChild, waitForHttp } from './registry.js';
 
 // A real nginx on 127.0.0.1 serving a directory, as a mirror would: its own config and prefix in
 // a temp dir, in the foreground (`daemon off;`), with an access log the tests read.
@@ -110,17 +109,14 @@ export async function startNginx(root: string, options: { port?: number } = {}):
   }
 }
 
+// A plain wait, not vi.waitFor: the benchmark starts nginx too, outside vitest.
 async function waitReady(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
-  await vi
-    .waitFor(
-      async () => {
-        if (child.exitCode !== null) return child.exitCode;
-        await fetch(url, { method: 'HEAD' });
-        return undefined;
-      },
-      { timeout: 10_000, interval: 25 },
-    )
-    .then((exitCode) => {
-      if (exitCode !== undefined) throw new Error(`exited with ${exitCode}: ${stderr()}`);
-    });
+  const exited = new Promise<never>((_, reject) => {
+    const fail = () => reject(new Error(`exited with ${child.exitCode}: ${stderr()}`));
+    if (child.exitCode !== null) fail();
+    else child.once('exit', fail);
+  });
+  exited.catch(() => {});
+  // HEAD: tests assert on the access log, where a mirror checker's requests are HEADs.
+  await Promise.race([exited, waitForHttp(url, 'nginx', 'HEAD')]);
 }

@@ -241,14 +241,15 @@ async function spawnRegistry(configPath: string, port: number): Promise<Spawned>
   return { child, port, access, stderr };
 }
 
-async function waitForHttp(url: string): Promise<void> {
+/** Until `url` answers at all (any status): a server started in a child process is up. */
+export async function waitForHttp(url: string, what = 'registry', method = 'GET'): Promise<void> {
   const deadline = Date.now() + 15_000;
   for (;;) {
     try {
-      await fetch(url);
+      await fetch(url, { method });
       return;
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`registry did not answer at ${url}`, { cause: error });
+      if (Date.now() > deadline) throw new Error(`${what} did not answer at ${url}`, { cause: error });
       await sleep(25);
     }
   }
