@@ -77,6 +77,18 @@ export class NotFoundError extends BlobmirrorError {
 export class AuthError extends BlobmirrorError {
   readonly code = 'AUTH_FAILED';
 }
+/**
+ * A paginated listing (the catalog, a tags list) that broke after its first page: `listed` is what
+ * the pages before the failure held, so the caller can go on with those and keep the rest as it was.
+ */
+export class ListingIncompleteError extends BlobmirrorError {
+  readonly code = 'LISTING_INCOMPLETE';
+  readonly listed: readonly string[];
+  constructor(message: string, options: ErrorOptions & { listed?: readonly string[] } = {}) {
+    super(message, options);
+    this.listed = options.listed ?? [];
+  }
+}
 
 // The exchange itself failed; always named with the host and the config key that chose it.
 
@@ -157,6 +169,7 @@ export type ErrorCode = (
   | RegistryError
   | NotFoundError
   | AuthError
+  | ListingIncompleteError
   | NetworkError
   | TimeoutError
   | TlsError

@@ -1,5 +1,5 @@
 import type { SyncSummary } from '../report/sync-summary.js';
-import type { SyncPlan, TagDecision } from '../sync/plan.js';
+import type { RepositoryVerdict, SyncPlan, TagDecision } from '../sync/plan.js';
 import { formatBytes, plural } from '../format.js';
 import { failureLines, outcomeLine } from './render-sync.js';
 
@@ -17,7 +17,7 @@ export function planView(plan: SyncPlan) {
   };
 }
 
-const ORDER: Array<TagDecision['verdict']> = ['new', 'changed', 'removed', 'failed', 'filtered'];
+const ORDER: Array<TagDecision['verdict']> = ['new', 'changed', 'removed', 'failed', 'carried', 'filtered'];
 
 /** Tags with the same verdict and reason on one line: a repository of 500 filtered tags stays readable. */
 function tagLines(tags: readonly TagDecision[]): string[] {
@@ -28,6 +28,13 @@ function tagLines(tags: readonly TagDecision[]): string[] {
       groups.set(key, [...(groups.get(key) ?? []), t.tag]);
     }
   return [...groups].map(([key, names]) => `    ${key}: ${names.join(' ')}`);
+}
+
+/** Published repositories not synced, grouped by why: a --repo run over 1,000 repositories stays one line. */
+function repositoryLines(label: string, verdicts: readonly RepositoryVerdict[]): string[] {
+  const groups = new Map<string, string[]>();
+  for (const { name, why } of verdicts) groups.set(why, [...(groups.get(why) ?? []), name]);
+  return [...groups].map(([why, names]) => `${label} (${why}): ${names.join(' ')}`);
 }
 
 /** PURE: a dry run for people: per repository what happens to each tag and why, then blobs, links, generation. */
@@ -50,7 +57,7 @@ export function renderPlan(plan: SyncPlan, summary: SyncSummary): string {
       ? `would publish a new generation (${generation.why})`
       : `would publish no generation (${generation.why})`,
   );
-  if (generation.carriedOver.length) lines.push(`carried over as published: ${generation.carriedOver.join(' ')}`);
+  lines.push(...repositoryLines('carried', generation.carried), ...repositoryLines('dropped', generation.dropped));
   lines.push(...failureLines(summary), outcomeLine(summary));
   return `${lines.join('\n')}\n`;
 }

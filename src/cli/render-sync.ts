@@ -8,6 +8,11 @@ export function renderSyncSummary(s: SyncSummary): string {
   lines.push(
     `${s.repositories.synced}/${s.repositories.selected} repositories synced, ${plural(s.tags.total, 'tag')} (${s.tags.added} new, ${s.tags.changed} changed, ${s.tags.unchanged} unchanged, ${s.tags.removed} removed${s.tags.failed ? `, ${s.tags.failed} failed` : ''})`,
   );
+  if (s.repositories.empty) lines.push(`empty (no tags in the source): ${namesLine(s.empty, s.repositories.empty)}`);
+  if (s.repositories.carried)
+    lines.push(
+      `carried as published (not listed by the incomplete catalog): ${namesLine(s.carried, s.repositories.carried)}`,
+    );
   lines.push(
     `blobs: ${s.blobs.fetched} fetched (${formatBytes(s.bytes.fetched)}${s.bytes.resumed ? `, resumed after ${formatBytes(s.bytes.resumed)}` : ''}), ${s.blobs.reused} reused, ${s.blobs.referenced} in the tree`,
   );
@@ -22,6 +27,9 @@ export function renderSyncSummary(s: SyncSummary): string {
   lines.push(...failureLines(s), outcomeLine(s));
   return `${lines.join('\n')}\n`;
 }
+
+const namesLine = (names: readonly string[], count: number) =>
+  `${count}: ${names.join(' ')}${count > names.length ? ` and ${count - names.length} more` : ''}`;
 
 /** PURE: one line for `status` and the status page. */
 export function syncDetail(s: SyncSummary): string {
@@ -42,7 +50,7 @@ export function failureLines(s: SyncSummary): string[] {
     const key = f.digest ? `${f.digest} ${f.code} ${f.message}` : `#${i}`;
     groups.set(key, [...(groups.get(key) ?? []), f]);
   });
-  return [...groups.values()].map((group) => {
+  const lines = [...groups.values()].map((group) => {
     const f = group[0]!;
     const where =
       group.length === 1
@@ -50,6 +58,13 @@ export function failureLines(s: SyncSummary): string[] {
         : `digest ${f.digest} of ${tagsByRepository(group)}`;
     return `FAILED ${where}: ${f.code}: ${f.message}`;
   });
+  if (s.failureCount > s.failures.length) {
+    const codes = Object.entries(s.failureCodes).map(([code, n]) => `${code} ${n}`);
+    lines.push(
+      `... and ${s.failureCount - s.failures.length} more failures (${s.failureCount} in all: ${codes.join(', ')})`,
+    );
+  }
+  return lines;
 }
 
 /** `a tags 1, 2 and b tag 3`, in the order they were reported. */

@@ -177,9 +177,15 @@ export const configSchema = z
         include: z.array(regexSchema).default([]),
         exclude: z.array(regexSchema).default([]),
         keepNewest: z.number().int().positive().optional(),
+        /**
+         * A repository selecting more tags than this (after include/exclude/keepNewest) fails as one
+         * TOO_LARGE and keeps its published tags; every tag costs a HEAD and a metadata entry. At
+         * most 100,000: the longest tags list the registry client accepts.
+         */
+        maxPerRepository: z.number().int().min(1).max(100_000).default(10_000),
       })
       .strict()
-      .default({ include: [], exclude: [] }),
+      .default({ include: [], exclude: [], maxPerRepository: 10_000 }),
     platforms: z.array(platformFilterSchema).default([]),
     /** Signatures, attestations, SBOMs and other OCI 1.1 referrers follow the images they are attached to. */
     attachments: z

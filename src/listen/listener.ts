@@ -280,7 +280,9 @@ export class Listener {
     } catch (error) {
       this.#error(`triggered sync failed: ${describeError(error)}`);
     }
-    const failed = new Set(summary ? summary.failures.map((f) => f.repository) : batch.repositories);
+    const failed = new Set(
+      summary ? summary.plan.filter((r) => r.failures > 0).map((r) => r.name) : batch.repositories,
+    );
     const finishedAt = Date.now();
     const finished = this.#coalescer.finish(failed, finishedAt);
     for (const token of finished.succeeded) this.#consumer?.settle(token, 'ack');

@@ -19,7 +19,8 @@ import { assertTag } from '../oci/reference.js';
 import { deadlineSignal } from '../source/deadline.js';
 import { emptyStats, type BlobStream, type FetchedManifest, type ManifestHead, type Source } from '../source/source.js';
 import { resolveCredentials } from './credentials.js';
-import { drain, parseJsonObject, readBounded } from './http-body.js';
+import { drain, readBounded } from './http-body.js';
+import { MAX_LIST_ENTRIES, listPages } from './paged-listing.js';
 import { nextPageUrl } from './link-header.js';
 import { DEFAULT_RETRY } from './retry.js';
 import type { OnRetry } from './retry-transport.js';
@@ -27,9 +28,6 @@ import { header, type RegistryRequest, type RegistryResponse } from './round-tri
 import { RegistryTransport, type SendOptions } from './transport.js';
 
 const ACCEPT = MANIFEST_TYPES.join(', ');
-const MAX_LIST_BODY = 16 * 1024 * 1024;
-/** A tags list or catalog longer than this is treated as hostile. */
-export const MAX_LIST_ENTRIES = 100_000;
 
 export interface RegistrySourceOptions {
   maxManifestBytes?: number;
@@ -250,6 +248,19 @@ export class RegistrySource implements Source {
 
   async close(): Promise<void> {}
 
+  #list(first: string, scope: string, key: 'repositories' | 'tags', what: string, count: () => void) {
+    return listPages({
+      first: new URL(first, this.description).href,
+      key,
+      what,
+      host: hostOf(this.description),
+      get: (url) => {
+        count();
+        return this.#request('GET', url, { scope, subject: what });
+      },
+    });
+  }
+
   /** A limited, checked request: resolves with a 200 answer, or throws the status's error. */
   #request(method: 'GET' | 'HEAD', path: string, options: SendOptions): Promise<RegistryResponse> {
     return this.#limit(async () => {
@@ -258,36 +269,6 @@ export class RegistrySource implements Source {
       await this.#transport.check(response, request);
       return response;
     });
-  }
-
-  async #list(
-    first: string,
-    scope: string,
-    key: 'repositories' | 'tags',
-    what: string,
-    count: () => void,
-  ): Promise<string[]> {
-    const seen = new Set<string>();
-    let next: string | undefined = new URL(first, this.description).href;
-    while (next) {
-      count();
-      const response = await this.#request('GET', next, { scope, subject: what });
-      const body = parseJsonObject(await readBounded(response.body, MAX_LIST_BODY, what), what);
-      const page = body[key];
-      if (page !== null && page !== undefined && !Array.isArray(page))
-        throw new RegistryError(`${what}: "${key}" is not a list`);
-      const before = seen.size;
-      for (const entry of page ?? []) {
-        if (typeof entry !== 'string') throw new RegistryError(`${what}: "${key}" holds a non-string entry`);
-        seen.add(entry);
-      }
-      if (seen.size > MAX_LIST_ENTRIES)
-        throw new TooLargeError(`${what}: more than ${MAX_LIST_ENTRIES} entries; refusing the listing`);
-      const following = nextPageUrl(header(response.headers.link), next);
-      // A registry that repeats a page would loop forever: stop when a page adds nothing new.
-      next = following && seen.size > before ? following : undefined;
-    }
-    return [...seen];
   }
 }
 

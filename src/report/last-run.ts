@@ -52,7 +52,7 @@ export function runRecord(end: RunEnd): RunRecord {
     result: runResult(end),
     error: runError(end),
     detail: end.report?.detail ?? null,
-    failureCount: failures.length,
+    failureCount: end.report?.failureCount ?? failures.length,
     failures: failures.slice(0, MAX_FAILURES).map((f) => ({ ...f })),
     facts: end.report?.facts ?? {},
   };

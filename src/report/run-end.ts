@@ -29,6 +29,8 @@ export interface CommandReport {
   /** One line for `status` and the status page: what the run did. */
   detail: string;
   failures: readonly Failure[];
+  /** All failures when `failures` holds only the first ones (a sync's summary caps its list). */
+  failureCount?: number;
   /** The command's own figures, kept in its last-run record. */
   facts: Record<string, unknown>;
   /** Its figures for the metrics file, beside success, duration and end time. */

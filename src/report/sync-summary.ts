@@ -11,23 +11,46 @@ export interface RepositoryPlanSummary {
   unchanged: number;
   /** New or moved tags that failed to apply: they keep their previous state. */
   failed: string[];
+  /** Its failures (the summary lists only the run's first MAX_LISTED). */
+  failures: number;
 }
+
+/** Lists in a summary (failures, empty and carried repositories) stop here; their counts stay exact. */
+export const MAX_LISTED = 50;
 
 export interface SyncSummary {
   result: 'ok' | 'partial' | 'failed';
   dryRun: boolean;
   generation: string | undefined;
   published: boolean;
-  repositories: { selected: number; synced: number; failed: number };
+  /** `empty`: the source lists no tags for them; `carried`: published, not listed by an incomplete catalog, kept as they were. */
+  repositories: { selected: number; synced: number; failed: number; empty: number; carried: number };
+  /** The empty repositories' names (the first MAX_LISTED). */
+  empty: string[];
+  /** The carried repositories' names (the first MAX_LISTED). */
+  carried: string[];
   tags: { total: number; added: number; changed: number; unchanged: number; removed: number; failed: number };
   blobs: { referenced: number; toFetch: number; fetched: number; reused: number };
   bytes: { toFetch: number; fetched: number; resumed: number; unique: number; referenced: number; dedupeRatio: number };
   requests: SourceStats;
   durationMs: number;
   plan: RepositoryPlanSummary[];
+  /** The first MAX_LISTED failures: a repository failing 80,000 tags must not make megabytes. */
   failures: Failure[];
+  failureCount: number;
+  /** Every failure counted by its code. */
+  failureCodes: Record<string, number>;
   /** When retention.gcAfterSync is set. */
   gc?: GcSummary;
+}
+
+/** PURE: the summary's failure fields from every failure of a run. */
+export function failureFields(
+  all: readonly Failure[],
+): Pick<SyncSummary, 'failures' | 'failureCount' | 'failureCodes'> {
+  const failureCodes: Record<string, number> = {};
+  for (const { code } of all) failureCodes[code] = (failureCodes[code] ?? 0) + 1;
+  return { failures: all.slice(0, MAX_LISTED), failureCount: all.length, failureCodes };
 }
 
 /** Unique bytes (what the tree holds on disk), referenced bytes (per-repository copies) and their ratio. */

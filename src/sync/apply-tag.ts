@@ -8,6 +8,7 @@ import type { BlobFetcher } from './blob-fetcher.js';
 import { tagBlobPaths, type ModuleLayout } from './modules.js';
 import type { Closure } from './tag-plan.js';
 import type { ResolvedTag } from './resolve.js';
+import type { SingleFlight } from './single-flight.js';
 import { failure, type Failure } from '../report/failure.js';
 
 /** Image configs are small; a bigger one is not worth reading for its architecture. */
@@ -19,6 +20,8 @@ export interface ApplyContext {
   store: ObjectStore;
   layout: ModuleLayout;
   metadataDir: string;
+  /** Manifest writes of the run, single-flight by digest (100,000 tags naming one manifest write it once). */
+  manifestWrites: SingleFlight<Digest, void>;
 }
 
 /** The platform an image's config declares, or undefined when it is unreadable or says none. */
@@ -78,7 +81,8 @@ export async function applyNewTag(
         modules,
       });
     }
-    for (const [digest, bytes] of resolved.bytes) await writeManifest(ctx.metadataDir, digest, bytes);
+    for (const [digest, bytes] of resolved.bytes)
+      await ctx.manifestWrites.run(digest, () => writeManifest(ctx.metadataDir, digest, bytes));
   } catch (error) {
     return { failures: [failure(error, { repository: ctx.repository, tag })] };
   }

@@ -16,7 +16,9 @@ import { updateHistory } from './history.js';
 import type { SyncPlan } from './plan.js';
 import { REPOSITORY_CONCURRENCY, settleAll } from './read.js';
 import { publishedAttachments } from './attachments.js';
-import { keptTag, type RepositoryResolution, type TagState } from './resolve-repository.js';
+import { TAG_CONCURRENCY, keptTag, type RepositoryResolution, type TagState } from './resolve-repository.js';
+import type { ResolvedTag } from './resolve.js';
+import { SingleFlight } from './single-flight.js';
 import { buildRepositoryMetadata, type Closure } from './tag-plan.js';
 
 /** The slices of the config that applying reads. */
@@ -45,13 +47,21 @@ export async function applyPlan(
   syncedAt: string,
 ): Promise<Applied> {
   const fetcher = new BlobFetcher(source, store, events);
+  const manifestWrites = new SingleFlight<Digest, void>();
   const limit = pLimit(REPOSITORY_CONCURRENCY);
   const repositories = await settleAll(
     plan.repositories.map(({ resolution: r }) =>
       limit(() =>
         applyRepository(
           r,
-          { repository: r.name, fetcher, store, layout: config.modules, metadataDir: config.storage.metadata },
+          {
+            repository: r.name,
+            fetcher,
+            store,
+            layout: config.modules,
+            metadataDir: config.storage.metadata,
+            manifestWrites,
+          },
           config.retention.historyDays,
           syncedAt,
           events,
@@ -63,7 +73,10 @@ export async function applyPlan(
   return { repositories, counters: fetcher.counters };
 }
 
-/** Apply a repository's tags (concurrently); a tag that fails keeps what was published for it. */
+/**
+ * Apply a repository's tags, TAG_CONCURRENCY at a time and each distinct resolution once (tags
+ * naming one manifest share it); a tag that fails keeps what was published for it.
+ */
 async function applyRepository(
   r: RepositoryResolution,
   ctx: ApplyContext,
@@ -72,11 +85,19 @@ async function applyRepository(
   events: SyncEvents,
 ): Promise<AppliedRepository> {
   const failures = [...r.failures];
+  const limit = pLimit(TAG_CONCURRENCY);
+  const once = new Map<ResolvedTag, ReturnType<typeof applyNewTag>>();
   const apply = async (label: string, state: TagState, fallback: () => Outcome | undefined) => {
     if (state.kind === 'kept') return state;
-    const result = await applyNewTag(ctx, label, state.resolved);
-    if ('closure' in result) return { digest: state.digest, closure: result.closure };
-    failures.push(...result.failures);
+    let result = once.get(state.resolved);
+    if (!result) {
+      result = limit(() => applyNewTag(ctx, label, state.resolved));
+      once.set(state.resolved, result);
+    }
+    const applied = await result;
+    if ('closure' in applied) return { digest: state.digest, closure: applied.closure };
+    // Each tag that shares the failed resolution failed too, and says so.
+    failures.push(...applied.failures.map((f) => ({ ...f, tag: label })));
     return fallback();
   };
   const [applied, attached] = await Promise.all([

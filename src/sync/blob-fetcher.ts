@@ -5,6 +5,7 @@ import type { BlobRef } from '../oci/manifest.js';
 import type { Source } from '../source/source.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { SyncEvents } from './events.js';
+import { SingleFlight } from './single-flight.js';
 
 export interface FetchCounters {
   fetched: number;
@@ -19,7 +20,7 @@ export interface FetchCounters {
  */
 export class BlobFetcher {
   readonly counters: FetchCounters = { fetched: 0, reused: 0, bytesFetched: 0, bytesResumed: 0 };
-  readonly #inflight = new Map<Digest, Promise<number>>();
+  readonly #inflight = new SingleFlight<Digest, number>();
 
   constructor(
     private readonly source: Source,
@@ -29,13 +30,7 @@ export class BlobFetcher {
 
   /** Resolves to the blob's size once it is in the store; `repository` is the pull scope. */
   async ensure(repository: string, blob: BlobRef): Promise<number> {
-    let entry = this.#inflight.get(blob.digest);
-    if (!entry) {
-      entry = this.#fetch(repository, blob);
-      entry.catch(() => this.#inflight.delete(blob.digest));
-      this.#inflight.set(blob.digest, entry);
-    }
-    const size = await entry;
+    const size = await this.#inflight.run(blob.digest, () => this.#fetch(repository, blob));
     // Two manifests naming one digest with different sizes: one of them lies.
     if (blob.size !== undefined && blob.size !== size) {
       throw new SizeMismatchError(

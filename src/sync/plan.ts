@@ -2,7 +2,6 @@
 // what the store holds); this decides; `apply.ts` and `publish.ts` carry it out; the CLI prints it
 // for --dry-run.
 import type { Digest } from '../oci/digest.js';
-import type { Generation } from '../publish/generations.js';
 import type { Failure } from '../report/failure.js';
 import { tagBlobPaths, type ModuleLayout } from './modules.js';
 import type { SyncRead } from './read.js';
@@ -34,7 +33,8 @@ export function planBlobs(needs: Iterable<BlobNeed>, present: (need: BlobNeed) =
   return plan;
 }
 
-export type TagVerdict = 'new' | 'changed' | 'unchanged' | 'removed' | 'filtered' | 'failed';
+/** `carried`: kept as published without a look at it (its repository's tag listing failed, or it has too many tags). */
+export type TagVerdict = 'new' | 'changed' | 'unchanged' | 'removed' | 'filtered' | 'failed' | 'carried';
 
 export interface TagDecision {
   tag: string;
@@ -62,12 +62,21 @@ export interface LinkPlan {
   path: string;
 }
 
+/** A published repository this run does not sync, and why. */
+export interface RepositoryVerdict {
+  name: string;
+  why: string;
+}
+
 export interface GenerationPlan {
   /** The generation this run compares with (none on a first run or after a layout change). */
   base: string | undefined;
   /** A --repo run: the other published repositories are carried over as they are. */
   targeted: boolean;
-  carriedOver: string[];
+  /** Published repositories kept as they are: not in --repo, or not listed by an incomplete catalog. */
+  carried: RepositoryVerdict[];
+  /** Published repositories the next generation drops: no longer selected, or gone from a complete catalog. */
+  dropped: RepositoryVerdict[];
   /** Whether a new generation is expected (apply failures keep tags as published, and may make it none). */
   publish: boolean;
   why: string;
@@ -115,24 +124,13 @@ function tagDecisions(r: RepositoryResolution): TagDecision[] {
   for (const tag of r.plan.removed) {
     if (decisions.has(tag)) continue;
     const previous = before(tag)!;
-    if (r.listingFailed || failed.has(tag))
-      decisions.set(tag, {
-        tag,
-        verdict: 'failed',
-        previous,
-        why: `${r.listingFailed ? 'listing' : 'HEAD'} failed: kept as published`,
-      });
+    if (failed.has(tag))
+      decisions.set(tag, { tag, verdict: 'failed', previous, why: 'HEAD failed: kept as published' });
     else decisions.set(tag, { tag, verdict: 'removed', previous, why: 'no longer in the source' });
   }
-  if (r.listingFailed)
+  if (r.carried)
     for (const tag of Object.keys(r.previous?.tags ?? {}))
-      if (!decisions.has(tag))
-        decisions.set(tag, {
-          tag,
-          verdict: 'failed',
-          previous: before(tag)!,
-          why: 'listing failed: kept as published',
-        });
+      decisions.set(tag, { tag, verdict: 'carried', previous: before(tag)!, why: `${r.carried}: kept as published` });
   // Resolving a new or moved tag's manifests failed: it keeps what was published, if anything.
   for (const [tag, decision] of decisions)
     if ((decision.verdict === 'new' || decision.verdict === 'changed') && r.tags.get(tag)?.kind !== 'new') {
@@ -148,18 +146,22 @@ function tagDecisions(r: RepositoryResolution): TagDecision[] {
   return [...decisions.values()].sort((a, b) => (a.tag < b.tag ? -1 : 1));
 }
 
-function generationPlan(
-  published: Generation | undefined,
-  base: Generation | undefined,
-  repositories: RepositoryPlan[],
-  targeted: boolean,
-): GenerationPlan {
+function generationPlan(read: SyncRead, repositories: RepositoryPlan[], targeted: boolean): GenerationPlan {
+  const { published, previous: base } = read;
   const names = new Set(repositories.map((r) => r.name));
-  const carriedOver = targeted ? [...(base?.repositories.keys() ?? [])].filter((name) => !names.has(name)) : [];
+  const unlisted = new Set(read.unlisted);
+  const carried: RepositoryVerdict[] = [];
+  const dropped: RepositoryVerdict[] = [];
+  for (const name of base?.repositories.keys() ?? []) {
+    if (names.has(name)) continue;
+    if (targeted) carried.push({ name, why: 'not in --repo: kept as published' });
+    else if (!unlisted.has(name)) dropped.push({ name, why: 'no longer selected by repositories.include/exclude' });
+    else if (read.catalogComplete) dropped.push({ name, why: 'no longer in the catalog' });
+    else carried.push({ name, why: 'not listed: the catalog is incomplete (LISTING_INCOMPLETE): kept as published' });
+  }
   const changes = repositories
     .flatMap((r) => r.tags)
     .filter((t) => ['new', 'changed', 'removed'].includes(t.verdict)).length;
-  const dropped = targeted ? [] : [...(base?.repositories.keys() ?? [])].filter((name) => !names.has(name));
   const why = !published
     ? 'first generation'
     : !base
@@ -167,12 +169,12 @@ function generationPlan(
       : changes || dropped.length
         ? [
             changes ? `${changes} tag change(s)` : '',
-            dropped.length ? `${dropped.length} repositories no longer selected` : '',
+            dropped.length ? `${dropped.length} repositories no longer selected or listed` : '',
           ]
             .filter(Boolean)
             .join(', ')
         : `nothing changed since generation ${base.id}`;
-  return { base: base?.id, targeted, carriedOver, publish: !base || changes > 0 || dropped.length > 0, why };
+  return { base: base?.id, targeted, carried, dropped, publish: !base || changes > 0 || dropped.length > 0, why };
 }
 
 /** From what was read, the whole sync's plan. */
@@ -184,14 +186,18 @@ export function planSync(read: SyncRead, layout: ModuleLayout, targeted: boolean
   }));
   const needs = new Map<Digest, BlobNeed>();
   const links: LinkPlan[] = [];
-  for (const { resolution: r } of repositories)
+  for (const { resolution: r } of repositories) {
+    // Tags naming one manifest share its resolution: its links are planned once.
+    const seen = new Set<object>();
     for (const state of [...r.tags.values(), ...r.attached.values()]) {
-      if (state.kind !== 'new') continue;
+      if (state.kind !== 'new' || seen.has(state.resolved)) continue;
+      seen.add(state.resolved);
       const { blobs, manifests } = state.resolved;
       for (const blob of blobs.values()) if (!needs.has(blob.digest)) needs.set(blob.digest, blob);
       for (const [digest, { modules }] of tagBlobPaths(layout, r.name, manifests, blobs.keys()))
         for (const path of Object.values(modules)) links.push({ repository: r.name, digest, path });
     }
+  }
   const unique = [...new Map(links.map((link) => [link.path, link])).values()].sort((a, b) =>
     a.path < b.path ? -1 : 1,
   );
@@ -200,6 +206,6 @@ export function planSync(read: SyncRead, layout: ModuleLayout, targeted: boolean
     catalogFailures: read.catalogFailures,
     blobs: planBlobs(needs.values(), (need) => read.present.has(need.digest)),
     links: unique,
-    generation: generationPlan(read.published, read.previous, repositories, targeted),
+    generation: generationPlan(read, repositories, targeted),
   };
 }

@@ -1,5 +1,5 @@
-// The last step of a sync: the next generation from the applied repositories (a --repo run
-// carries the others over), written only when something changed. A repository unchanged since
+// The last step of a sync: the next generation from the applied repositories and those the plan
+// carries forward as published, written only when something changed. A repository unchanged since
 // the previous generation keeps its file there: only changed ones are written.
 import type { Config } from '../config/load.js';
 import type { Generation } from '../publish/generations.js';
@@ -27,10 +27,15 @@ export async function publishRun(
   sourceDescription: string,
   previous: Generation | undefined,
   repositories: readonly RepositoryMetadata[],
-  targeted: boolean,
+  /** Published repositories kept as they are (plan.generation.carried). */
+  carried: readonly string[],
   at: Date,
 ): Promise<Published> {
-  const next = new Map(targeted ? previous?.repositories : []);
+  const next = new Map(
+    carried.flatMap((name) =>
+      previous?.repositories.has(name) ? [[name, previous.repositories.get(name)!] as const] : [],
+    ),
+  );
   for (const repo of repositories) {
     if (Object.keys(repo.tags).length) next.set(repo.name, repo);
     else next.delete(repo.name);

@@ -2,7 +2,7 @@
 // HEADs and new manifests, and which needed blobs the store already has. Nothing is written.
 import pLimit from 'p-limit';
 import type { Config } from '../config/load.js';
-import { UsageError } from '../errors.js';
+import { ListingIncompleteError, UsageError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { assertRepositoryName, isRepositoryName } from '../oci/reference.js';
 import { readCurrentGeneration, type Generation } from '../publish/generations.js';
@@ -26,6 +26,13 @@ export interface SyncRead {
   /** What this run compares with: the published generation unless the module layout changed. */
   previous: Generation | undefined;
   catalogFailures: Failure[];
+  /**
+   * Published repositories the config still selects that this run did not list: gone from a
+   * complete catalog (removed), or beyond the page where an incomplete one broke (carried).
+   */
+  unlisted: string[];
+  /** False when the catalog's pagination could not be completed (LISTING_INCOMPLETE). */
+  catalogComplete: boolean;
   resolutions: RepositoryResolution[];
   /** Blobs of new tags the store already holds (at their size). */
   present: ReadonlySet<Digest>;
@@ -33,12 +40,14 @@ export interface SyncRead {
 
 export const REPOSITORY_CONCURRENCY = 4;
 
+interface Selected {
+  names: string[];
+  failures: Failure[];
+  catalogComplete: boolean;
+}
+
 /** Selected repositories; a catalog entry that is no valid name is a failure, not the end of the run. */
-async function selectNames(
-  config: ReadConfig,
-  source: Source,
-  only: readonly string[] | undefined,
-): Promise<{ names: string[]; failures: Failure[] }> {
+async function selectNames(config: ReadConfig, source: Source, only: readonly string[] | undefined): Promise<Selected> {
   if (only?.length) {
     for (const name of only) {
       // The name becomes a tree path and a registry URL path: `../..` must never get that far.
@@ -52,10 +61,13 @@ async function selectNames(
         );
       }
     }
-    return { names: [...new Set(only)].sort(), failures: [] };
+    return { names: [...new Set(only)].sort(), failures: [], catalogComplete: true };
   }
   const failures: Failure[] = [];
-  const catalog = (needsCatalog(config.repositories) ? await source.listRepositories() : []).filter((name) => {
+  const { listed, complete } = needsCatalog(config.repositories)
+    ? await listCatalog(source, failures)
+    : { listed: [], complete: true };
+  const catalog = listed.filter((name) => {
     try {
       assertRepositoryName(name, 'repository name in the catalog');
       return true;
@@ -64,7 +76,18 @@ async function selectNames(
       return false;
     }
   });
-  return { names: selectRepositories(config.repositories, catalog), failures };
+  return { names: selectRepositories(config.repositories, catalog), failures, catalogComplete: complete };
+}
+
+/** The catalog; one whose pagination broke after a page is what it listed, and a failure. */
+async function listCatalog(source: Source, failures: Failure[]): Promise<{ listed: string[]; complete: boolean }> {
+  try {
+    return { listed: await source.listRepositories(), complete: true };
+  } catch (error) {
+    if (!(error instanceof ListingIncompleteError)) throw error;
+    failures.push(failure(error, { repository: '(catalog)' }));
+    return { listed: [...error.listed], complete: false };
+  }
 }
 
 /** Like Promise.all, but rejects only once every promise has settled: nothing keeps writing after the lock is released. */
@@ -91,7 +114,19 @@ export async function readSync(
       `the module layout in ${config.file} differs from published generation ${published.id}; run a full sync (without --repo) first`,
     );
   }
-  const { names, failures: catalogFailures } = await selectNames(config, source, only);
+  const { names, failures: catalogFailures, catalogComplete } = await selectNames(config, source, only);
+  const selected = new Set(names);
+  const unlisted = only?.length
+    ? []
+    : [...(published?.repositories.keys() ?? [])].filter(
+        (name) => !selected.has(name) && isRepositorySelected(config.repositories, name),
+      );
+  if (!catalogComplete && published && !previous && unlisted.length) {
+    // Carrying them forward would keep paths of the old layout; dropping them would lose them.
+    throw new ListingIncompleteError(
+      `${catalogFailures.find((f) => f.code === 'LISTING_INCOMPLETE')!.message}; the module layout in ${config.file} also differs from generation ${published.id}, so the ${unlisted.length} repositories not listed can be neither carried forward nor dropped: nothing was published`,
+    );
+  }
   events.repositoriesSelected?.(names);
 
   const cache = new ManifestCache();
@@ -107,5 +142,5 @@ export async function readSync(
           if (!needed.has(blob.digest)) needed.set(blob.digest, blob.size);
   const present = new Set<Digest>();
   await Promise.all([...needed].map(async ([digest, size]) => (await store.has(digest, size)) && present.add(digest)));
-  return { published, previous, catalogFailures, resolutions, present };
+  return { published, previous, catalogFailures, unlisted, catalogComplete, resolutions, present };
 }

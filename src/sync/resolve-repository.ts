@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import pLimit from 'p-limit';
 import type { Config } from '../config/load.js';
+import { NotFoundError, TooLargeError, errorCode } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { manifestRelPath } from '../publish/metadata-paths.js';
 import type { AttachmentEntry, RepositoryMetadata } from '../publish/metadata-types.js';
@@ -10,6 +12,10 @@ import { planTags, previousClosure, type Closure, type TagPlan } from './tag-pla
 import { resolveTag, type ManifestCache, type ResolvedTag } from './resolve.js';
 import { explainTags, type FilteredTag } from './select.js';
 import { failure, type Failure } from '../report/failure.js';
+import { SingleFlight } from './single-flight.js';
+
+/** Tags of one repository HEADed, resolved or applied at once: bounds files and requests whatever the tag count. */
+export const TAG_CONCURRENCY = 16;
 
 /** One tag after phase 1: either carried over from the previous generation or fetched now. */
 export interface KeptTag {
@@ -27,8 +33,10 @@ export interface RepositoryResolution {
   filtered: FilteredTag[];
   /** What each selected tag's HEAD answered (absent: it failed). */
   heads: Map<string, Digest>;
-  /** The tag listing failed: every published tag is kept as it was. */
-  listingFailed: boolean;
+  /** Why every published tag is kept as it was without a look at the tags (the listing failed, too many tags). */
+  carried: string | undefined;
+  /** The source lists no tags at all (404 on the tags list, `"tags": null`, `[]`): an empty repository, no failure. */
+  empty: boolean;
   tags: Map<string, TagState>;
   /** Referrers no tag names (the referrers API listed them): published with the repository, untagged. */
   attached: Map<Digest, TagState>;
@@ -81,18 +89,17 @@ export async function resolveRepository(
     plan,
     filtered: [],
     heads,
-    listingFailed: false,
+    carried: undefined,
+    empty: false,
     tags,
     attached,
     attachments: new Map(),
     failures,
   };
-  let listing: string[];
-  try {
-    listing = await source.listTags(name);
-  } catch (error) {
+  /** Keep every published tag as it was (nothing is lost), and say why. */
+  const carry = (error: unknown, why: string): RepositoryResolution => {
     failures.push(failure(error, { repository: name }));
-    resolution.listingFailed = true;
+    resolution.carried = why;
     for (const tag of Object.keys(previous?.tags ?? {})) {
       const kept = keptTag(previous, tag);
       if (kept) tags.set(tag, kept);
@@ -100,13 +107,28 @@ export async function resolveRepository(
     for (const [digest, state] of previousUntagged(previous)) attached.set(digest, state);
     resolution.attachments = new Map(Object.entries(previous?.attachments ?? {}) as Array<[Digest, AttachmentEntry[]]>);
     return resolution;
+  };
+  let listing: string[];
+  try {
+    listing = await source.listTags(name);
+  } catch (error) {
+    // A repository the catalog names but the tags list does not know has no tags: empty, not failed.
+    if (error instanceof NotFoundError) listing = [];
+    // An incomplete listing too: the tag filters (keepNewest) need every tag to decide.
+    else return carry(error, `tag listing failed (${errorCode(error)})`);
   }
+  resolution.empty = listing.length === 0;
 
+  // Bounded whatever the tag count; tags naming one manifest share one resolution (and one apply).
+  const limit = pLimit(TAG_CONCURRENCY);
+  const resolutions = new SingleFlight<Digest, ResolvedTag>();
+  const resolve = (digest: Digest) =>
+    resolutions.run(digest, () => limit(() => resolveTag(source, cache, name, digest, config.platforms)));
   const resolveTags = async (selected: string[]): Promise<Map<string, Resolved>> => {
     await Promise.all(
       selected.map(async (tag) => {
         try {
-          heads.set(tag, (await source.headManifest(name, tag)).digest);
+          heads.set(tag, (await limit(() => source.headManifest(name, tag))).digest);
         } catch (error) {
           failures.push(failure(error, { repository: name, tag }));
           const kept = keptTag(previous, tag);
@@ -126,11 +148,7 @@ export async function resolveRepository(
       [...part.added, ...part.changed].map(async (tag) => {
         const digest = heads.get(tag)!;
         try {
-          tags.set(tag, {
-            kind: 'new',
-            digest,
-            resolved: await resolveTag(source, cache, name, digest, config.platforms),
-          });
+          tags.set(tag, { kind: 'new', digest, resolved: await resolve(digest) });
         } catch (error) {
           failures.push(failure(error, { repository: name, tag, digest }));
           const kept = keptTag(previous, tag);
@@ -147,11 +165,7 @@ export async function resolveRepository(
         try {
           attached.set(
             digest,
-            keptDigest(previous, digest) ?? {
-              kind: 'new',
-              digest,
-              resolved: await resolveTag(source, cache, name, digest, config.platforms),
-            },
+            keptDigest(previous, digest) ?? { kind: 'new', digest, resolved: await resolve(digest) },
           );
         } catch (error) {
           failures.push(failure(error, { repository: name, digest }));
@@ -162,6 +176,14 @@ export async function resolveRepository(
   };
 
   const { selected, filtered } = explainTags(config.tags, ordinaryTags(listing, config.attachments));
+  const max = config.tags.maxPerRepository;
+  if (selected.length > max)
+    return carry(
+      new TooLargeError(
+        `${name}: ${selected.length} tags selected, more than tags.maxPerRepository (${max}); narrow tags.include/exclude/keepNewest or raise the limit (its published tags are kept)`,
+      ),
+      `over tags.maxPerRepository (${max})`,
+    );
   resolution.filtered = filtered;
   const roots = await resolveTags(selected);
   if (config.attachments.enabled) {

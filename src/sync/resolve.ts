@@ -5,6 +5,7 @@ import { selectedByPlatforms, type Platform } from '../oci/platform.js';
 import type { ManifestEntry } from '../publish/metadata-types.js';
 import { manifestRelPath } from '../publish/metadata-paths.js';
 import type { FetchedManifest, Source } from '../source/source.js';
+import { SingleFlight } from './single-flight.js';
 
 /** Indexes of indexes exist; deeper nesting than this is hostile. */
 const MAX_DEPTH = 4;
@@ -20,16 +21,10 @@ export interface ResolvedTag {
 
 /** Shares manifest GETs across repositories and tags within one run (content-addressed). */
 export class ManifestCache {
-  readonly #entries = new Map<Digest, Promise<FetchedManifest>>();
+  readonly #gets = new SingleFlight<Digest, FetchedManifest>();
 
   get(source: Source, repository: string, digest: Digest): Promise<FetchedManifest> {
-    let entry = this.#entries.get(digest);
-    if (!entry) {
-      entry = source.getManifest(repository, digest);
-      entry.catch(() => this.#entries.delete(digest));
-      this.#entries.set(digest, entry);
-    }
-    return entry;
+    return this.#gets.run(digest, () => source.getManifest(repository, digest));
   }
 }
 

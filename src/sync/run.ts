@@ -91,7 +91,8 @@ async function syncLocked(
   const applied = await applyPlan(plan, config, source, store, events, now().toISOString());
   checkpoint();
   const metadata = applied.repositories.map((r) => r.metadata);
-  const published = await publishRun(config, source.description, read.previous, metadata, targeted(options), now());
+  const carried = plan.generation.carried.map((c) => c.name);
+  const published = await publishRun(config, source.description, read.previous, metadata, carried, now());
   const summary = summarize({ durationMs: Date.now() - started, plan, stats: source.stats, applied, published });
   // Under the same lock, so nothing can publish between this sync and its gc; an interrupted
   // run leaves gc to the next one, but still writes the file lists of what it published.

@@ -1,6 +1,6 @@
 // PURE: a sync's summary (what --json prints, the last-run record and the metrics file read)
 // from its plan and, unless it was a dry run, what applying and publishing did.
-import { byteTotals, type SyncSummary } from '../report/sync-summary.js';
+import { MAX_LISTED, byteTotals, failureFields, type SyncSummary } from '../report/sync-summary.js';
 import type { Failure } from '../report/failure.js';
 import type { SourceStats } from '../source/source.js';
 import type { Applied } from './apply.js';
@@ -35,8 +35,12 @@ export function summarize(input: {
       removed: r.plan.removed.filter((tag) => !r.tags.has(tag)),
       unchanged: r.plan.unchanged.length,
       failed,
+      failures: perRepository[i]!.length,
     };
   });
+  const empty = plan.repositories.filter((r) => r.resolution.empty).map((r) => r.name);
+  // A --repo run carries the others by design; only what an incomplete catalog left out is news.
+  const carried = plan.generation.targeted ? [] : plan.generation.carried.map((c) => c.name);
   const sum = (pick: (p: (typeof repositories)[number]) => number) => repositories.reduce((acc, p) => acc + pick(p), 0);
   const counters = applied?.counters;
   return {
@@ -44,7 +48,15 @@ export function summarize(input: {
     dryRun: applied === undefined,
     generation: input.published?.id,
     published: input.published?.published ?? false,
-    repositories: { selected, synced: selected - failedRepos, failed: failedRepos },
+    repositories: {
+      selected,
+      synced: selected - failedRepos,
+      failed: failedRepos,
+      empty: empty.length,
+      carried: carried.length,
+    },
+    empty: empty.slice(0, MAX_LISTED),
+    carried: carried.slice(0, MAX_LISTED),
     tags: {
       total: sum((p) => p.added.length + p.changed.length + p.unchanged + p.failed.length),
       added: sum((p) => p.added.length),
@@ -70,6 +82,6 @@ export function summarize(input: {
     requests: { ...input.stats },
     durationMs: input.durationMs,
     plan: repositories,
-    failures,
+    ...failureFields(failures),
   };
 }

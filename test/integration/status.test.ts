@@ -9,7 +9,7 @@ import { syncReport } from '../../src/cli/sync.js';
 import { readLastRun, recordRun } from '../../src/report/last-run.js';
 import type { StatusReport } from '../../src/status/collect.js';
 import { acquireLock } from '../../src/store/lock.js';
-import type { SyncSummary } from '../../src/report/sync-summary.js';
+import { failureFields, type SyncSummary } from '../../src/report/sync-summary.js';
 import { jsonOf, runCli } from '../helpers/cli.js';
 import { useTestWorld } from '../helpers/test-world.js';
 
@@ -54,7 +54,7 @@ describe('status', () => {
     const failed = {
       ...summary,
       result: 'partial' as const,
-      failures: [{ repository: 'stable/app-3', tag: '1.1', code: 'NETWORK', message: 'connection reset' }],
+      ...failureFields([{ repository: 'stable/app-3', tag: '1.1', code: 'NETWORK', message: 'connection reset' }]),
     };
     await recordRun(state, { command: 'sync', startedAt, finishedAt: new Date(), report: syncReport(failed) });
     expect(await readLastRun(state, 'sync')).toMatchObject({

@@ -73,7 +73,13 @@ describe('sync from a real docker-registry', () => {
     expect(result.code, result.stderr).toBe(0);
     const summary = jsonOf(result);
     expect(summary.result).toBe('ok');
-    expect(summary.repositories).toEqual({ selected: stable().length, synced: stable().length, failed: 0 });
+    expect(summary.repositories).toEqual({
+      selected: stable().length,
+      synced: stable().length,
+      failed: 0,
+      empty: 0,
+      carried: 0,
+    });
     const tree = path.join(config.root, 'tree');
     for (const repo of stable()) {
       for (const digest of generated.repositories[repo]!.blobs) {

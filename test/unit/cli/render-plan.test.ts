@@ -34,7 +34,17 @@ const plan: SyncPlan = {
     bytesToFetch: 1234,
   },
   links: [{ repository: 'a', digest: d('4'), path: `a/_blobs/sha256/${'4'.repeat(64)}` }],
-  generation: { base: '0000000007', targeted: true, carriedOver: ['c'], publish: true, why: '4 tag change(s)' },
+  generation: {
+    base: '0000000007',
+    targeted: true,
+    carried: [
+      { name: 'c', why: 'not in --repo: kept as published' },
+      { name: 'e', why: 'not in --repo: kept as published' },
+    ],
+    dropped: [],
+    publish: true,
+    why: '4 tag change(s)',
+  },
 };
 
 const summary = { failures: [], durationMs: 150_000, result: 'ok' } as unknown as SyncSummary;
@@ -52,7 +62,7 @@ describe('renderPlan', () => {
         '  b: no tags',
         'would fetch 1 blob (1.2 kB); 2 blobs already in the store; 1 tree link to make',
         'would publish a new generation (4 tag change(s))',
-        'carried over as published: c',
+        'carried (not in --repo: kept as published): c e',
         'done in 2 min 30 s: ok',
         '',
       ].join('\n'),

@@ -8,7 +8,9 @@ function summary(overrides: Partial<SyncSummary> = {}): SyncSummary {
     dryRun: false,
     generation: '0000000042',
     published: true,
-    repositories: { selected: 3, synced: 3, failed: 0 },
+    repositories: { selected: 3, synced: 3, failed: 0, empty: 0, carried: 0 },
+    empty: [],
+    carried: [],
     tags: { total: 12, added: 2, changed: 1, unchanged: 8, removed: 1, failed: 0 },
     blobs: { referenced: 40, toFetch: 5, fetched: 5, reused: 35 },
     bytes: {
@@ -23,6 +25,8 @@ function summary(overrides: Partial<SyncSummary> = {}): SyncSummary {
     durationMs: 4200,
     plan: [],
     failures: [],
+    failureCount: 0,
+    failureCodes: {},
     ...overrides,
   };
 }
@@ -103,5 +107,34 @@ describe('renderSyncSummary', () => {
       'FAILED digest sha256:abc of a tags 1, 2 and b tag 1: DIGEST_MISMATCH: content hashes to sha256:def',
       'FAILED c, tag 9, digest sha256:abc: NETWORK: connection reset',
     ]);
+  });
+
+  it('says how many failures were left out of the list, by code', () => {
+    const text = renderSyncSummary(
+      summary({
+        result: 'partial',
+        failures: [{ repository: 'big', tag: 't0', code: 'TIMEOUT', message: 'stalled' }],
+        failureCount: 120,
+        failureCodes: { TIMEOUT: 100, NOT_FOUND: 20 },
+      }),
+    );
+    expect(text).toContain(
+      'FAILED big, tag t0: TIMEOUT: stalled\n... and 119 more failures (120 in all: TIMEOUT 100, NOT_FOUND 20)\n',
+    );
+  });
+
+  it('names empty and carried repositories after the counts', () => {
+    const text = renderSyncSummary(
+      summary({
+        repositories: { selected: 3, synced: 3, failed: 0, empty: 1, carried: 52 },
+        empty: ['hostile/tagless'],
+        carried: Array.from({ length: 50 }, (_, i) => `late/r${i}`),
+      }),
+    );
+    const lines = text.split('\n');
+    expect(lines[1]).toBe('empty (no tags in the source): 1: hostile/tagless');
+    expect(lines[2]).toMatch(
+      /^carried as published \(not listed by the incomplete catalog\): 52: late\/r0 .* late\/r49 and 2 more$/,
+    );
   });
 });

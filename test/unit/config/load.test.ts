@@ -53,7 +53,7 @@ describe('parseConfig: valid configs', () => {
         catalogPageSize: 1000,
       },
       repositories: { include: ['fedora/**', 'fedora-toolbox'], exclude: [] },
-      tags: { include: [], exclude: [] },
+      tags: { include: [], exclude: [], maxPerRepository: 10_000 },
       platforms: [],
       attachments: { enabled: true, artifactTypes: [], maxDepth: 3 },
       storage: { tree: '/srv/containers/tree', metadata: '/srv/containers/metadata', state: '/srv/containers/state' },
@@ -87,6 +87,7 @@ tags:
   include: ["^\\\\d"]
   exclude: ["-rc\\\\d*$"]
   keepNewest: 3
+  maxPerRepository: 500
 platforms: [linux/amd64, linux/arm64/v8]
 storage:
   tree: /t
@@ -108,7 +109,7 @@ metadata:
       runDeadlineSeconds: 3600,
       auth: { username: 'mirror', passwordEnv: 'MIRROR_PASSWORD' },
     });
-    expect(config.tags).toEqual({ include: ['^\\d'], exclude: ['-rc\\d*$'], keepNewest: 3 });
+    expect(config.tags).toEqual({ include: ['^\\d'], exclude: ['-rc\\d*$'], keepNewest: 3, maxPerRepository: 500 });
     expect(config.platforms).toEqual(['linux/amd64', 'linux/arm64/v8']);
     expect(config.storage).toEqual({ tree: '/t', metadata: '/m', state: '/s' });
     expect(config.metadata).toEqual({ keepGenerations: 2, maxManifestBytes: 1024 });
@@ -235,6 +236,11 @@ describe('parseConfig: errors name the key path, line and column', () => {
     ],
     ['a fractional keepNewest', `${minimal}tags:\n  keepNewest: 1.5\n`, 'tags.keepNewest (line 10, column 15)'],
     ['keepNewest 0', `${minimal}tags:\n  keepNewest: 0\n`, 'tags.keepNewest (line 10, column 15)'],
+    [
+      'maxPerRepository over the listing limit',
+      `${minimal}tags:\n  maxPerRepository: 100001\n`,
+      'tags.maxPerRepository (line 10, column 21)',
+    ],
     [
       'storage without root or all three paths',
       edit('  root:', '  tree: /t\n  state: /s'),

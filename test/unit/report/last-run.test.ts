@@ -60,6 +60,17 @@ describe('last run record', () => {
     expect(record).toMatchObject({ result: 'failed', error: null, facts: { generation: '0000000002' } });
   });
 
+  it("a report whose failures are already capped (a sync's summary) gives its own total", () => {
+    const failures = [{ repository: 'big/repo', tag: 't0', code: 'TIMEOUT', message: 'stalled' }];
+    const record = runRecord({
+      command: 'sync',
+      startedAt,
+      finishedAt,
+      report: report({ result: 'partial', failures, failureCount: 80_038 }),
+    });
+    expect(record).toMatchObject({ failureCount: 80_038, failures });
+  });
+
   it('reads back each command apart, and says when a file is unreadable', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'blobmirror-last-run-'));
     try {

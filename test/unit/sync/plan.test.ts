@@ -174,6 +174,10 @@ describe('planSync from a fake source', () => {
   it('a --repo plan carries the other published repositories over', async () => {
     const { plan } = await planRun(config, source, {}, { repositories: ['stable/app-2'] });
     expect(plan.repositories.map((r) => r.name)).toEqual(['stable/app-2']);
-    expect(plan.generation).toMatchObject({ targeted: true, carriedOver: ['stable/app-1'] });
+    expect(plan.generation).toMatchObject({
+      targeted: true,
+      carried: [{ name: 'stable/app-1', why: 'not in --repo: kept as published' }],
+      dropped: [],
+    });
   });
 });

@@ -150,8 +150,8 @@ describe('runSync with a fake source', () => {
     const summary = await runSync(config, source);
     expect(summary.result).toBe('ok');
     expect(summary.plan).toEqual([
-      { name: 'stable/app-1', added: [], changed: ['latest'], removed: [], unchanged: 2, failed: [] },
-      { name: 'stable/app-2', added: [], changed: [], removed: ['1.1'], unchanged: 2, failed: [] },
+      { name: 'stable/app-1', added: [], changed: ['latest'], removed: [], unchanged: 2, failed: [], failures: 0 },
+      { name: 'stable/app-2', added: [], changed: [], removed: ['1.1'], unchanged: 2, failed: [], failures: 0 },
     ]);
     const generation = await readCurrentGeneration(config.storage.metadata);
     expect(generation!.repositories.get('stable/app-1')!.tags.latest!.digest).toBe(
