@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import type { Config } from '../config/load.js';
+import type { StoragePaths } from '../config/load.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { fileListName, parseFileList } from '../publish/file-list.js';
 import { readCurrentGeneration } from '../publish/generations.js';
@@ -54,13 +54,13 @@ async function masterList(treeDir: string, module: ModuleRoot) {
 
 /** Compare a mirror (`base`: its copy of the tree root, URL or directory) with the master's current file lists. */
 export async function checkMirror(
-  config: Config,
+  storage: StoragePaths,
   base: string,
   options: CheckMirrorOptions,
 ): Promise<MirrorCheckReport> {
   const started = Date.now();
-  const generation = await readCurrentGeneration(config.storage.metadata);
-  if (!generation) throw new NotFoundError(`nothing published yet in ${config.storage.metadata}: run sync first`);
+  const generation = await readCurrentGeneration(storage.metadata);
+  if (!generation) throw new NotFoundError(`nothing published yet in ${storage.metadata}: run sync first`);
   const all = moduleView(generation.index).modules;
   const modules = options.module === undefined ? all : all.filter((m) => m.name === options.module);
   if (!modules.length)
@@ -90,7 +90,7 @@ export async function checkMirror(
   let total = 0;
   let notChecked = 0;
   for (const module of modules) {
-    const files = (await masterList(config.storage.tree, module)).files.filter((f) => f.type.startsWith('f'));
+    const files = (await masterList(storage.tree, module)).files.filter((f) => f.type.startsWith('f'));
     const where = (rel: string) => inModule(module, rel);
     const probes = new Map<string, Probe>();
     await Promise.all(files.map((f) => limit(() => ask(where(f.path), probes))));

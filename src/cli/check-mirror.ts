@@ -56,7 +56,7 @@ export function registerCheckMirror(program: Command): void {
   withOutputOptions(withConfigOption(command)).action(async (mirror: string, flags: CheckMirrorFlags) => {
     const output = await outputFor(flags);
     const config = await configFor(flags);
-    const report = await checkMirror(config, mirror, {
+    const report = await checkMirror(config.storage, mirror, {
       module: flags.module,
       concurrency: flags.concurrency,
       timeoutMs: flags.timeout * 1000,

@@ -55,7 +55,7 @@ export function registerVerify(program: Command): void {
     async (flags: VerifyFlags) => {
       const output = await outputFor(flags);
       const config = await configFor(flags);
-      const report = await runVerify(config, () => openSource(config), {
+      const report = await runVerify(config.storage, () => openSource(config), {
         full: flags.full,
         repair: flags.repair,
         lockWaitMs: lockWaitFor(flags),

@@ -81,13 +81,14 @@ export function listenerStateDir(stateDir: string, configured?: string): string 
   return configured ?? path.join(stateDir, 'listen');
 }
 
-export async function collectStatus(config: Config): Promise<StatusReport> {
+export async function collectStatus(config: Pick<Config, 'storage' | 'listen'>): Promise<StatusReport> {
+  const { storage } = config;
   const [runs, generation, lock, listener, mirrors] = await Promise.all([
-    readLastRuns(config.storage.state),
-    generationStatus(config.storage.metadata),
-    readLock(stateLayout(config.storage.state).lock),
-    readListenerStatus(listenerStateDir(config.storage.state, config.listen?.stateDir)),
-    collectMirrorFreshness(config.storage.metadata),
+    readLastRuns(storage.state),
+    generationStatus(storage.metadata),
+    readLock(stateLayout(storage.state).lock),
+    readListenerStatus(listenerStateDir(storage.state, config.listen?.stateDir)),
+    collectMirrorFreshness(storage.metadata),
   ]);
   return { runs, generation, lock: lock ?? null, listener, mirrors };
 }

@@ -1,6 +1,6 @@
 import { readlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { Config } from '../config/load.js';
+import type { StoragePaths } from '../config/load.js';
 import { readAllGenerations } from '../publish/generations.js';
 import { CURRENT } from '../publish/metadata-paths.js';
 import type { Source } from '../source/source.js';
@@ -39,12 +39,12 @@ export interface VerifyReport {
 export const QUARANTINE_DIR = 'quarantine';
 
 /** One pass of the cheap checks over everything the kept generations reference. */
-async function cheapChecks(config: Config, store: ObjectStore, expected: Expected): Promise<Finding[]> {
-  const metadata = config.storage.metadata;
+async function cheapChecks(storage: StoragePaths, store: ObjectStore, expected: Expected): Promise<Finding[]> {
+  const metadata = storage.metadata;
   const [blobs, manifests, strays] = await Promise.all([
     checkBlobs(store, expected.blobs.values()),
     checkManifests(metadata, expected.manifests.values()),
-    strayTempFiles([config.storage.tree, metadata, store.layout.objects]),
+    strayTempFiles([storage.tree, metadata, store.layout.objects]),
   ]);
   return [...blobs, ...manifests, ...strays];
 }
@@ -54,13 +54,13 @@ async function cheapChecks(config: Config, store: ObjectStore, expected: Expecte
  * fix what can be fixed and check again. Holds the tree lock throughout, like sync.
  */
 export async function runVerify(
-  config: Config,
+  storage: StoragePaths,
   /** Called only when --repair must fetch something again. */
   openSource: () => Promise<Source>,
   options: VerifyOptions = {},
 ): Promise<VerifyReport> {
   const started = Date.now();
-  const store = new ObjectStore(config.storage.state, config.storage.tree);
+  const store = new ObjectStore(storage.state, storage.tree);
   const lock = await acquireLock(store.layout.lock, {
     command: options.repair ? 'verify --repair' : 'verify',
     waitMs: options.lockWaitMs ?? 0,
@@ -68,14 +68,14 @@ export async function runVerify(
   let source: Source | undefined;
   try {
     // Newest first: the current generation's repositories are the first choice to fetch from.
-    const generations = (await readAllGenerations(config.storage.metadata)).reverse();
-    const current = await readlink(path.join(config.storage.metadata, CURRENT)).then(
+    const generations = (await readAllGenerations(storage.metadata)).reverse();
+    const current = await readlink(path.join(storage.metadata, CURRENT)).then(
       (target) => path.basename(target),
       () => null,
     );
     const expected = expectedContent(generations);
     const objects = await storedObjects(store.layout.objects);
-    const found = await cheapChecks(config, store, expected);
+    const found = await cheapChecks(storage, store, expected);
     let full: HashRate | null = null;
     if (options.full) {
       const { corrupt, rate } = await rehashObjects(objects, options.threads);
@@ -83,20 +83,20 @@ export async function runVerify(
       const known = new Set(found.filter((f) => f.kind === 'corrupt-object').map((f) => f.digest));
       found.push(...corrupt.filter((f) => !known.has(f.digest)));
     }
-    const warnings = [...(await orphanTreeFiles(config.storage.tree, expected)), ...orphanObjects(objects, expected)];
+    const warnings = [...(await orphanTreeFiles(storage.tree, expected)), ...orphanObjects(objects, expected)];
 
     let left = found.length;
     if (options.repair && found.length) {
       await store.init();
       await repairFindings(found, {
         store,
-        metadataDir: config.storage.metadata,
+        metadataDir: storage.metadata,
         expected,
-        quarantineDir: path.join(config.storage.state, QUARANTINE_DIR),
+        quarantineDir: path.join(storage.state, QUARANTINE_DIR),
         source: async () => (source ??= await openSource()),
       });
       // Trust the disk, not the repair log: what a fresh look still finds is what is left.
-      const again = await cheapChecks(config, store, expected);
+      const again = await cheapChecks(storage, store, expected);
       const unrepairedCorrupt = found.filter(
         (f) => f.kind === 'corrupt-object' && !f.repair?.done && !again.some((a) => a.digest === f.digest),
       );
