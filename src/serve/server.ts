@@ -3,7 +3,6 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { describeError } from '../errors.js';
-import { readMirrorState } from '../freshness/mirror-state.js';
 import type { AccessLog } from './access-log.js';
 import { handleRoute, type ServeContext, type ServeMode } from './handlers.js';
 import { MetadataReader } from './metadata-reader.js';
@@ -80,21 +79,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const metrics = new ServeMetrics();
   const check = options.mirrors.check;
-  const mirrorState = check
-    ? new MirrorStateWatch({
-        metadataDir: options.metadataDir,
-        unchecked: check.unchecked,
-        recheckMs: options.recheckMs ?? 1000,
-        onError: (message) => log.error(message),
-      })
-    : undefined;
-  await mirrorState?.refresh();
+  // One watch of the checker's state for routing (with check:) and the status page alike.
+  const watch =
+    check || options.statusPage
+      ? new MirrorStateWatch({
+          metadataDir: options.metadataDir,
+          unchecked: check?.unchecked ?? 'avoid',
+          recheckMs: options.recheckMs ?? 1000,
+          onError: (message) => log.error(message),
+        })
+      : undefined;
+  await watch?.refresh();
+  const mirrorState = check ? watch : undefined;
   const ctx: ServeContext = { reader, mirrors: options.mirrors, mode: options.mode, mirrorState, metrics };
   const status =
     options.statusPage &&
     new StatusData({
-      readMirrorState: () => readMirrorState(options.metadataDir),
       ...options.statusPage,
+      mirrorState: watch,
       reader,
       mirrors: options.mirrors,
     });

@@ -14,7 +14,10 @@ import { launchBrowser, type Browser } from '../helpers/browser.js';
 import { PACKAGE_ROOT, jsonOf, runCli, writeTestConfig } from '../helpers/cli.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { startNginx, type NginxHandle } from '../helpers/nginx.js';
-import { pushLayout } from '../helpers/push.js';
+import { fetchManifest, pushLayout, pushManifest } from '../helpers/push.js';
+import { cosignSignature, fallbackIndex, referrer } from '../helpers/artifacts.js';
+import { generateKeyPairSync } from 'node:crypto';
+import type { Digest } from '../../src/oci/digest.js';
 import { startRegistry, type RegistryHandle } from '../helpers/registry.js';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { createSkopeo, type Skopeo } from '../helpers/skopeo.js';
@@ -40,6 +43,8 @@ describe('status page in chromium against serve on a synced tree', () => {
   let configDir: string;
   let status: StatusJson;
   let metadataDir: string;
+  let toolbox: { mediaType: string; digest: Digest; size: number };
+  let attached: { signature: Digest; sbom: Digest };
 
   const shot = async (page: Page, name: string) => {
     if (SCREENSHOTS) await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
@@ -64,6 +69,20 @@ describe('status page in chromium against serve on a synced tree', () => {
     spec.repositories.push({ name: 'tools/toolbox', layers: ['base'], unique: [32 * KiB], tags: [{ tag: '39' }] });
     generated = await generateImages(spec, path.join(work, 'layout'));
     await pushLayout(registry, path.join(work, 'layout'));
+    // tools/toolbox:39 is signed (a cosign tag) and has an SBOM (an OCI 1.1 referrer, found
+    // through its fallback tag on docker-distribution).
+    const got = await fetchManifest(registry, 'tools/toolbox', '39');
+    toolbox = { mediaType: got.mediaType!, digest: got.digest as Digest, size: got.bytes.length };
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const stem = `sha256-${toolbox.digest.slice('sha256:'.length)}`;
+    const signature = cosignSignature(privateKey, [
+      { dockerReference: `${registry.host}/tools/toolbox`, digest: toolbox.digest },
+    ]);
+    await pushManifest(registry, 'tools/toolbox', signature, `${stem}.sig`);
+    const sbom = referrer(toolbox, 'application/spdx+json', Buffer.from('{"spdxVersion":"SPDX-2.3"}'));
+    await pushManifest(registry, 'tools/toolbox', sbom);
+    await pushManifest(registry, 'tools/toolbox', fallbackIndex([sbom]), stem);
+    attached = { signature: signature.descriptor.digest, sbom: sbom.descriptor.digest };
     configDir = path.join(work, 'master');
     const config = await writeTestConfig({ registryUrl: registry.url, include: ['stable/**', 'tools/**'] }, configDir);
     const sync = await runCli(['sync', '-c', config.file, '--json']);
@@ -177,6 +196,30 @@ describe('status page in chromium against serve on a synced tree', () => {
     await shot(page, 'repository');
   });
 
+  it('a repository page shows the signature and SBOM the metadata records as attached', async () => {
+    const page = await open('/repositories/tools/toolbox');
+    const badges = await page.locator('#tag-39 .badge').allTextContents();
+    expect(badges.sort()).toEqual(['SBOM', 'signature']);
+    const rows = await page
+      .locator('#attachments tbody tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) => [
+          tr.getAttribute('data-tag'),
+          tr.getAttribute('data-attachment'),
+          tr.querySelector('.kind')!.textContent,
+        ]),
+      );
+    expect(rows.sort()).toEqual(
+      [
+        ['39', attached.sbom, 'SBOM'],
+        ['39', attached.signature, 'signature'],
+      ].sort(),
+    );
+    expect(await page.locator('#attachments').textContent()).toContain('application/spdx+json');
+    // A repository without attachments has no such section.
+    expect(await (await open('/repositories/stable/app-1')).locator('#attachments').count()).toBe(0);
+  });
+
   it('mirrors are listed with their share of the redirects; sorting works without JavaScript', async () => {
     const page = await open('/mirrors?sort=weight', noScript);
     const urls = await page.locator('table.mirrors tbody tr td:first-child a').allTextContents();
@@ -226,6 +269,32 @@ describe('status page in chromium against serve on a synced tree', () => {
     // One lag sample per state the checker wrote while serve ran: two points on the arm mirror's chart.
     expect(await page.locator('figure', { hasText: arm }).locator('circle').count()).toBe(2);
     await shot(page, 'mirrors');
+  });
+
+  it("keeps showing the checker's last good state when a newer file is unreadable, and says so", async () => {
+    const current = status.generation.id;
+    await writeMirrorState(metadataDir, {
+      formatVersion: 1,
+      updatedAt: new Date().toISOString(),
+      checker: { pid: 1, host: 'test', startedAt: new Date().toISOString() },
+      currentGeneration: current,
+      mirrors: {
+        [nginx.url]: {
+          modules: {
+            containers: { ...emptyModuleState(), verifiedGeneration: current, lastCheckAt: new Date().toISOString() },
+          },
+        },
+      },
+    });
+    const row = async () =>
+      (await open('/mirrors?sort=url')).locator('table.mirrors tbody tr', { hasText: nginx.url }).textContent();
+    expect(await row()).toMatch(new RegExp(`0\\s*\\(at ${current}\\)`));
+    await writeFile(path.join(metadataDir, 'mirror-state.json'), '{"formatVersion": 1, "upd');
+    const page = await open('/mirrors?sort=url');
+    expect(await page.locator('[role=alert]').textContent()).toContain('showing the last state read');
+    expect(await page.locator('table.mirrors tbody tr', { hasText: nginx.url }).textContent()).toMatch(
+      new RegExp(`0\\s*\\(at ${current}\\)`),
+    );
   });
 
   it('history charts the kept generations', async () => {

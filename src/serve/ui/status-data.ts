@@ -3,7 +3,8 @@ import { readLastRuns } from '../../report/last-run.js';
 import { listenerStateDir, readListenerStatus } from '../../status/collect.js';
 import type { Generation, MetadataReader } from '../metadata-reader.js';
 import type { MirrorConfig } from '../../mirror-list/mirror-config.js';
-import { LagHistory, RedirectTally, type ObservedState } from './mirror-watch.js';
+import type { MirrorStateWatch } from '../mirror-state-watch.js';
+import { LagHistory, RedirectTally } from './mirror-watch.js';
 import { generationFacts, type GenerationFacts } from './view/facts.js';
 import { historyModel, type HistoryModel } from './view/history.js';
 import { mirrorsModel, type MirrorsModel } from './view/mirrors.js';
@@ -26,8 +27,8 @@ export interface StatusSources {
   stateDir?: string;
   /** The listener's state directory (default `<state>/listen`). */
   listenStateDir?: string;
-  /** The mirror checker's latest state; undefined until one was written. */
-  readMirrorState?: () => Promise<ObservedState | undefined>;
+  /** serve's watch of the mirror checker's state file, shared with blob routing. */
+  mirrorState?: MirrorStateWatch;
   now?: () => Date;
 }
 
@@ -41,6 +42,9 @@ export class StatusData {
   constructor(private readonly sources: StatusSources) {
     this.redirects = new RedirectTally(sources.mirrors.mirrors.map((m) => m.url));
     this.now = sources.now ?? (() => new Date());
+    // A sample per state the checker wrote that serve noticed, viewed or not.
+    sources.mirrorState?.onState((state) => this.lagHistory.observe(state));
+    if (sources.mirrorState?.state) this.lagHistory.observe(sources.mirrorState.state);
   }
 
   /** The current generation, or why there is none. */
@@ -73,20 +77,17 @@ export class StatusData {
 
   async mirrors(sort: string): Promise<MirrorsModel> {
     const generation = await this.current();
-    let state: ObservedState | null = null;
-    let stateProblem: string | undefined;
-    try {
-      state = (await this.sources.readMirrorState?.()) ?? null;
-    } catch (error) {
-      stateProblem = describeError(error);
-    }
-    if (state) this.lagHistory.observe(state);
+    const watch = this.sources.mirrorState;
+    await watch?.settled();
+    const problem = watch?.problem;
     return mirrorsModel({
       now: this.now(),
       list: this.sources.mirrors.mirrors,
       currentGeneration: 'problem' in generation ? null : generation.id,
-      state,
-      stateProblem,
+      state: watch?.state ?? null,
+      ...(problem === undefined
+        ? {}
+        : { stateProblem: watch?.state ? `${problem}; showing the last state read` : problem }),
       redirects: this.redirects.byMirror,
       masterRedirects: this.redirects.master,
       lagHistory: this.lagHistory.samples,

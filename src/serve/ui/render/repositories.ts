@@ -48,7 +48,33 @@ export function repositoryListPage(model: RepositoryListModel): Html {
   );
 }
 
-function tagRow(t: TagView): Html {
+/** A badge per attachment; it links to the attachment's own tag row when the page lists it. */
+function attachedBadges(t: TagView, listed: ReadonlySet<string>): Html | string {
+  if (!t.attached.length) return '–';
+  return html`${t.attached.map((a) =>
+    a.tag !== undefined && listed.has(a.tag)
+      ? html`<a href="#tag-${a.tag}" class="badge ok" title="${a.digest}">${a.kind}</a> `
+      : html`<span class="badge ok" title="${a.digest}">${a.kind}</span> `,
+  )}`;
+}
+
+function attachmentRows(t: TagView): Html[] {
+  return t.attached.map(
+    (a) =>
+      html`<tr data-tag="${t.tag}" data-attachment="${a.digest}">
+        <th scope="row">${t.tag}</th>
+        <td class="kind">${a.kind}</td>
+        <td>${a.scheme === 'cosign' ? `cosign tag ${a.tag ?? ''}` : 'OCI referrer'}</td>
+        <td>${a.artifactType ?? '–'}</td>
+        <td><code class="digest" title="${a.digest}">${shortDigest(a.digest)}</code></td>
+        <td>
+          ${a.subject === t.digest ? 'the tag' : html`<code title="${a.subject}">${shortDigest(a.subject)}</code>`}
+        </td>
+      </tr>`,
+  );
+}
+
+function tagRow(t: TagView, listed: ReadonlySet<string>): Html {
   return html`<tr id="tag-${t.tag}" data-tag="${t.tag}">
     <th scope="row" class="tag">${t.tag}</th>
     <td><code class="digest" title="${t.digest}">${t.digest}</code></td>
@@ -57,9 +83,7 @@ function tagRow(t: TagView): Html {
     </td>
     <td>${t.platforms.length ? t.platforms.join(', ') : '–'}</td>
     <td>${bytes(t.bytes)}</td>
-    <td>
-      ${t.attached.length ? t.attached.map((a) => html`<a href="#tag-${a.tag}" class="badge ok">${a.kind}</a> `) : '–'}
-    </td>
+    <td>${attachedBadges(t, listed)}</td>
   </tr>`;
 }
 
@@ -81,6 +105,9 @@ export function repositoryPage(model: RepositoryModel): Html {
     model.tags.find((t) => t.tag === 'latest') ??
     model.tags.find((t) => t.attached.length === 0 && !/\.(sig|att|sbom)$/.test(t.tag)) ??
     model.tags[0];
+  const listed = new Set(model.tags.map((t) => t.tag));
+  // An artifact attached to several tags' digest is listed once per tag: each row says which.
+  const attachments = model.tags.filter((t) => t.attached.length && !/\.(sig|att|sbom)$/.test(t.tag));
   return page(
     model.name,
     '/repositories',
@@ -107,9 +134,29 @@ export function repositoryPage(model: RepositoryModel): Html {
           </tr>
         </thead>
         <tbody>
-          ${model.tags.map(tagRow)}
+          ${model.tags.map((t) => tagRow(t, listed))}
         </tbody>
       </table>
+      ${
+        attachments.length
+          ? html`<h2>Signatures, SBOMs and attestations</h2>
+              <table class="attachments" id="attachments">
+                <thead>
+                  <tr>
+                    <th>tag</th>
+                    <th>what</th>
+                    <th>how attached</th>
+                    <th>artifact type</th>
+                    <th>digest</th>
+                    <th>attached to</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${attachments.flatMap(attachmentRows)}
+                </tbody>
+              </table>`
+          : ''
+      }
       <h2>Pull lines</h2>
       <ul class="pull-lines">
         ${model.tags.map((t) => html`<li><code class="copy">${t.pull}</code></li>`)}

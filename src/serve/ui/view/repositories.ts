@@ -1,5 +1,7 @@
 import { formatBytes } from '../../../format.js';
+import { parseAttachmentTag, type CosignSuffix } from '../../../oci/attachments.js';
 import type { Digest } from '../../../oci/digest.js';
+import type { AttachmentEntry } from '../../../publish/metadata-types.js';
 import { formatPlatform, isImagePlatform } from '../../../oci/platform.js';
 import type { ServedRepository } from '../../metadata-schema.js';
 import type { RepositoryFacts } from './facts.js';
@@ -37,10 +39,24 @@ export interface TagView {
   bytes: number;
   /** Entries of the index that are not images (build attestations, SBOMs). */
   attestations: number;
-  /** Tags that attach artifacts to this digest (cosign's sha256-<hex>.sig/.att/.sbom). */
-  attached: Array<{ tag: string; kind: string }>;
+  /** Artifacts the metadata records as attached to this digest or a manifest of its index. */
+  attached: AttachedView[];
   pull: string;
   history: Array<{ digest: Digest | null; since: string }>;
+}
+
+export interface AttachedView {
+  /** The artifact's manifest. */
+  digest: Digest;
+  /** For people: signature, attestation, SBOM, or the artifact type. */
+  kind: string;
+  /** `cosign` (a tag beside the image) or `referrer` (OCI 1.1 subject). */
+  scheme: AttachmentEntry['kind'];
+  /** The tag it came under, when one (a cosign tag; the referrers fallback tag). */
+  tag?: string;
+  artifactType?: string;
+  /** What it is attached to: the tag's digest, or one platform's manifest of its index. */
+  subject: Digest;
 }
 
 export interface RepositoryModel {
@@ -51,7 +67,18 @@ export interface RepositoryModel {
   tags: TagView[];
 }
 
-const ATTACHED_TAG = /^(sha256)-([0-9a-f]{64})\.(sig|att|sbom)$/;
+const COSIGN_KIND: Record<CosignSuffix, string> = { sig: 'signature', att: 'attestation', sbom: 'SBOM' };
+
+/** What an attachment is, in a word: cosign's tag suffix says it, else its artifact type does. */
+export function attachmentKind(entry: Pick<AttachmentEntry, 'tag' | 'artifactType'>): string {
+  const suffix = entry.tag === undefined ? undefined : parseAttachmentTag(entry.tag)?.suffix;
+  if (suffix) return COSIGN_KIND[suffix];
+  const type = entry.artifactType ?? '';
+  if (/spdx|cyclonedx|sbom/i.test(type)) return 'SBOM';
+  if (/in-toto|attestation|provenance/i.test(type)) return 'attestation';
+  if (/sig(nature)?\b|sigstore/i.test(type)) return 'signature';
+  return type || 'artifact';
+}
 
 function manifestTree(repo: ServedRepository, root: Digest): { digests: Set<Digest>; blobs: Set<Digest> } {
   const digests = new Set<Digest>();
@@ -67,13 +94,7 @@ function manifestTree(repo: ServedRepository, root: Digest): { digests: Set<Dige
   return { digests, blobs };
 }
 
-function tagView(
-  repo: ServedRepository,
-  tag: string,
-  digest: Digest,
-  host: string,
-  attachedTo: Map<string, TagView['attached']>,
-): TagView {
+function tagView(repo: ServedRepository, tag: string, digest: Digest, host: string): TagView {
   const entry = repo.manifests.get(digest);
   const { digests, blobs } = manifestTree(repo, digest);
   let bytes = 0;
@@ -93,7 +114,16 @@ function tagView(
     platforms,
     bytes,
     attestations: children.filter((p) => !isImagePlatform(p)).length,
-    attached: attachedTo.get(digest) ?? [],
+    attached: [...digests].flatMap((subject) =>
+      (repo.attachments.get(subject) ?? []).map((a): AttachedView => ({
+        digest: a.digest,
+        kind: attachmentKind(a),
+        scheme: a.kind,
+        ...(a.tag === undefined ? {} : { tag: a.tag }),
+        ...(a.artifactType === undefined ? {} : { artifactType: a.artifactType }),
+        subject,
+      })),
+    ),
     pull: `podman pull ${host}/${repo.name}:${tag}`,
     history: repo.history.get(tag) ?? [],
   };
@@ -101,15 +131,6 @@ function tagView(
 
 /** `host` is the address clients reach serve at (the request's Host). */
 export function repositoryModel(generation: string, repo: ServedRepository, host: string): RepositoryModel {
-  const attachedTo = new Map<string, TagView['attached']>();
-  for (const tag of repo.tagNames) {
-    const match = ATTACHED_TAG.exec(tag);
-    if (!match) continue;
-    const target = `${match[1]}:${match[2]}`;
-    const list = attachedTo.get(target) ?? [];
-    list.push({ tag, kind: { sig: 'signature', att: 'attestation', sbom: 'SBOM' }[match[3] as 'sig'] });
-    attachedTo.set(target, list);
-  }
   let bytes = 0;
   for (const blob of repo.blobs.values()) bytes += blob.size;
   return {
@@ -117,6 +138,6 @@ export function repositoryModel(generation: string, repo: ServedRepository, host
     name: repo.name,
     syncedAt: repo.syncedAt,
     bytes,
-    tags: repo.tagNames.map((tag) => tagView(repo, tag, repo.tags.get(tag)!, host, attachedTo)),
+    tags: repo.tagNames.map((tag) => tagView(repo, tag, repo.tags.get(tag)!, host)),
   };
 }

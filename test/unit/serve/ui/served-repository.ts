@@ -1,6 +1,6 @@
 import type { Digest } from '../../../../src/oci/digest.js';
 import type { ManifestEntry, ServedRepository } from '../../../../src/serve/metadata-schema.js';
-import type { BlobEntry, HistoryEntry } from '../../../../src/publish/metadata-types.js';
+import type { AttachmentEntry, BlobEntry, HistoryEntry } from '../../../../src/publish/metadata-types.js';
 
 // ServedRepository values for the status page's pure tests, built the way toServedRepository
 // builds them.
@@ -14,6 +14,7 @@ export function served(
     manifests?: Array<Partial<ManifestEntry> & { digest: Digest }>;
     blobs?: Record<string, number>;
     history?: Record<string, HistoryEntry[]>;
+    attachments?: Record<string, AttachmentEntry[]>;
   },
 ): ServedRepository {
   const tags = new Map(Object.entries(parts.tags ?? {}));
@@ -42,7 +43,7 @@ export function served(
     tags,
     manifests,
     blobs,
-    attachments: new Map(),
+    attachments: new Map(Object.entries(parts.attachments ?? {}) as Array<[Digest, AttachmentEntry[]]>),
     syncedAt: '2026-11-22T16:29:58.120Z',
     history: new Map(Object.entries(parts.history ?? {})),
   };

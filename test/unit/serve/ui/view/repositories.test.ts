@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generationFacts } from '../../../../../src/serve/ui/view/facts.js';
-import { repositoryListModel, repositoryModel } from '../../../../../src/serve/ui/view/repositories.js';
+import { attachmentKind, repositoryListModel, repositoryModel } from '../../../../../src/serve/ui/view/repositories.js';
 import { digestOf, served } from '../served-repository.js';
 
 const index = digestOf('1');
@@ -8,6 +8,7 @@ const amd64 = digestOf('2');
 const arm64 = digestOf('3');
 const attestation = digestOf('4');
 const signature = digestOf('5');
+const sbom = digestOf('6');
 const hex = index.slice('sha256:'.length);
 
 const repo = served('fedora/toolbox', {
@@ -33,7 +34,12 @@ const repo = served('fedora/toolbox', {
     },
     { digest: attestation, size: 100, platform: { os: 'unknown', architecture: 'unknown' }, blobs: [] },
     { digest: signature, size: 300, blobs: [digestOf('d')] },
+    { digest: sbom, size: 200, blobs: [] },
   ],
+  attachments: {
+    [index]: [{ digest: signature, kind: 'cosign', tag: `sha256-${hex}.sig` }],
+    [amd64]: [{ digest: sbom, kind: 'referrer', artifactType: 'application/spdx+json' }],
+  },
   blobs: { [digestOf('a')]: 1000, [digestOf('b')]: 2000, [digestOf('c')]: 50, [digestOf('d')]: 7 },
   history: {
     latest: [
@@ -66,9 +72,21 @@ describe('repositoryModel', () => {
     expect(tag(`sha256-${hex}.sig`)).toMatchObject({ kind: 'image', platforms: [], bytes: 307 });
   });
 
-  it('attaches a cosign signature tag to the digest it signs', () => {
-    expect(tag('39').attached).toEqual([{ tag: `sha256-${hex}.sig`, kind: 'signature' }]);
+  it("shows the metadata's attachments of a tag's digest and of its index's manifests", () => {
+    expect(tag('39').attached).toEqual([
+      { digest: signature, kind: 'signature', scheme: 'cosign', tag: `sha256-${hex}.sig`, subject: index },
+      { digest: sbom, kind: 'SBOM', scheme: 'referrer', artifactType: 'application/spdx+json', subject: amd64 },
+    ]);
     expect(tag(`sha256-${hex}.sig`).attached).toEqual([]);
+  });
+
+  it('names an attachment by its cosign suffix, else by its artifact type', () => {
+    expect(attachmentKind({ tag: `sha256-${hex}.att` })).toBe('attestation');
+    expect(attachmentKind({ artifactType: 'application/vnd.cyclonedx+json' })).toBe('SBOM');
+    expect(attachmentKind({ artifactType: 'application/vnd.in-toto+json' })).toBe('attestation');
+    expect(attachmentKind({ artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json' })).toBe('signature');
+    expect(attachmentKind({ tag: `sha256-${hex}`, artifactType: 'application/x.custom' })).toBe('application/x.custom');
+    expect(attachmentKind({})).toBe('artifact');
   });
 
   it('has a pull line naming the serve host, and the tag history', () => {
