@@ -14,6 +14,8 @@ export interface CheckMirrorOptions {
   module?: string;
   concurrency: number;
   timeoutMs: number;
+  /** Aborted (SIGINT/SIGTERM): no new request; the check rejects with its reason. */
+  signal?: AbortSignal;
 }
 
 export interface ModuleCheck {
@@ -82,7 +84,7 @@ export async function checkMirror(
   // file would only repeat the same error once per file (and wait a timeout for each).
   let unreachable: string | undefined;
   const ask = async (rel: string, probes: Map<string, Probe>) => {
-    if (unreachable !== undefined) return;
+    if (unreachable !== undefined || options.signal?.aborted) return;
     const answer = await probe(rel);
     if (answer.kind === 'unreachable') unreachable ??= answer.detail;
     else probes.set(rel, answer);
@@ -94,6 +96,7 @@ export async function checkMirror(
     const where = (rel: string) => inModule(module, rel);
     const probes = new Map<string, Probe>();
     await Promise.all(files.map((f) => limit(() => ask(where(f.path), probes))));
+    options.signal?.throwIfAborted();
     total += files.length;
     notChecked += files.length - probes.size;
     const repositories = compareModule(module.name, files, probes, where);

@@ -1,11 +1,11 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { ExitCode } from '../errors.js';
 import { checkMirror, type MirrorCheckReport } from '../check-mirror/run.js';
-import { configFor, outputFor, withConfigOption, withOutputOptions, type CommonFlags } from './common-options.js';
+import type { CommandReport } from '../report/run-end.js';
+import { withConfigOption, withMetricsFileOption, withOutputOptions } from './common-options.js';
 import { formatDuration, plural } from '../format.js';
-import { printResult } from './output.js';
+import { reportRun, type ReportedFlags } from './run-report.js';
 
-interface CheckMirrorFlags extends CommonFlags {
+interface CheckMirrorFlags extends ReportedFlags {
   module?: string;
   concurrency: number;
   timeout: number;
@@ -51,19 +51,38 @@ export function registerCheckMirror(program: Command): void {
         '  blobmirror check-mirror -c /etc/blobmirror/config.yaml https://mirror.example.org/pub/containers\n' +
         '  blobmirror check-mirror -c config.yaml /srv/mirror/containers --module containers-arm64\n' +
         "  blobmirror check-mirror -c config.yaml https://mirror.example.org/containers --json | jq '.repositories[] | select(.upToDate | not) | .repository'\n" +
-        '\nExit codes: 0 up to date; 1 not up to date (or the check failed); 2 usage or config error.',
+        '\nExit codes: 0 up to date; 1 not up to date (result partial), unreachable or the check failed;\n' +
+        '2 usage or config error; 130 SIGINT, 143 SIGTERM. The last check is recorded for `blobmirror status`.',
     );
-  withOutputOptions(withConfigOption(command)).action(async (mirror: string, flags: CheckMirrorFlags) => {
-    const output = await outputFor(flags);
-    const config = await configFor(flags);
-    const report = await checkMirror(config.storage, mirror, {
-      module: flags.module,
-      concurrency: flags.concurrency,
-      timeoutMs: flags.timeout * 1000,
-    });
-    printResult(output, report, () => renderMirrorCheck(report));
-    process.exitCode = report.upToDate ? ExitCode.ok : ExitCode.partial;
-  });
+  withMetricsFileOption(withOutputOptions(withConfigOption(command))).action(
+    (mirror: string, flags: CheckMirrorFlags) =>
+      reportRun('check-mirror', flags, async ({ config, signal }) =>
+        mirrorCheckReport(
+          await checkMirror(config.storage, mirror, {
+            module: flags.module,
+            concurrency: flags.concurrency,
+            timeoutMs: flags.timeout * 1000,
+            signal,
+          }),
+        ),
+      ),
+  );
+}
+
+/** What a mirror check reports: partial when the mirror is behind, failed when it did not answer. */
+function mirrorCheckReport(r: MirrorCheckReport): CommandReport {
+  const outdated = r.modules.flatMap((m) => m.outdated);
+  return {
+    result: r.unreachable ? 'failed' : r.upToDate ? 'ok' : 'partial',
+    json: r,
+    text: renderMirrorCheck(r),
+    detail: r.unreachable
+      ? `${r.mirror}: unreachable: ${r.unreachable.error}`
+      : `${r.mirror}: ${r.upToDate ? 'up to date' : `${outdated.length} of ${r.repositories.length} repositories not up to date`} with generation ${r.generation}`,
+    failures: [],
+    facts: { mirror: r.mirror, generation: r.generation, upToDate: r.upToDate, outdated: outdated.length },
+    metrics: {},
+  };
 }
 
 /**

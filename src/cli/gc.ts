@@ -1,24 +1,20 @@
 import { Option, type Command } from 'commander';
-import { ExitCode, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { runGc } from '../gc/run-gc.js';
 import type { GcSummary } from '../report/gc-summary.js';
-import { writeMetricsFile } from '../report/metrics.js';
+import type { CommandReport } from '../report/run-end.js';
 import {
-  configFor,
   lockWaitFor,
-  outputFor,
   withConfigOption,
   withLockWaitOption,
   withMetricsFileOption,
   withOutputOptions,
-  type CommonFlags,
 } from './common-options.js';
 import { formatBytes, formatDuration, plural } from '../format.js';
-import { printResult } from './output.js';
+import { reportRun, type ReportedFlags } from './run-report.js';
 
-interface GcFlags extends CommonFlags {
+interface GcFlags extends ReportedFlags {
   dryRun?: boolean;
-  metricsFile?: string;
   now?: string;
 }
 
@@ -42,29 +38,40 @@ export function registerGc(program: Command): void {
       'after',
       '\nExamples:\n  blobmirror gc -c /etc/blobmirror/config.yaml --dry-run\n  blobmirror gc -c /etc/blobmirror/config.yaml --wait-lock 3600   # after a sync, from cron\n',
     );
-  withMetricsFileOption(withOutputOptions(withLockWaitOption(withConfigOption(command)))).action(
-    async (flags: GcFlags) => {
-      const output = await outputFor(flags);
-      const config = await configFor(flags);
+  withMetricsFileOption(withOutputOptions(withLockWaitOption(withConfigOption(command)))).action((flags: GcFlags) =>
+    reportRun('gc', flags, async ({ output, config, signal }) => {
       const now = flags.now === undefined ? undefined : new Date(flags.now);
       if (now && Number.isNaN(now.getTime()))
         throw new UsageError(`--now expects an ISO time, got ${JSON.stringify(flags.now)}`);
       const summary = await runGc(config, {
         dryRun: flags.dryRun,
         lockWaitMs: lockWaitFor(flags),
+        signal,
         ...(now ? { now } : {}),
       });
-      printResult(output, summary, () => renderGc(summary, output.level === 'debug'));
       if (output.jsonLogs) output.log.info({ summary: { ...summary, removed: summary.removed.length } }, 'gc finished');
-      if (flags.metricsFile && !summary.dryRun)
-        await writeMetricsFile(flags.metricsFile, 'gc', {
-          success: true,
-          durationSeconds: summary.durationMs / 1000,
-          bytesFreed: summary.bytesFreed,
-        });
-      process.exitCode = ExitCode.ok;
-    },
+      return gcReport(summary, output.level === 'debug');
+    }),
   );
+}
+
+/** What a gc reports on every channel (it has no partial result: what it cannot remove fails it). */
+function gcReport(s: GcSummary, verbose: boolean): CommandReport {
+  const { removed: _removed, ...counts } = s;
+  return {
+    result: 'ok',
+    json: s,
+    text: renderGc(s, verbose),
+    detail:
+      `${s.dryRun ? 'would remove' : 'removed'} ${s.linksRemoved} links, ${s.objectsRemoved} objects, ` +
+      `${s.manifestsRemoved} manifests, ${s.generationsRemoved} generations, ${s.stagingRemoved} unfinished generation directories, ` +
+      `${s.tempFilesRemoved} temp files; ` +
+      `freed ${formatBytes(s.bytesFreed)}`,
+    failures: [],
+    facts: counts,
+    metrics: { bytesFreed: s.bytesFreed },
+    dryRun: s.dryRun,
+  };
 }
 
 /** PURE: what metadata.keepGenerations kept, and what that keeps in the store. */

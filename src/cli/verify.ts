@@ -1,26 +1,21 @@
 import type { Command } from 'commander';
-import { ExitCode } from '../errors.js';
-import { writeMetricsFile } from '../report/metrics.js';
+import type { CommandReport } from '../report/run-end.js';
 import type { Finding } from '../verify/findings.js';
 import { runVerify, type VerifyReport } from '../verify/run.js';
 import { openSource } from './open-source.js';
 import {
-  configFor,
   lockWaitFor,
-  outputFor,
   withConfigOption,
   withLockWaitOption,
   withMetricsFileOption,
   withOutputOptions,
-  type CommonFlags,
 } from './common-options.js';
 import { formatBytes, formatDuration, plural } from '../format.js';
-import { printResult } from './output.js';
+import { reportRun, type ReportedFlags } from './run-report.js';
 
-interface VerifyFlags extends CommonFlags {
+interface VerifyFlags extends ReportedFlags {
   full?: boolean;
   repair?: boolean;
-  metricsFile?: string;
 }
 
 /** Lines of findings shown per kind before "... and N more" (--json has them all). */
@@ -48,36 +43,47 @@ export function registerVerify(program: Command): void {
         '  blobmirror verify -c config.yaml --full --repair --wait-lock 3600  # weekly, after the sync\n' +
         '  blobmirror verify -c config.yaml --json | jq \'.problems[] | .kind + " " + .path\'\n' +
         '  blobmirror verify -c config.yaml --metrics-file /var/lib/node_exporter/textfile/blobmirror-verify.prom\n' +
-        '\nExit codes: 0 clean (warnings allowed); 1 problems left; 2 usage or config error;\n' +
-        '3 another run holds the lock.',
+        '\nExit codes: 0 clean (warnings allowed); 1 problems left (result partial) or the run failed;\n' +
+        '2 usage or config error; 3 another run holds the lock; 130 SIGINT, 143 SIGTERM.',
     );
-  withOutputOptions(withMetricsFileOption(withLockWaitOption(withConfigOption(command)))).action(
-    async (flags: VerifyFlags) => {
-      const output = await outputFor(flags);
-      const config = await configFor(flags);
-      const report = await runVerify(config.storage, () => openSource(config), {
+  withOutputOptions(withMetricsFileOption(withLockWaitOption(withConfigOption(command)))).action((flags: VerifyFlags) =>
+    reportRun('verify', flags, async ({ output, config, signal }) => {
+      const report = await runVerify(config.storage, () => openSource(config, { signal }), {
         full: flags.full,
         repair: flags.repair,
         lockWaitMs: lockWaitFor(flags),
+        signal,
       });
-      printResult(output, report, () => renderVerify(report));
       if (output.jsonLogs)
         output.log.info(
           { summary: { ...report, problems: report.problems.length, warnings: report.warnings.length } },
-          `verify ${report.result}`,
+          `verify ${report.left === 0 ? 'clean' : 'found problems'}`,
         );
-      if (flags.metricsFile) {
-        await writeMetricsFile(flags.metricsFile, 'verify', {
-          success: report.left === 0,
-          durationSeconds: report.durationMs / 1000,
-          problemsFound: report.problems.length,
-          problemsFixed: report.repaired,
-          problemsLeft: report.left,
-        });
-      }
-      process.exitCode = report.left === 0 ? ExitCode.ok : ExitCode.partial;
-    },
+      return verifyReport(report);
+    }),
   );
+}
+
+/** What a verify reports on every channel: partial while problems are left. */
+function verifyReport(r: VerifyReport): CommandReport {
+  return {
+    result: r.left === 0 ? 'ok' : 'partial',
+    json: r,
+    text: renderVerify(r),
+    detail:
+      `${r.left === 0 ? 'clean' : `${plural(r.left, 'problem')} left`} (${plural(r.problems.length, 'problem')} found, ` +
+      `${r.repaired} repaired, ${plural(r.warnings.length, 'warning')}); generation ${r.current ?? 'none'}` +
+      (r.full ? `, re-hashed ${formatBytes(r.full.bytes)}` : ''),
+    failures: [],
+    facts: {
+      current: r.current,
+      problems: r.problems.length,
+      repaired: r.repaired,
+      left: r.left,
+      full: r.full !== null,
+    },
+    metrics: { problemsFound: r.problems.length, problemsFixed: r.repaired, problemsLeft: r.left },
+  };
 }
 
 function findingLines(findings: readonly Finding[]): string[] {

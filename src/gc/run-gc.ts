@@ -19,6 +19,8 @@ export interface GcOptions {
   lockWaitMs?: number;
   /** Called by sync, which already holds the tree lock. */
   lockHeld?: boolean;
+  /** Aborted (SIGINT/SIGTERM): stop before removing anything; removals under way finish. */
+  signal?: AbortSignal;
 }
 
 /** The slices of the config gc reads. */
@@ -130,11 +132,16 @@ export async function runGc(config: GcConfig, options: GcOptions = {}): Promise<
   const lock =
     options.lockHeld || dryRun
       ? undefined
-      : await acquireLock(stateLayout(state).lock, { command: 'gc', waitMs: options.lockWaitMs ?? 0 });
+      : await acquireLock(stateLayout(state).lock, {
+          command: 'gc',
+          waitMs: options.lockWaitMs ?? 0,
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
   try {
     const generations = await readAllGenerations(metadata);
     const plan = planGc(await readGcFacts(config, generations, now));
     const summary = gcSummary(plan, tree, dryRun);
+    options.signal?.throwIfAborted();
     if (!dryRun) {
       const pendingFile = path.join(state, PENDING_FILE);
       summary.generationsRemoved = await applyGc(

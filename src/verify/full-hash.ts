@@ -20,6 +20,8 @@ export interface HashRate {
 export async function rehashObjects(
   objects: readonly StoredObject[],
   threads = availableParallelism(),
+  /** Aborted: no new object is hashed (those on a thread finish); the caller checks it. */
+  signal?: AbortSignal,
 ): Promise<{ corrupt: Finding[]; rate: HashRate }> {
   const started = process.hrtime.bigint();
   const corrupt: Finding[] = [];
@@ -33,6 +35,7 @@ export async function rehashObjects(
     await Promise.all(
       jobs.map((job) =>
         limit(async () => {
+          if (signal?.aborted) return;
           const hex = await pool.hashFile(job.file, job.algorithm).catch((error: unknown) => {
             throw fsError('hashing', job.file, error);
           });

@@ -19,10 +19,11 @@ export interface VerifyOptions {
   lockWaitMs?: number;
   /** Re-hash threads (default: one per core). */
   threads?: number;
+  /** Aborted (SIGINT/SIGTERM): no new check, hash or repair starts; the run rejects with its reason. */
+  signal?: AbortSignal;
 }
 
 export interface VerifyReport {
-  result: 'clean' | 'problems';
   current: string | null;
   generations: string[];
   checked: { repositories: number; blobs: number; paths: number; manifests: number; objects: number };
@@ -64,7 +65,9 @@ export async function runVerify(
   const lock = await acquireLock(store.layout.lock, {
     command: options.repair ? 'verify --repair' : 'verify',
     waitMs: options.lockWaitMs ?? 0,
+    ...(options.signal ? { signal: options.signal } : {}),
   });
+  const checkpoint = () => options.signal?.throwIfAborted();
   let source: Source | undefined;
   try {
     // Newest first: the current generation's repositories are the first choice to fetch from.
@@ -76,9 +79,11 @@ export async function runVerify(
     const expected = expectedContent(generations);
     const objects = await storedObjects(store.layout.objects);
     const found = await cheapChecks(storage, store, expected);
+    checkpoint();
     let full: HashRate | null = null;
     if (options.full) {
-      const { corrupt, rate } = await rehashObjects(objects, options.threads);
+      const { corrupt, rate } = await rehashObjects(objects, options.threads, options.signal);
+      checkpoint();
       full = rate;
       const known = new Set(found.filter((f) => f.kind === 'corrupt-object').map((f) => f.digest));
       found.push(...corrupt.filter((f) => !known.has(f.digest)));
@@ -86,6 +91,7 @@ export async function runVerify(
     const warnings = [...(await orphanTreeFiles(storage.tree, expected)), ...orphanObjects(objects, expected)];
 
     let left = found.length;
+    checkpoint();
     if (options.repair && found.length) {
       await store.init();
       await repairFindings(found, {
@@ -104,7 +110,6 @@ export async function runVerify(
     }
     const paths = [...expected.blobs.values()].reduce((sum, b) => sum + b.paths.size, 0);
     return {
-      result: left === 0 ? 'clean' : 'problems',
       current,
       generations: generations.map((g) => g.id),
       checked: {

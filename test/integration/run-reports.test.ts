@@ -4,7 +4,7 @@
 // lock, and the next run resumes and ends with a consistent tree.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -198,5 +198,53 @@ describe('run reports', () => {
     );
     expect(result.code, result.stderr).toBe(130);
     await expectResumable(file, root, 'SIGINT');
+  });
+
+  it('gc, verify and check-mirror record how they ended too: status and the metrics file say so', async () => {
+    const { file, root } = await world.writeConfig('lifecycle');
+    const synced = await runCli(['sync', '-c', file]);
+    expect(synced.code, synced.stderr).toBe(0);
+    const metrics = (command: string) => path.join(root, '..', `${command}.prom`);
+
+    // gc refused by a held lock: failed, LOCKED, exit 3, on every channel.
+    const lock = await acquireLock(path.join(root, 'state/lock'), { command: 'sync' });
+    try {
+      const gc = await runCli(['gc', '-c', file, '--json', '--metrics-file', metrics('gc')]);
+      expect(gc.code, gc.stderr).toBe(3);
+      expect(jsonOf(gc)).toMatchObject({ command: 'gc', result: 'failed', error: { code: 'LOCKED' } });
+      expect(await metric(metrics('gc'), 'blobmirror_last_run_success', 'gc')).toBe(0);
+    } finally {
+      await lock.release();
+    }
+    expect((await status(file)).runs.gc).toMatchObject({ result: 'failed', error: { code: 'LOCKED' } });
+
+    // verify that finds a store object gone: partial, exit 1, problems left in the metrics.
+    const objects = path.join(root, 'state/objects/sha256');
+    const shard = (await readdir(objects))[0]!;
+    const [victim] = await readdir(path.join(objects, shard));
+    await rm(path.join(objects, shard, victim!));
+    const verify = await runCli(['verify', '-c', file, '--json', '--metrics-file', metrics('verify')]);
+    expect(verify.code, verify.stderr).toBe(1);
+    expect(jsonOf(verify)).toMatchObject({ result: 'partial', error: null, left: 1 });
+    expect(await metric(metrics('verify'), 'blobmirror_last_run_success', 'verify')).toBe(0);
+    expect(await metric(metrics('verify'), 'blobmirror_verify_problems_left', 'verify')).toBe(1);
+
+    // check-mirror of the master's own tree (a directory mirror): ok.
+    const check = await runCli(['check-mirror', '-c', file, path.join(root, 'tree'), '--json']);
+    expect(check.code, check.stderr).toBe(0);
+    expect(jsonOf(check)).toMatchObject({ result: 'ok', upToDate: true });
+
+    const report = await status(file);
+    expect(report.runs.verify).toMatchObject({ result: 'partial', error: null, facts: { left: 1 } });
+    expect(report.runs['check-mirror']).toMatchObject({ result: 'ok', facts: { upToDate: true } });
+    const text = (await runCli(['status', '-c', file])).stdout;
+    expect(text).toMatch(/^ {2}gc: failed, ended .*\n {4}error LOCKED: tree is locked by sync/m);
+    expect(text).toMatch(/^ {2}verify: partial, ended .*\n {4}1 problem left \(1 problem found, 0 repaired/m);
+    expect(text).toMatch(/^ {2}check-mirror: ok, ended .*\n {4}\S+\/tree: up to date with generation \d+$/m);
+
+    // --repair fixes it and the record says so.
+    const repair = await runCli(['verify', '-c', file, '--repair', '--json']);
+    expect(repair.code, repair.stderr).toBe(0);
+    expect((await status(file)).runs.verify).toMatchObject({ result: 'ok', facts: { left: 0, repaired: 1 } });
   });
 });

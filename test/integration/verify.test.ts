@@ -82,7 +82,7 @@ describe('verify and repair', () => {
     expect((await runCli(['sync', '-c', config])).code).toBe(0);
     const clean = await verify(config, '--full');
     expect(clean.code).toBe(0);
-    expect(clean.report).toMatchObject({ result: 'clean', problems: [], warnings: [], left: 0 });
+    expect(clean.report).toMatchObject({ result: 'ok', problems: [], warnings: [], left: 0 });
     expect(clean.report.full!.bytes).toBeGreaterThan(512 * KiB);
 
     const blobs = await currentBlobs(root);
@@ -131,7 +131,7 @@ describe('verify and repair', () => {
       blobmirror_verify_problems_left: 0,
       blobmirror_last_run_success: 1,
     });
-    expect(repaired.report).toMatchObject({ result: 'clean', repaired: 3, left: 0 });
+    expect(repaired.report).toMatchObject({ result: 'ok', repaired: 3, left: 0 });
     expect(repaired.report.problems.every((p) => p.repair?.done)).toBe(true);
     const quarantined = await readdir(path.join(root, 'state/quarantine'));
     expect(quarantined).toEqual([expect.stringMatching(new RegExp(`^sha256-${shared.slice(7)}\\.\\d+$`))]);
@@ -143,7 +143,7 @@ describe('verify and repair', () => {
 
     const after = await verify(config, '--full');
     expect(after.code).toBe(0);
-    expect(after.report).toMatchObject({ result: 'clean', problems: [], left: 0 });
+    expect(after.report).toMatchObject({ result: 'ok', problems: [], left: 0 });
   });
 
   it('checks every module of a per-architecture tree, reports orphans as warnings, and honours the lock', async () => {
