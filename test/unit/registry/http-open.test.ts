@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { getEventListeners } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -6,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TimeoutError } from '../../../src/errors.js';
 import { opener } from '../../../src/registry/http-open.js';
 import { request } from '../../helpers/fake-round-trip.js';
@@ -69,6 +70,22 @@ describe.each([false, true])('opener (bulk: %s)', (bulk) => {
     const response = await open(request({ url: `http://${host}/v2/x`, bulk, signal: controller.signal }));
     setTimeout(() => controller.abort(deadline), 50);
     await expect(read(response.body)).rejects.toBe(deadline);
+  });
+
+  it('a body read to its end lets go of the signal (one signal guards a whole run)', async () => {
+    const small = createServer((_req, res) => res.end('{}'));
+    const where = await listen(small);
+    try {
+      const controller = new AbortController();
+      for (let i = 0; i < 3; i++) {
+        const response = await open(request({ url: `http://${where}/v2/`, bulk, signal: controller.signal }));
+        expect(await read(response.body)).toBe(2);
+      }
+      await vi.waitFor(() => expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0));
+    } finally {
+      small.closeAllConnections();
+      await new Promise((resolve) => small.close(resolve));
+    }
   });
 
   it('an already aborted signal never sends the request', async () => {
