@@ -145,7 +145,7 @@ export function renderTable(r: BenchResult): string {
 }
 
 /** `<dir>/<size>-<time>.json`; returns its path. */
-export async function writeResult(r: BenchResult, dir: string): Promise<string> {
+export async function writeResult(r: { size: string; startedAt: string }, dir: string): Promise<string> {
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${r.size}-${r.startedAt.replace(/[:.]/g, '-')}.json`);
   await writeFile(file, `${JSON.stringify(r, null, 2)}\n`);

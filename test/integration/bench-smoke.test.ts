@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stat } from '../../bench/measure.js';
 import type { BenchResult } from '../../bench/results.js';
+import type { ScaleResult } from '../../bench/scale.js';
 import { PACKAGE_ROOT } from '../helpers/cli.js';
 
 const run = promisify(execFile);
@@ -78,5 +79,58 @@ describe('npm run bench -- --size small', () => {
     expect(stdout).toMatch(/^\| Disk: blobmirror tree \(du -sb\) \| [\d.]+ [kMG]B \| {2}\| [\d.]+x unique \|$/m);
     for (const target of result.targets)
       expect(stdout).toContain(`| ${target.what} | ${target.target} | ${target.value} |`);
+  });
+});
+
+// Issue 17: the scale benchmark at a reduced size (the full 10,000 x 10 is run by hand, never in CI).
+describe('npm run bench -- --size scale (reduced: 30 repositories x 3 tags)', () => {
+  let out: string;
+  let stdout: string;
+  let result: ScaleResult;
+
+  beforeAll(async () => {
+    out = await mkdtemp(path.join(tmpdir(), 'blobmirror-bench-scale-smoke-'));
+    await run(
+      process.execPath,
+      [path.join(PACKAGE_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'bench/tsconfig.json'],
+      { cwd: PACKAGE_ROOT },
+    );
+    ({ stdout } = await run(
+      process.execPath,
+      [
+        'bench/build/bench/main.js',
+        ...['--size', 'scale', '--repositories', '30', '--tags', '3', '--runs', '2'],
+        '--out',
+        out,
+      ],
+      { cwd: PACKAGE_ROOT, maxBuffer: 1 << 24 },
+    ));
+    const files = await readdir(out);
+    expect(files).toHaveLength(1);
+    result = JSON.parse(await readFile(path.join(out, files[0]!), 'utf8')) as ScaleResult;
+  }, 240_000);
+
+  afterAll(async () => {
+    await rm(out, { recursive: true, force: true });
+  });
+
+  it('measures the floor and every sync side by side, and what each generation writes', () => {
+    expect(result).toMatchObject({ version: 1, size: 'scale', repositories: 30, tagsPerRepository: 3, runs: 2 });
+    for (const [what, figures] of Object.entries({ ...result.floor, ...result.blobmirror }))
+      for (const [name, value] of Object.entries(figures))
+        expectStat(value, what === 'full' ? 1 : 2, `${what}.${name}`);
+    // A no-op writes nothing; one changed repository writes its file, the index, the new manifest
+    // and the file lists' record, far less than the full sync's metadata.
+    expect(result.metadata.noop.files).toBe(0);
+    expect(result.metadata.oneRepositoryChanged.files).toBeGreaterThan(0);
+    expect(result.metadata.oneRepositoryChanged.withoutManifests).toBeLessThan(result.metadata.full.withoutManifests);
+  });
+
+  it('prints the table with the ratios and the goals', () => {
+    expect(stdout).toMatch(/^### scale fixture: 30 repositories x 3 tags, 2 runs per figure/m);
+    expect(stdout).toMatch(
+      /^\| blobmirror no-op re-sync \| [\d.]+ s .*\| [\d.]+x floor \| within 1\.2x, RSS <= 300 MB \|$/m,
+    );
+    expect(stdout).toMatch(/^\| one repository changed \(\d+ files; without manifests\) \| [\d.]+ [kMG]B/m);
   });
 });
