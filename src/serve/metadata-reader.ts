@@ -81,6 +81,8 @@ export class Generation {
   readonly repositoryNames: string[];
   private readonly repositoryFiles: Map<string, RepositoryFile>;
   private readonly loaded = new Map<string, Promise<ServedRepository>>();
+  /** An earlier loaded generation whose parsed files this one may share (format 2: same digest, same file). */
+  private readonly lender: WeakRef<Generation> | undefined;
 
   constructor(
     readonly id: string,
@@ -90,8 +92,11 @@ export class Generation {
     private readonly root: string,
     /** When sync published it (index.json `createdAt`). */
     readonly createdAt: string,
+    lender?: Generation,
   ) {
     this.repositoryFiles = repositoryFiles;
+    // Weak: a chain of generations each holding the one before would never be collected.
+    this.lender = lender && new WeakRef(lender);
     this.repositoryNames = [...repositoryFiles.keys()].sort(compareNames);
   }
 
@@ -105,15 +110,24 @@ export class Generation {
     if (located === undefined) return undefined;
     let pending = this.loaded.get(name);
     if (!pending) {
-      pending = readJson(this.root, located.file, repositorySchema, located.digest).then((parsed) => {
-        if (parsed.name !== name) throw invalid(`${located.file} describes ${parsed.name}, not ${name}`);
-        return toServedRepository(parsed);
-      });
+      pending =
+        this.lender?.deref()?.loadedFile(name, located.digest) ??
+        readJson(this.root, located.file, repositorySchema, located.digest).then((parsed) => {
+          if (parsed.name !== name) throw invalid(`${located.file} describes ${parsed.name}, not ${name}`);
+          return toServedRepository(parsed);
+        });
       // A failed read is retried by the next request rather than cached for the generation's life.
       pending.catch(() => this.loaded.delete(name));
       this.loaded.set(name, pending);
     }
     return pending;
+  }
+
+  /** The repository as this generation loaded it, when its file has `digest`. */
+  private loadedFile(name: string, digest: string | undefined): Promise<ServedRepository> | undefined {
+    return digest !== undefined && this.repositoryFiles.get(name)?.digest === digest
+      ? this.loaded.get(name)
+      : undefined;
   }
 }
 
@@ -176,7 +190,7 @@ export class MetadataReader {
     }
     if (this.generation?.id !== id) {
       try {
-        this.generation = await this.load(id);
+        this.generation = await this.load(id, this.generation);
       } catch (error) {
         if (this.generation) return this.keepAfter(error);
         throw error;
@@ -193,7 +207,8 @@ export class MetadataReader {
     return this.generation!;
   }
 
-  private async load(id: string): Promise<Generation> {
+  /** Generation `id`; `lender` is a loaded generation whose parsed repository files it may share. */
+  private async load(id: string, lender?: Generation): Promise<Generation> {
     const dir = path.join(this.metadataDir, 'generations', id);
     const index = await readJson(this.metadataDir, path.join(dir, 'index.json'), indexSchema);
     if (index.generation !== id) throw invalid(`${dir}/index.json says generation ${index.generation}`);
@@ -207,7 +222,7 @@ export class MetadataReader {
             { file: path.join(this.metadataDir, ref.path), digest: ref.digest },
           ]),
     );
-    return new Generation(id, dir, files, this.metadataDir, index.createdAt);
+    return new Generation(id, dir, files, this.metadataDir, index.createdAt, lender);
   }
 
   /** Every generation still on disk (the current one and those kept), oldest first. */
@@ -222,7 +237,7 @@ export class MetadataReader {
         if (id === current.id) return current;
         let pending = this.older.get(id);
         if (!pending) {
-          pending = this.load(id);
+          pending = this.load(id, current);
           pending.catch(() => this.older.delete(id));
           this.older.set(id, pending);
         }

@@ -75,6 +75,20 @@ describe('metadata reader', () => {
     expect([...(await upgraded.repository('demo/app'))!.tags.keys()]).toEqual(['1', '2']);
   });
 
+  it('a repository whose file did not change between generations is read and parsed once', async () => {
+    const reader = new MetadataReader(dir, { recheckMs: 0 });
+    const first = await reader.current();
+    const unchanged = await first.repository('demo/app')!;
+    fixture.tag('new/repo', '1', fixture.image('new/repo', 'x').digest);
+    await fixture.publish('0000000002');
+    const second = await reader.current();
+    expect(second.id).toBe('0000000002');
+    expect(await second.repository('demo/app')!).toBe(unchanged);
+    // The status page's history loads the older generation: it shares the current one's files.
+    const [older] = await reader.keptGenerations();
+    expect(await older!.repository('demo/app')!).toBe(unchanged);
+  });
+
   it('refuses a format-2 repository file whose bytes do not hash to the digest the index names', async () => {
     const index = JSON.parse(await readFile(path.join(dir, 'current', 'index.json'), 'utf8'));
     const file = path.join(dir, index.repositories['demo/app'].path);
