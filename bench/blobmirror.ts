@@ -11,9 +11,14 @@ export interface SyncRun {
   /** From the registry's access log: blob GETs during the run, and the most for one digest. */
   blobGets: number;
   maxGetsOfOneBlob: number;
+  /** Every request the registry served during the run, and those that looked for attachments. */
+  requests: number;
+  attachmentRequests: number;
 }
 
 const BLOB_GET = /^\/v2\/.+\/blobs\/(sha256:[0-9a-f]{64})/;
+/** A referrers probe, or a request for a cosign tag (`sha256-<hex>.sig`) or a fallback tag. */
+const ATTACHMENT = /\/referrers\/|\/manifests\/sha256-[0-9a-f]{64}/;
 
 /** One `blobmirror sync --json` as cron runs it: a fresh process, wall time including its start. */
 export async function blobmirrorSync(
@@ -33,7 +38,8 @@ export async function blobmirrorSync(
   if (summary.result !== 'ok')
     throw new Error(`blobmirror sync: ${summary.result}: ${JSON.stringify(summary.failures).slice(0, 1000)}`);
   const gets = new Map<string, number>();
-  for (const request of await registry.requests({ method: 'GET', pathPattern: BLOB_GET })) {
+  const requests = await registry.requests();
+  for (const request of requests.filter((r) => r.method === 'GET' && BLOB_GET.test(r.path))) {
     const digest = BLOB_GET.exec(request.path)![1]!;
     gets.set(digest, (gets.get(digest) ?? 0) + 1);
   }
@@ -45,5 +51,7 @@ export async function blobmirrorSync(
     blobsFetched: summary.blobs.fetched,
     blobGets: [...gets.values()].reduce((a, b) => a + b, 0),
     maxGetsOfOneBlob: Math.max(0, ...gets.values()),
+    requests: requests.length,
+    attachmentRequests: requests.filter((r) => ATTACHMENT.test(r.path)).length,
   };
 }

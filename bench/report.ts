@@ -72,7 +72,15 @@ export function renderTable(r: BenchResult): string {
         ),
       ],
     ),
-    ...syncRows('blobmirror no-op re-sync', bm.noop),
+    ...syncRows('blobmirror no-op re-sync', bm.noop, '', [
+      row('blobmirror no-op re-sync: registry requests', bm.noop.requests, count),
+    ]),
+    row(
+      `blobmirror no-op re-sync, ${bm.attachments.signedImages} images signed: registry requests`,
+      bm.attachments.signed.requests,
+      count,
+      `+${bm.attachments.signed.requests.median - bm.attachments.unsigned.requests.median} vs unsigned (${bm.attachments.signed.attachmentRequests.median} attachment checks)`,
+    ),
     ...changeRows('blobmirror incremental (one new tag)', bm.incremental),
     ...changeRows('blobmirror base rebuild (a tag per repository on a new base)', bm.baseRebuild),
     row(

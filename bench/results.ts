@@ -39,6 +39,8 @@ export interface SyncStats {
   bytesFetched: Stat;
   blobGets: Stat;
   maxGetsOfOneBlob: Stat;
+  requests: Stat;
+  attachmentRequests: Stat;
 }
 
 export interface ChangeStats extends SyncStats {
@@ -73,6 +75,8 @@ export interface BenchResult {
   blobmirror: {
     full: SyncStats;
     noop: SyncStats;
+    /** No-op re-syncs of the final tree, then again after `signedImages` images got a cosign signature. */
+    attachments: { signedImages: number; unsigned: SyncStats; signed: SyncStats };
     incremental: ChangeStats;
     baseRebuild: ChangeStats;
     treeDiskBytes: number;
@@ -109,6 +113,8 @@ export function syncStats(runs: readonly SyncRun[]): SyncStats {
     bytesFetched: of((r) => r.bytesFetched),
     blobGets: of((r) => r.blobGets),
     maxGetsOfOneBlob: of((r) => r.maxGetsOfOneBlob),
+    requests: of((r) => r.requests),
+    attachmentRequests: of((r) => r.attachmentRequests),
   };
 }
 

@@ -1,12 +1,13 @@
-import { availableParallelism } from 'node:os';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateImages, type GeneratedImages, type ImageSetSpec } from '../src/demo/image-generator.js';
 import type { Digest } from '../src/oci/digest.js';
 import { writeTestConfig } from '../test/helpers/cli.js';
-import { pushLayout } from '../test/helpers/push.js';
-import { startRegistry } from '../test/helpers/registry.js';
+import { cosignSignature } from '../test/helpers/artifacts.js';
+import { fetchManifest, pushLayout, pushManifest } from '../test/helpers/push.js';
+import { startRegistry, type RegistryHandle } from '../test/helpers/registry.js';
 import { createSkopeo } from '../test/helpers/skopeo.js';
 import { blobmirrorSync, type SyncRun } from './blobmirror.js';
 import { diskBytes, flushDirtyPages, rsyncInto } from './disk.js';
@@ -164,6 +165,14 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     phase('baseRebuild', 'blobmirror: base rebuilds (every repository gets a tag on a new base)');
     const rebuild = await change('rebuild', baseRebuild);
 
+    // Attachments (issue 16): what a run where nothing changed costs once images are signed.
+    // The same tree unsigned first: the changes above added tags since the no-op was measured.
+    phase('signedNoop', "blobmirror: no-op re-syncs before and after every stable repository's latest is signed");
+    const unsignedNoop = await repeat(runs, sync);
+    await signLatest(registry, stableRepos);
+    await sync();
+    const signedNoop = await repeat(runs, sync);
+
     const fullStats = syncStats(full);
     const skopeoWall = stat(skopeoRuns.map((r) => r.wallMs));
     const partial: Omit<BenchResult, 'targets'> = {
@@ -196,6 +205,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       blobmirror: {
         full: fullStats,
         noop: syncStats(noop),
+        attachments: {
+          signedImages: stableRepos.length,
+          unsigned: syncStats(unsignedNoop),
+          signed: syncStats(signedNoop),
+        },
         incremental: changeStats(incremental),
         baseRebuild: changeStats(rebuild),
         treeDiskBytes,
@@ -249,4 +263,15 @@ function countIndexes(spec: ImageSetSpec): number {
     .filter((repo) => isStable(repo.name))
     .flatMap((repo) => repo.tags)
     .filter((tag) => tag.multiPlatform).length;
+}
+
+/** A cosign signature (`sha256-<hex>.sig`) for the `latest` of each repository, as cosign pushes it. */
+async function signLatest(registry: RegistryHandle, repositories: readonly string[]): Promise<void> {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  for (const repository of repositories) {
+    const latest = await fetchManifest(registry, repository, 'latest');
+    const digest = latest.digest as Digest;
+    const signature = cosignSignature(privateKey, [{ dockerReference: `${registry.host}/${repository}`, digest }]);
+    await pushManifest(registry, repository, signature, `sha256-${digest.slice('sha256:'.length)}.sig`);
+  }
 }

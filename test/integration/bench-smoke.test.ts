@@ -64,6 +64,16 @@ describe('npm run bench -- --size small', () => {
     // Figures that are counts, not timings: the fixture fixes them.
     expect(result.blobmirror.full.bytesFetched.median).toBe(result.fixture.uniqueBytes);
     expect(result.blobmirror.noop.bytesFetched.max).toBe(0);
+    // Signed images cost a no-op only the attachment checks: no byte, one HEAD per signature.
+    const { signed, unsigned } = result.blobmirror.attachments;
+    expect(signed.bytesFetched.max).toBe(0);
+    const signatureHeads = signed.attachmentRequests.median - unsigned.attachmentRequests.median;
+    expect(signed.requests.median - unsigned.requests.median).toBe(signatureHeads);
+    // One HEAD per signature, give or take the referrers probes already in flight when the
+    // first 404 told that this registry has no referrers API.
+    const { signedImages } = result.blobmirror.attachments;
+    expect(signatureHeads).toBeGreaterThanOrEqual(signedImages - 4);
+    expect(signatureHeads).toBeLessThanOrEqual(signedImages + 4);
     for (const ratio of Object.values(result.ratios)) expect(ratio).toBeGreaterThan(0);
     expect(result.targets).toHaveLength(9);
   });
