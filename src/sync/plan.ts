@@ -1,6 +1,7 @@
 // PURE: what a sync will do, as a value. `read.ts` gathers the facts (listings, HEADs, manifests,
 // what the store holds); this decides; `apply.ts` and `publish.ts` carry it out; the CLI prints it
 // for --dry-run.
+import { FORMAT_VERSION } from '../publish/metadata-types.js';
 import type { Digest } from '../oci/digest.js';
 import type { Failure } from '../report/failure.js';
 import { tagBlobPaths, type ModuleLayout } from './modules.js';
@@ -162,6 +163,8 @@ function generationPlan(read: SyncRead, repositories: RepositoryPlan[], targeted
   const changes = repositories
     .flatMap((r) => r.tags)
     .filter((t) => ['new', 'changed', 'removed'].includes(t.verdict)).length;
+  // A generation of an older metadata format is written again in the current one (docs/formats.md).
+  const upgrade = base !== undefined && base.index.formatVersion !== FORMAT_VERSION;
   const why = !published
     ? 'first generation'
     : !base
@@ -173,8 +176,11 @@ function generationPlan(read: SyncRead, repositories: RepositoryPlan[], targeted
           ]
             .filter(Boolean)
             .join(', ')
-        : `nothing changed since generation ${base.id}`;
-  return { base: base?.id, targeted, carried, dropped, publish: !base || changes > 0 || dropped.length > 0, why };
+        : upgrade
+          ? `generation ${base.id} is metadata format ${base.index.formatVersion}: written again in format ${FORMAT_VERSION}`
+          : `nothing changed since generation ${base.id}`;
+  const publish = !base || upgrade || changes > 0 || dropped.length > 0;
+  return { base: base?.id, targeted, carried, dropped, publish, why };
 }
 
 /** From what was read, the whole sync's plan. */

@@ -14,6 +14,7 @@ import { planBlobs, type BlobNeed, type SyncPlan } from '../../../src/sync/plan.
 import { planRun, runSync } from '../../../src/sync/run.js';
 import { fakeSourceConfig } from '../../helpers/fake-config.js';
 import { FakeSource } from '../../helpers/fake-source.js';
+import { rewriteAsFormat1 } from '../../helpers/published.js';
 
 const d = (c: string) => `sha256:${c.repeat(64)}` as Digest;
 
@@ -179,5 +180,28 @@ describe('planSync from a fake source', () => {
       carried: [{ name: 'stable/app-1', why: 'not in --repo: kept as published' }],
       dropped: [],
     });
+  });
+});
+
+describe('planSync over a tree published in metadata format 1 (the upgrade)', () => {
+  let work: string;
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('plans a new generation though nothing changed, saying why; the sync after it is a no-op', async () => {
+    work = await mkdtemp(path.join(tmpdir(), 'blobmirror-plan-upgrade-'));
+    const { source } = await FakeSource.fromSpec(SPEC);
+    const config = await fakeSourceConfig(work, 'plan');
+    expect((await runSync(config, source)).result).toBe('ok');
+    await rewriteAsFormat1(config.storage.metadata);
+
+    const { plan } = await planRun(config, source);
+    expect(plan.generation).toMatchObject({
+      publish: true,
+      why: 'generation 0000000001 is metadata format 1: written again in format 2',
+    });
+    expect((await runSync(config, source)).published).toBe(true);
+    expect((await planRun(config, source)).plan.generation).toMatchObject({ publish: false });
   });
 });
