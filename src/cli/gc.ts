@@ -36,7 +36,10 @@ export function registerGc(program: Command): void {
     .addOption(new Option('--now <iso-time>', 'pretend it is this time (tests, and planning ahead)').hideHelp())
     .addHelpText(
       'after',
-      '\nExamples:\n  blobmirror gc -c /etc/blobmirror/config.yaml --dry-run\n  blobmirror gc -c /etc/blobmirror/config.yaml --wait-lock 3600   # after a sync, from cron\n',
+      '\nExamples:\n  blobmirror gc -c /etc/blobmirror/config.yaml --dry-run\n  blobmirror gc -c /etc/blobmirror/config.yaml --wait-lock 3600   # after a sync, from cron\n' +
+        '\nExit codes: 0 done; 1 the run failed (disk, read-only); 2 usage or config error; 3 another run\n' +
+        'holds the lock; 130 SIGINT, 143 SIGTERM (stopped before removing anything). Every end is\n' +
+        'reported: --json, --metrics-file and `blobmirror status`.\n',
     );
   withMetricsFileOption(withOutputOptions(withLockWaitOption(withConfigOption(command)))).action((flags: GcFlags) =>
     reportRun('gc', flags, async ({ output, config, signal }) => {

@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, UsageError, type InterruptedError } from '../errors.js';
+import type { CommandReport } from '../report/run-end.js';
 import { Listener, type ListeningConfig } from '../listen/listener.js';
-import { configFor, outputFor, withConfigOption, withOutputOptions, type CommonFlags } from './common-options.js';
+import { withConfigOption, withOutputOptions, type CommonFlags } from './common-options.js';
 import { logRetries, openSource } from './open-source.js';
 import { printJson } from './output.js';
+import { reportRun, type RunContext } from './run-report.js';
 
 const EXAMPLE_CONFIG = `
 listen:                                   # in the sync config; blobmirror listen needs this section
@@ -59,20 +61,21 @@ export function registerListen(program: Command): void {
         'SIGTERM/SIGINT: stop consuming, let the sync in progress finish (shutdownGraceSeconds),\n' +
         'leave unacked messages to the broker. A periodic full `sync` from cron stays the backstop:\n' +
         'registries drop notifications when they restart.\n' +
-        'With --json, prints {"webhook", "queue", "stateDir"} on stdout once started.\n' +
-        '\nExit codes: 0 stopped cleanly; 1 the sync in progress was abandoned at shutdown;\n' +
-        '2 usage or config error; 3 another listener uses the state directory.',
+        'With --json, prints {"webhook", "queue", "stateDir"} on stdout once started, and how it\n' +
+        'ended ({"result", "error", ...}) when it stops or fails to start; `blobmirror status` shows that too.\n' +
+        '\nExit codes: 0 stopped cleanly; 1 the sync in progress was abandoned at shutdown, or the\n' +
+        'start failed (broker unreachable); 2 usage or config error; 3 another listener uses the\n' +
+        'state directory.',
     );
   withOutputOptions(withConfigOption(command)).action(async (flags: CommonFlags) => {
-    process.exitCode = await listenAction(flags);
+    await reportRun('listen', flags, listenAction, { stopsOnSignal: true });
     // An abandoned sync still holds sockets and timers; what it leaves is safe to resume.
     if (process.exitCode !== ExitCode.ok) process.exit();
   });
 }
 
-async function listenAction(flags: CommonFlags): Promise<number> {
-  const output = await outputFor(flags);
-  const config = await configFor(flags);
+/** Listen until the first SIGINT/SIGTERM, then stop: ok if the sync in progress finished, partial if it was abandoned. */
+async function listenAction({ output, config, signal }: RunContext): Promise<CommandReport> {
   if (!config.listen)
     throw new UsageError(`${config.file} has no listen: section (run blobmirror listen --help for an example)`);
   const listener = new Listener(config as ListeningConfig, output.log, () =>
@@ -80,16 +83,19 @@ async function listenAction(flags: CommonFlags): Promise<number> {
   );
   const started = await listener.start();
   if (output.json) printJson(started);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    const stop = (received: NodeJS.Signals) => {
-      // A second signal gets the default action: it kills at once.
-      process.off('SIGTERM', stop).off('SIGINT', stop);
-      resolve(received);
-    };
-    process.on('SIGTERM', stop).on('SIGINT', stop);
-  });
-  output.log.info(`${signal}: no new work; finishing the sync in progress`);
+  if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+  const stoppedBy = (signal.reason as InterruptedError).signal;
   const finished = await listener.stop();
   output.log.info(finished ? 'stopped' : 'stopped, abandoning the sync in progress');
-  return finished ? ExitCode.ok : ExitCode.partial;
+  return {
+    result: finished ? 'ok' : 'partial',
+    json: { ...started, stoppedBy },
+    text: '',
+    detail: finished
+      ? `stopped by ${stoppedBy}`
+      : `stopped by ${stoppedBy}, abandoning the sync in progress (it resumes at the next start)`,
+    failures: [],
+    facts: { ...started, stoppedBy },
+    metrics: {},
+  };
 }

@@ -39,6 +39,8 @@ export async function reportRun(
   command: RunCommand,
   flags: ReportedFlags,
   run: (context: RunContext) => Promise<CommandReport>,
+  /** A service (listen) runs until a signal: stopping on one is how it ends, not an interruption. */
+  options: { stopsOnSignal?: boolean } = {},
 ): Promise<void> {
   const startedAt = new Date();
   const output = await outputFor(flags);
@@ -54,7 +56,7 @@ export async function reportRun(
   }
   // A signal during the run ends it as interrupted, whatever the run made of the abort (an
   // aborted request fails as INTERRUPTED, a run that reached publishing returns its summary).
-  if (signal.aborted) error = signal.reason;
+  if (signal.aborted && !(options.stopsOnSignal && report)) error = signal.reason;
   const end: RunEnd = {
     command,
     startedAt,

@@ -2,19 +2,22 @@
 // metrics file, the last-run record `status` reads, the exit code), whether it succeeded, failed
 // at run level (registry down, lock held) or was stopped by a signal; a stopped run releases the
 // lock, and the next run resumes and ends with a consistent tree.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
 import { fixtureSpec } from '../helpers/fixture-spec.js';
 import type { StatusReport } from '../../src/status/collect.js';
 import { acquireLock } from '../../src/store/lock.js';
 import { CLI_ARGS, jsonOf, runCli, writeTestConfig, type CliResult } from '../helpers/cli.js';
+import { startListener } from '../helpers/listen.js';
 import { useTestWorld } from '../helpers/test-world.js';
 
+const run = promisify(execFile);
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
@@ -246,5 +249,47 @@ describe('run reports', () => {
     const repair = await runCli(['verify', '-c', file, '--repair', '--json']);
     expect(repair.code, repair.stderr).toBe(0);
     expect((await status(file)).runs.verify).toMatchObject({ result: 'ok', facts: { left: 0, repaired: 1 } });
+  });
+
+  it('listen records how it ended: a start that fails, and a stop on SIGTERM', async () => {
+    const plain = await world.writeConfig('listen-none');
+    const refused = await runCli(['listen', '-c', plain.file, '--json']);
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(jsonOf(refused)).toMatchObject({ command: 'listen', result: 'failed', error: { code: 'USAGE' } });
+    expect((await status(plain.file)).runs.listen).toMatchObject({ result: 'failed', error: { code: 'USAGE' } });
+
+    const { file } = await world.writeConfig('listen', {
+      extra: { listen: { webhook: { port: 0, secretEnv: 'RUN_REPORTS_SECRET' } } },
+    });
+    const listener = await startListener(file, { RUN_REPORTS_SECRET: 'secret' });
+    expect(await listener.stop()).toBe(0);
+    expect((await status(file)).runs.listen).toMatchObject({ result: 'ok', error: null, detail: 'stopped by SIGTERM' });
+  });
+
+  it('a read-only storage root: failed naming EROFS and the path; metrics 0; the record it cannot write is a warning', async (ctx) => {
+    const { file, root } = await world.writeConfig('read-only', { include: ['stable/app-1'] });
+    await mkdir(root, { recursive: true });
+    const mounted = await run('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', root]).then(
+      () => true,
+      () => false,
+    );
+    if (!mounted) ctx.skip('cannot mount a tmpfs here (not root?)');
+    try {
+      const first = await runCli(['sync', '-c', file]);
+      expect(first.code, first.stderr).toBe(0);
+      await run('mount', ['-o', 'remount,ro', root]);
+      const metrics = path.join(world.work, 'read-only.prom');
+      const result = await runCli(['sync', '-c', file, '--json', '--metrics-file', metrics, '--log-format', 'text']);
+      expect(result.code, result.stderr).toBe(1);
+      const json = jsonOf(result);
+      expect(json).toMatchObject({ result: 'failed', error: { code: 'STORE_ERROR' } });
+      expect(json.error.message).toMatch(new RegExp(`^read-only file system while writing .*${root}/state/`));
+      expect(await metric(metrics, 'blobmirror_last_run_success', 'sync')).toBe(0);
+      expect(result.stderr).toContain('cannot write the sync run record for blobmirror status');
+      // status still shows the run before, which it could record.
+      expect((await status(file)).runs.sync).toMatchObject({ result: 'ok' });
+    } finally {
+      await run('umount', [root]);
+    }
   });
 });
