@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isDigest, type Digest } from '../oci/digest.js';
+import { repositoryFileRelPath } from './metadata-paths.js';
 import type { Platform } from '../oci/platform.js';
 import { isRepositoryName, isTag } from '../oci/reference.js';
 
@@ -191,13 +192,19 @@ export const indexSchema = z.discriminatedUnion('formatVersion', [
     formatVersion: z.literal(FORMAT_VERSION),
     ...indexHead,
     repositories: repositoryNameKeyed(
-      z.object({
-        digest,
-        size: z.number().int().nonnegative(),
-        path: z.string(),
-        tags: z.number(),
-        syncedAt: z.string(),
-      }),
+      z
+        .object({
+          digest,
+          size: z.number().int().nonnegative(),
+          path: z.string(),
+          tags: z.number(),
+          syncedAt: z.string(),
+        })
+        // The file is named by its digest: any other path is not one of ours.
+        .refine((ref) => ref.path === repositoryFileRelPath(ref.digest as Digest), {
+          message: 'expected the path repositories/<algorithm>/<hh>/<hex>.json of the digest',
+          path: ['path'],
+        }),
     ),
   }),
 ]);

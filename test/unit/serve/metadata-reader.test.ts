@@ -97,6 +97,14 @@ describe('metadata reader', () => {
     await expect(generation.repository('demo/app')!).rejects.toThrow(/does not hash to sha256:/);
   });
 
+  it('refuses a format-2 index naming a repository file by another path than its digest', async () => {
+    const indexFile = path.join(dir, 'generations', '0000000001', 'index.json');
+    const index = JSON.parse(await readFile(indexFile, 'utf8'));
+    index.repositories['demo/app'].path = 'repositories/../generations/0000000001/index.json';
+    await writeFile(indexFile, JSON.stringify(index));
+    await expect(new MetadataReader(dir).current()).rejects.toThrow(/repositories\.demo\/app\.path: expected the path/);
+  });
+
   it('rejects metadata paths that would leave their directory', async () => {
     await fixture.publish('0000000001', { format: 1 });
     const repoFile = path.join(dir, 'generations', '0000000001', 'repositories', 'demo', 'app', '_repository.json');
