@@ -31,7 +31,7 @@ async function metric(file: string, name: string, command: string): Promise<numb
 /** Start the CLI; once `ready()` holds (waited for, never slept), send `signal`; resolve with how it ended. */
 async function signalledWhen(
   args: string[],
-  ready: () => boolean | Promise<boolean>,
+  ready: (pid: number) => boolean | Promise<boolean>,
   signal: NodeJS.Signals,
 ): Promise<CliResult> {
   const child = spawn(process.execPath, [...CLI_ARGS, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -44,7 +44,7 @@ async function signalledWhen(
     child.once('close', (code, killedBy) => resolve({ code, signal: killedBy, stdout, stderr }));
   });
   try {
-    await vi.waitFor(async () => expect(await ready()).toBe(true), { timeout: 60_000, interval: 10 });
+    await vi.waitFor(async () => expect(await ready(child.pid!)).toBe(true), { timeout: 60_000, interval: 10 });
   } catch (error) {
     child.kill('SIGKILL');
     throw new Error(`${String(error)}; stderr: ${stderr}`);
@@ -290,6 +290,30 @@ describe('run reports', () => {
       expect((await status(file)).runs.sync).toMatchObject({ result: 'ok' });
     } finally {
       await run('umount', [root]);
+    }
+  });
+
+  it('SIGTERM while gc and verify wait for the lock: 143 at once, recorded interrupted, the holder untouched', async () => {
+    const { file, root } = await world.writeConfig('lifecycle-signal', { include: ['stable/app-1'] });
+    const synced = await runCli(['sync', '-c', file]);
+    expect(synced.code, synced.stderr).toBe(0);
+    const lockFile = path.join(root, 'state/lock');
+    const lock = await acquireLock(lockFile, { command: 'sync' });
+    try {
+      for (const command of ['gc', 'verify'] as const) {
+        // The waiter's candidate lock file (lock.<pid>) exists while it waits.
+        const result = await signalledWhen(
+          [command, '-c', file, '--wait-lock', '600', '--json'],
+          (pid) => existsSync(`${lockFile}.${pid}`),
+          'SIGTERM',
+        );
+        expect(result.code, result.stderr).toBe(143);
+        expect(jsonOf(result)).toMatchObject({ command, result: 'interrupted', error: { code: 'INTERRUPTED' } });
+        expect((await status(file)).runs[command]).toMatchObject({ result: 'interrupted' });
+      }
+      expect((await status(file)).lock).toMatchObject({ pid: process.pid, command: 'sync' });
+    } finally {
+      await lock.release();
     }
   });
 });
