@@ -59,6 +59,18 @@ export function renderTable(r: BenchResult): string {
     row(`Floor: write the unique bytes, fsync each file (${floor.concurrency} in parallel)`, floor.writeMs, seconds),
     row(`**Floor** (the slowest: ${floor.slowest})`, floor.floorMs, seconds),
     row(`CPU floor: CPU time of GET + hash + write over ${floor.cores} cores`, floor.cpuFloorMs, seconds),
+    row(
+      'Other clients: GET every unique blob with got streams',
+      floor.clients.got,
+      seconds,
+      times(floor.clients.got.median / floor.getMs.median, 'node:http'),
+    ),
+    row(
+      'Other clients: GET every unique blob with fetch (undici)',
+      floor.clients.fetch,
+      seconds,
+      times(floor.clients.fetch.median / floor.getMs.median, 'node:http'),
+    ),
     ...syncRows(
       'blobmirror full sync',
       bm.full,

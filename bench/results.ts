@@ -68,6 +68,8 @@ export interface BenchResult {
     /** The CPU time of GET + hash + write over the cores: the floor of a CPU-bound machine. */
     cpuFloorMs: Stat;
     cores: number;
+    /** The GET part with got's streams and with fetch (undici), for comparison with node:http. */
+    clients: { got: Stat; fetch: Stat };
     concurrency: number;
     floorMs: number;
     slowest: 'get' | 'hash' | 'write';

@@ -86,6 +86,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         hashOneCore: await floorHash(generated.dir, blobs, work, 1),
         hash: await floorHash(generated.dir, blobs, work, availableParallelism()),
         write: await floorWrite(path.join(work, 'floor-write'), blobs),
+        got: await floorGetProcess(registry.url, blobs, nodeFlags, work, 'got'),
+        fetch: await floorGetProcess(registry.url, blobs, nodeFlags, work, 'fetch'),
       };
       if (config) await rm(path.dirname(config.root), { recursive: true, force: true });
       config = await writeTestConfig(
@@ -197,6 +199,10 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         hashOneCoreMs: stat(rounds.map((r) => r.floor.hashOneCore.wallMs)),
         writeMs: floorParts.write,
         cpuFloorMs: cpuFloor,
+        clients: {
+          got: stat(rounds.map((r) => r.floor.got.wallMs)),
+          fetch: stat(rounds.map((r) => r.floor.fetch.wallMs)),
+        },
         cores: availableParallelism(),
         concurrency: FLOOR_CONCURRENCY,
         floorMs,

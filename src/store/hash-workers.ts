@@ -5,11 +5,14 @@ import { hashWorkerBody } from './hash-worker-body.js';
 // Hashing off the main thread, on every core: a download's chunks are copied into 1 MiB batches
 // that are transferred (not copied) to one worker thread per core and come back to be refilled.
 // A session holds at most BATCHES of them, so a fast registry and a slow hash meet backpressure
-// instead of memory growth: `update` returns a promise while every batch is in flight. The digest
+// instead of memory growth: `update` returns a promise while every batch is in flight. Batches
+// that come back are reused by the next session (a pool), so small blobs cost no allocation. The digest
 // a session returns still gates every rename into the store (object-store.ts).
 
 const BATCH_BYTES = 1 << 20;
 const BATCHES = 3;
+/** Batches kept for reuse when they come back: allocating 1 MiB per small blob would churn memory. */
+const SPARE_BATCHES = 32;
 const SOURCE = `(${hashWorkerBody.toString()})()`;
 
 type Answer =
@@ -17,6 +20,12 @@ type Answer =
   | { op: 'filed'; id: number }
   | { op: 'digest'; id: number; hex: string }
   | { op: 'error'; id: number; message: string; code?: string };
+
+/** Where sessions take batches from and give them back. */
+interface BatchPool {
+  take(): ArrayBuffer;
+  give(buffer: ArrayBuffer): void;
+}
 
 interface Thread {
   worker: Worker;
@@ -26,7 +35,8 @@ interface Thread {
 
 /** One blob's running hash, on one worker thread. */
 export class HashSession {
-  #free: ArrayBuffer[] = Array.from({ length: BATCHES }, () => new ArrayBuffer(BATCH_BYTES));
+  /** Batches sent and not back yet. */
+  #inFlight = 0;
   #batch: Uint8Array | undefined;
   #filled = 0;
   #waiting: Array<() => void> = [];
@@ -37,6 +47,7 @@ export class HashSession {
   constructor(
     readonly id: number,
     private readonly thread: Thread,
+    private readonly pool: BatchPool,
     private readonly onClose: () => void,
   ) {}
 
@@ -46,9 +57,8 @@ export class HashSession {
     let offset = 0;
     while (offset < chunk.length) {
       if (!this.#batch) {
-        const buffer = this.#free.pop();
-        if (!buffer) return this.#whenFree().then(() => this.update(chunk.subarray(offset)));
-        this.#batch = new Uint8Array(buffer);
+        if (this.#inFlight >= BATCHES) return this.#whenFree().then(() => this.update(chunk.subarray(offset)));
+        this.#batch = new Uint8Array(this.pool.take());
         this.#filled = 0;
       }
       const n = Math.min(chunk.length - offset, BATCH_BYTES - this.#filled);
@@ -84,7 +94,8 @@ export class HashSession {
   /** @internal the thread's message for this session. */
   receive(answer: Answer): void {
     if (answer.op === 'ack') {
-      this.#free.push(answer.buf);
+      this.#inFlight--;
+      this.pool.give(answer.buf);
       this.#waiting.shift()?.();
     } else if (answer.op === 'error') this.fail(Object.assign(new Error(answer.message), { code: answer.code }));
     else {
@@ -111,6 +122,7 @@ export class HashSession {
     if (!this.#batch || this.#filled === 0) return;
     const buf = this.#batch.buffer as ArrayBuffer;
     this.thread.worker.postMessage({ op: 'update', id: this.id, buf, length: this.#filled }, [buf]);
+    this.#inFlight++;
     this.#batch = undefined;
     this.#filled = 0;
   }
@@ -132,6 +144,8 @@ export class HashSession {
   #close(tellWorker: boolean): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#batch) this.pool.give(this.#batch.buffer as ArrayBuffer);
+    this.#batch = undefined;
     if (tellWorker) this.thread.worker.postMessage({ op: 'drop', id: this.id });
     this.onClose();
   }
@@ -142,6 +156,13 @@ export class HashWorkers {
   #threads: Thread[] = [];
   #sessions = new Map<number, HashSession>();
   #nextId = 1;
+  #spare: ArrayBuffer[] = [];
+  readonly #pool: BatchPool = {
+    take: () => this.#spare.pop() ?? new ArrayBuffer(BATCH_BYTES),
+    give: (buffer) => {
+      if (this.#spare.length < SPARE_BATCHES) this.#spare.push(buffer);
+    },
+  };
 
   constructor(private readonly size = availableParallelism()) {}
 
@@ -150,7 +171,7 @@ export class HashWorkers {
     const thread = this.#leastBusy();
     const id = this.#nextId++;
     if (thread.open++ === 0) thread.worker.ref();
-    const session = new HashSession(id, thread, () => {
+    const session = new HashSession(id, thread, this.#pool, () => {
       this.#sessions.delete(id);
       if (--thread.open === 0) thread.worker.unref();
     });
