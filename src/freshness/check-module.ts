@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import got, { type Got } from 'got';
 import pLimit from 'p-limit';
-import { describeError } from '../errors.js';
+import { networkError } from '../errors.js';
 import { fileListName } from '../publish/file-list.js';
 import { inModule, type ModuleRoot } from '../publish/modules.js';
 import { joinUrl } from '../mirror-list/mirrors.js';
@@ -35,6 +35,15 @@ export function checkerClient(timeoutMs: number): Got {
 
 type Head = 'ok' | 'missing' | 'short' | { failed: string };
 
+/** A request the mirror never answered, in the error vocabulary's words (no raw ECONNREFUSED). */
+function unanswered(error: unknown, method: string, url: string): string {
+  return networkError(error, {
+    url,
+    configKey: 'mirror list mirrors[].url',
+    what: `${method} ${new URL(url).pathname}`,
+  }).message;
+}
+
 export async function checkModule(
   client: Got,
   mirrorUrl: string,
@@ -63,7 +72,7 @@ export async function checkModule(
       return { kind: 'failed', message: `GET ${listUrl}: HTTP ${response.statusCode}` };
     }
   } catch (error) {
-    return { kind: 'failed', message: `GET ${listUrl}: ${describeError(error)}` };
+    return { kind: 'failed', message: unanswered(error, 'GET', listUrl) };
   }
   const listed = fileList.sha256 === null ? undefined : master.generationOfList(module.name, fileList.sha256);
   if (listed === undefined)
@@ -89,7 +98,7 @@ export async function checkModule(
           if (response.statusCode !== 200) return 'missing';
           return Number(response.headers['content-length']) === file.size ? 'ok' : 'short';
         } catch (error) {
-          return { failed: `HEAD ${file.path}: ${describeError(error)}` };
+          return { failed: unanswered(error, 'HEAD', joinUrl(mirrorUrl, file.path)) };
         }
       }),
     ),
