@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { BlobmirrorError, MetadataInvalidError, describeError } from '../errors.js';
 import { sha256Digest } from '../oci/digest.js';
 import { manifestDigest } from '../oci/manifest.js';
+import { CURRENT, GENERATION_ID, GENERATIONS, INDEX_FILE, generationDir } from '../publish/metadata-paths.js';
 import {
   compareNames,
   indexSchema,
@@ -20,7 +21,6 @@ import {
 // checked to stay inside the metadata directory.
 
 const CURRENT_TARGET = /^generations\/(\d{1,20})\/?$/;
-const GENERATION_ID = /^\d{10}$/;
 const MAX_METADATA_FILE_BYTES = 256 * 1024 * 1024;
 
 function invalid(message: string, cause?: unknown): BlobmirrorError {
@@ -171,7 +171,7 @@ export class MetadataReader {
   }
 
   private async refresh(): Promise<Generation> {
-    const link = path.join(this.metadataDir, 'current');
+    const link = path.join(this.metadataDir, CURRENT);
     let target: string;
     try {
       target = await readlink(link);
@@ -209,9 +209,9 @@ export class MetadataReader {
 
   /** Generation `id`; `lender` is a loaded generation whose parsed repository files it may share. */
   private async load(id: string, lender?: Generation): Promise<Generation> {
-    const dir = path.join(this.metadataDir, 'generations', id);
-    const index = await readJson(this.metadataDir, path.join(dir, 'index.json'), indexSchema);
-    if (index.generation !== id) throw invalid(`${dir}/index.json says generation ${index.generation}`);
+    const dir = generationDir(this.metadataDir, id);
+    const index = await readJson(this.metadataDir, path.join(dir, INDEX_FILE), indexSchema);
+    if (index.generation !== id) throw invalid(`${dir}/${INDEX_FILE} says generation ${index.generation}`);
     // Format 1 (until the first sync after an upgrade): files inside the generation directory.
     // Format 2: content-addressed files under the metadata directory, checked against their digest.
     const files = new Map<string, RepositoryFile>(
@@ -228,7 +228,7 @@ export class MetadataReader {
   /** Every generation still on disk (the current one and those kept), oldest first. */
   async keptGenerations(): Promise<Generation[]> {
     const current = await this.current();
-    const names = await readdir(path.join(this.metadataDir, 'generations')).catch(() => [] as string[]);
+    const names = await readdir(path.join(this.metadataDir, GENERATIONS)).catch(() => [] as string[]);
     const ids = names.filter((name) => GENERATION_ID.test(name) && name <= current.id).sort();
     // Generations are immutable: each is loaded once; those removed from disk are forgotten.
     for (const id of this.older.keys()) if (!ids.includes(id)) this.older.delete(id);
