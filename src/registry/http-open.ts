@@ -6,7 +6,7 @@ import { guardBody } from './body-guard.js';
 import { requestLine, type RegistryRequest, type RoundTrip } from './round-trip.js';
 
 // The bottom of the stack: one HTTP exchange, no redirects followed, nothing decompressed. Two
-// clients: got for the registry API, Node's own for blob bytes. Every failure, before the answer
+// clients: got for the registry API, Node's own for the hot paths (blob bytes, tag HEADs). Every failure, before the answer
 // or in its body, leaves here in the error vocabulary (NETWORK, TIMEOUT, TLS).
 
 export interface OpenOptions {
@@ -17,7 +17,7 @@ export interface OpenOptions {
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
 }
 
-/** got for the API (ping, tokens, lists, manifests), Node's client for `bulk` requests. */
+/** got for the API (ping, tokens, lists, manifest GETs), Node's client for `bulk` requests (blobs, HEADs). */
 export function opener(options: OpenOptions): RoundTrip {
   const api = gotOpener(options);
   const bulk = bulkOpener(options);
@@ -59,8 +59,9 @@ function gotOpener(options: OpenOptions): RoundTrip {
 }
 
 /**
- * Blob bytes: Node's client, so gigabytes pass through no extra stream (got's Duplex and progress
- * events cost a 2.5 GB sync ~0.25 s of CPU and ~25 MB of peak RSS, measured with `npm run bench`).
+ * Blob bytes and tag HEADs: Node's client, so gigabytes pass through no extra stream (got's Duplex
+ * and progress events cost a 2.5 GB sync ~0.25 s of CPU and ~25 MB of peak RSS, measured with
+ * `npm run bench`) and 100,000 HEADs make no got request objects.
  */
 function bulkOpener(options: OpenOptions): RoundTrip {
   const tls = options.tls;

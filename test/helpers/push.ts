@@ -7,7 +7,7 @@ import type { Response } from 'got';
 import pLimit from 'p-limit';
 import { generateImages } from '../../src/demo/image-generator.js';
 import type { Digest } from '../../src/oci/digest.js';
-import { manifestBlobs, manifestDigest } from '../../src/oci/manifest.js';
+import { manifestBlobs, manifestDigest, parseManifest } from '../../src/oci/manifest.js';
 import { MediaType, bareMediaType } from '../../src/oci/media-types.js';
 import { assertRepositoryName, assertTag } from '../../src/oci/reference.js';
 import { layoutBlobPath } from '../../src/oci-layout/layout-format.js';
@@ -264,4 +264,37 @@ export async function pushSchema1Image(
     body: signed.bytes,
   });
   return { digest: manifestDigest(signed.bytes, MediaType.schema1Signed), bytes: signed.bytes };
+}
+
+/**
+ * Makes `to` hold the image `from:reference` under each of `tags`: its blobs mounted from `from`,
+ * then one manifest PUT per tag, `concurrency` at a time over keep-alive connections (distribution
+ * 2.8 has no cheaper way to add a tag). Returns the manifest's digest.
+ */
+export async function tagMany(
+  registry: RegistryTarget,
+  from: { repository: string; reference: string },
+  to: string,
+  tags: readonly string[],
+  concurrency = 16,
+): Promise<Digest> {
+  const manifest = await fetchManifest(registry, from.repository, from.reference);
+  if (manifest.status !== 200 || !manifest.mediaType)
+    throw new Error(`tagMany: GET ${from.repository}:${from.reference} answered ${manifest.status}`);
+  const client = new RegistryClient(registry);
+  const parsed = parseManifest(manifest.bytes, manifest.mediaType, `${from.repository}:${from.reference}`);
+  for (const blob of manifestBlobs(parsed))
+    await client.expect(201, 'POST', `/v2/${to}/blobs/uploads/?mount=${blob.digest}&from=${from.repository}`);
+  const limit = pLimit(concurrency);
+  await Promise.all(
+    tags.map((tag) =>
+      limit(() =>
+        client.expect(201, 'PUT', `/v2/${to}/manifests/${assertTag(tag)}`, {
+          headers: { 'content-type': manifest.mediaType! },
+          body: manifest.bytes,
+        }),
+      ),
+    ),
+  );
+  return manifestDigest(manifest.bytes, manifest.mediaType);
 }
