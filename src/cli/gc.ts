@@ -14,7 +14,6 @@ import { formatBytes, formatDuration, plural } from '../format.js';
 import { reportRun, type ReportedFlags } from './run-report.js';
 
 interface GcFlags extends ReportedFlags {
-  dryRun?: boolean;
   now?: string;
 }
 
@@ -73,7 +72,6 @@ function gcReport(s: GcSummary, verbose: boolean): CommandReport {
     failures: [],
     facts: counts,
     metrics: { bytesFreed: s.bytesFreed },
-    dryRun: s.dryRun,
   };
 }
 

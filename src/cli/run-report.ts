@@ -25,6 +25,8 @@ export interface RunContext {
 
 export interface ReportedFlags extends CommonFlags {
   metricsFile?: string;
+  /** sync and gc: a dry run changes nothing, so it is neither recorded nor in the metrics file. */
+  dryRun?: boolean;
 }
 
 /**
@@ -65,12 +67,16 @@ export async function reportRun(
     ...(error === undefined ? {} : { error }),
   };
   printResult(output, runJson(end), () => report?.text ?? '');
-  await writeChannels(end, output, flags.metricsFile, report?.dryRun ? undefined : config);
+  // A dry run changed nothing, finished or not: the record and the metrics keep the last real run.
+  if (!flags.dryRun) await writeChannels(end, output, flags.metricsFile, config);
   if (error !== undefined) throw error;
   process.exitCode = exitStatus(runResult(end));
 }
 
-/** The metrics file and the last-run record; failing to write one is a warning, never the run's result. */
+/**
+ * The metrics file and the last-run record (none without a config: no state dir is known);
+ * failing to write one is a warning, never the run's result.
+ */
 async function writeChannels(
   end: RunEnd,
   output: Output,
@@ -79,7 +85,7 @@ async function writeChannels(
 ): Promise<void> {
   const warn = (what: string) => (error: unknown) => output.log.warn(`cannot write ${what}: ${describeError(error)}`);
   await Promise.all([
-    metricsFile && !end.report?.dryRun
+    metricsFile
       ? writeMetricsFile(metricsFile, end.command, runMetrics(end)).catch(warn(`the metrics file ${metricsFile}`))
       : undefined,
     config

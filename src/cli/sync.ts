@@ -23,7 +23,6 @@ import { syncProgress } from './sync-progress.js';
 
 interface SyncFlags extends ReportedFlags {
   repo?: string[];
-  dryRun?: boolean;
   deadline?: string;
 }
 
@@ -119,7 +118,6 @@ export function syncReport(summary: SyncSummary, plan?: SyncPlan): CommandReport
       failureCodes: summary.failureCodes,
     },
     metrics: syncRunMetrics(summary),
-    dryRun: summary.dryRun,
   };
 }
 

@@ -35,8 +35,6 @@ export interface CommandReport {
   facts: Record<string, unknown>;
   /** Its figures for the metrics file, beside success, duration and end time. */
   metrics: RunFigures;
-  /** Changed nothing (a dry run): neither recorded nor written to the metrics file. */
-  dryRun?: boolean;
 }
 
 export interface RunEnd {

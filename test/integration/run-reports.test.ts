@@ -86,6 +86,13 @@ describe('run reports', () => {
       path.join(world.work, 'down'),
     );
     const metrics = path.join(world.work, 'down/blobmirror-sync.prom');
+    // A dry run reports on stdout only: it changes nothing, so no record and no metrics.
+    const dry = await runCli(['sync', '-c', file, '--dry-run', '--json', '--metrics-file', metrics]);
+    expect(dry.code, dry.stderr).toBe(1);
+    expect(jsonOf(dry)).toMatchObject({ result: 'failed', error: { code: 'NETWORK' } });
+    expect(existsSync(metrics)).toBe(false);
+    expect((await status(file)).runs.sync).toBeNull();
+
     const result = await runCli(['sync', '-c', file, '--json', '--metrics-file', metrics]);
     expect(result.code, result.stderr).toBe(1);
     const json = jsonOf(result);
