@@ -58,6 +58,14 @@ describe('last run record', () => {
     expect(record.failureCount).toBe(120);
     expect(record.failures).toHaveLength(50);
     expect(record).toMatchObject({ result: 'failed', error: null, facts: { generation: '0000000002' } });
+    // A command that lists only its first failures gives the whole count.
+    const capped = runRecord({
+      command: 'sync',
+      startedAt,
+      finishedAt,
+      report: report({ failures, failureCount: 80_000 }),
+    });
+    expect([capped.failureCount, capped.failures.length]).toEqual([80_000, 50]);
   });
 
   it("a report whose failures are already capped (a sync's summary) gives its own total", () => {
