@@ -460,7 +460,7 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
     ]);
   });
 
-  it('renders systemd units that systemd-analyze accepts, the listen service restarting on failure', async () => {
+  it('renders systemd units that systemd-analyze accepts, the listen service restarting on failure', async (ctx) => {
     const p = paths();
     const units = [
       'blobmirror-sync.service',
@@ -474,7 +474,8 @@ describe.skipIf(!isRoot)('ansible/ (role blobmirror, playbooks, examples)', { ti
     expect(listen).toContain('Restart=on-failure');
     expect(listen).toContain(`User=${user}`);
     expect(await readFile(join(p.units, 'blobmirror-sync.timer'), 'utf8')).toContain('OnCalendar=*:0/30');
-    if (!existsSync('/usr/bin/systemd-analyze')) return;
+    // Never a silent pass: without systemd-analyze the test says it did not check the units.
+    if (!existsSync('/usr/bin/systemd-analyze')) ctx.skip('systemd-analyze is not installed (Debian package systemd)');
     const verify = await spawnCollect('systemd-analyze', ['verify', ...units.map((u) => join(p.units, u))], {
       env: { ...process.env, SYSTEMD_LOG_COLOR: '0' },
     });
