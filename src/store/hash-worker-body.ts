@@ -1,12 +1,11 @@
-// The code each hash worker thread runs. sha256 is synchronous CPU work, so only threads let a
-// sync or `verify --full` hash on more than one core. It is started from this function's source
+// The code each hash worker thread runs. sha256 is synchronous CPU work, so only threads let
+// `verify --full` hash on more than one core. It is started from this function's source
 // (`new Worker(source, { eval: true })`) rather than a file beside the module: the same code then
 // runs from dist/ and from src/ under the tests. It may use nothing from outside its own body.
 //
-// Messages (main -> worker), all for one session `id`, handled in order per session:
-//   open {algorithm} | file {file} (hash a file's bytes) | update {buf, length} (buf comes back
-//   with `ack`, transferred both ways, so batches are reused and never copied) | digest | drop
-// Answers: ack {buf} | filed | digest {hex} | error {message, code} (a system error's code kept).
+// Messages (main -> worker), all for one job `id`, handled in order per job:
+//   open {algorithm} | file {file} (hash a file's bytes) | digest
+// Answers: filed | digest {hex} | error {message, code} (a system error's code kept).
 
 export function hashWorkerBody(): void {
   const { createHash } = process.getBuiltinModule('node:crypto');
@@ -14,8 +13,7 @@ export function hashWorkerBody(): void {
   const { parentPort } = process.getBuiltinModule('node:worker_threads');
   type Hash = ReturnType<typeof createHash>;
   const sessions = new Map<number, { hash: Hash; chain: Promise<void> }>();
-  const answer = (message: Record<string, unknown>, transfer: ArrayBuffer[] = []) =>
-    parentPort!.postMessage(message, transfer);
+  const answer = (message: Record<string, unknown>) => parentPort!.postMessage(message);
   const hashFile = (hash: Hash, file: string) =>
     new Promise<void>((resolve, reject) => {
       const stream = createReadStream(file, { highWaterMark: 1 << 20 });
@@ -26,8 +24,7 @@ export function hashWorkerBody(): void {
   type Message =
     | { op: 'open'; id: number; algorithm: string }
     | { op: 'file'; id: number; file: string }
-    | { op: 'update'; id: number; buf: ArrayBuffer; length: number }
-    | { op: 'digest' | 'drop'; id: number };
+    | { op: 'digest'; id: number };
   parentPort!.on('message', (message: Message) => {
     const { id } = message;
     if (message.op === 'open') {
@@ -36,16 +33,9 @@ export function hashWorkerBody(): void {
     }
     const session = sessions.get(id);
     if (!session) return;
-    if (message.op === 'drop') {
-      sessions.delete(id);
-      return;
-    }
     session.chain = session.chain.then(async () => {
       try {
-        if (message.op === 'update') {
-          session.hash.update(new Uint8Array(message.buf, 0, message.length));
-          answer({ op: 'ack', id, buf: message.buf }, [message.buf]);
-        } else if (message.op === 'file') {
+        if (message.op === 'file') {
           await hashFile(session.hash, message.file);
           answer({ op: 'filed', id });
         } else if (message.op === 'digest') {

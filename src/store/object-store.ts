@@ -5,8 +5,7 @@ import { parseDigest, type Digest } from '../oci/digest.js';
 import type { BlobStream } from '../source/source.js';
 import { fsyncPath, replaceWithLink } from './fs-durable.js';
 import { objectPath, partialPath, stateLayout, type StateLayout } from './paths.js';
-import { sharedHashWorkers, type HashSession, type HashWorkers } from './hash-workers.js';
-import { HashingLimiter, appendThrough } from './verified-writer.js';
+import { HashingLimiter, appendThrough, mainThreadHash, type RunningHash } from './verified-writer.js';
 
 export interface IngestResult {
   /** Bytes received from the source in this call. */
@@ -32,7 +31,8 @@ export class ObjectStore {
   constructor(
     stateDir: string,
     readonly treeDir: string,
-    private readonly hashers: HashWorkers = sharedHashWorkers(),
+    /** Where digests are computed (docs/benchmarks.md: on the main thread, measured). */
+    private readonly hasher: (algorithm: string) => RunningHash = mainThreadHash,
   ) {
     this.layout = stateLayout(stateDir);
   }
@@ -147,7 +147,7 @@ export class ObjectStore {
     digest: Digest,
     size: number | undefined,
     what: string,
-  ): Promise<{ hash: HashSession; length: number }> {
+  ): Promise<{ hash: RunningHash; length: number }> {
     let length = await stat(partial).then(
       (s) => s.size,
       () => 0,
@@ -156,7 +156,7 @@ export class ObjectStore {
       await truncate(partial, 0);
       length = 0;
     }
-    const hash = this.hashers.session(parseDigest(digest).algorithm);
+    const hash = this.hasher(parseDigest(digest).algorithm);
     if (length > 0)
       await hash.hashFile(partial).catch((error: unknown) => {
         hash.drop();
