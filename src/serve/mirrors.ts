@@ -32,7 +32,7 @@ export interface BlobChoice {
 
 /**
  * A number in (0, 1) from the key and the mirror, uniform enough for weighting: cyrb53 (two
- * 32-bit multiply-xorshift lanes, 53 bits out). It need not be cryptographic, only well spread,
+ * 32-bit multiply-xorshift lanes, 52 of its 53 bits used). It need not be cryptographic, only well spread,
  * and it is computed for every mirror on every blob request: sha256 here held blob redirects to
  * about 3,900/s with 100 mirrors (docs/benchmarks.md, "Mirror freshness").
  */
@@ -47,9 +47,9 @@ function unitHash(key: string, mirrorUrl: string): number {
   }
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  const bits = 4294967296 * (h2 & 2097151) + (h1 >>> 0);
-  // Shifted off zero so the logarithm below is finite.
-  return (bits + 0.5) / 2 ** 53;
+  // 52 bits, so that bits + 0.5 is exact: shifted off 0 and 1, the logarithm below is finite and nonzero.
+  const bits = 4294967296 * (h2 & 0xfffff) + (h1 >>> 0);
+  return (bits + 0.5) / 2 ** 52;
 }
 
 function score(key: string, mirror: Mirror): number {
