@@ -18,6 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { promisify } from 'node:util';
 import { generateImages } from '../src/demo/image-generator.js';
+import { writeMirrorList } from '../test/helpers/mirrors-file.js';
 import { runCli } from '../test/helpers/cli.js';
 import { fixtureSpec } from '../test/helpers/fixture-spec.js';
 import { startNginx } from '../test/helpers/nginx.js';
@@ -83,14 +84,16 @@ try {
   await rsync();
   for (let m = 1; m <= mirrorCount; m++) await symlink('tree', path.join(docroot, `m${m}`));
   const nginx = await startNginx(docroot);
-  const mirrorList = async (name: string, count: number, check: boolean) => {
-    const file = path.join(work, name);
-    const lines = ['version: 1', `master: ${nginx.url}/tree`, 'mirrors:'];
-    for (let m = 1; m <= count; m++) lines.push(`  - url: ${nginx.url}/m${m}`);
-    if (check) lines.push('check: {intervalSeconds: 300}');
-    await writeFile(file, `${lines.join('\n')}\n`);
-    return file;
-  };
+  const mirrorList = (name: string, count: number, check: boolean) =>
+    writeMirrorList(
+      work,
+      {
+        master: `${nginx.url}/tree`,
+        mirrors: Array.from({ length: count }, (_, m) => ({ url: `${nginx.url}/m${m + 1}` })),
+        ...(check ? { check: { intervalSeconds: 300 } } : {}),
+      },
+      name,
+    );
   const crawl = async (list: string) => {
     const before = (await nginx.requests()).length;
     const round = await cli(['crawl', '--metadata', metadata, '--mirrors', list, '--once', '--log-format', 'json']);

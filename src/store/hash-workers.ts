@@ -7,7 +7,6 @@ import { hashWorkerBody } from './hash-worker-body.js';
 // see `mainThreadHash` in verified-writer.ts.)
 
 type Answer =
-  | { op: 'filed'; id: number }
   | { op: 'digest'; id: number; hex: string }
   | { op: 'error'; id: number; message: string; code?: string };
 
@@ -32,9 +31,7 @@ export class HashWorkers {
     if (thread.open++ === 0) thread.worker.ref();
     return new Promise<string>((resolve, reject) => {
       this.#pending.set(id, { thread, resolve, reject });
-      thread.worker.postMessage({ op: 'open', id, algorithm });
-      thread.worker.postMessage({ op: 'file', id, file });
-      thread.worker.postMessage({ op: 'digest', id });
+      thread.worker.postMessage({ id, file, algorithm });
     }).finally(() => {
       this.#pending.delete(id);
       if (--thread.open === 0) thread.worker.unref();
@@ -50,7 +47,7 @@ export class HashWorkers {
     const pending = this.#pending.get(answer.id);
     if (!pending) return;
     if (answer.op === 'digest') pending.resolve(answer.hex);
-    else if (answer.op === 'error') pending.reject(Object.assign(new Error(answer.message), { code: answer.code }));
+    else pending.reject(Object.assign(new Error(answer.message), { code: answer.code }));
   }
 
   #leastBusy(): Thread {

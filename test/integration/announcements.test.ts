@@ -1,14 +1,14 @@
 // Issue 15: a published generation produces one message on RabbitMQ with the documented body,
 // and a listening `crawl` verifies an already-rsynced mirror on it, without waiting its interval.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { generateImages } from '../../src/demo/image-generator.js';
+import { writeMirrorList } from '../helpers/mirrors-file.js';
 import { fixtureSpec } from '../helpers/fixture-spec.js';
 import { readMirrorState } from '../../src/freshness/mirror-state.js';
 import { CLI_ARGS, runCli, writeTestConfig } from '../helpers/cli.js';
@@ -64,19 +64,14 @@ describe('generation announcements', () => {
 
     // The mirror is the master's own tree: always rsynced.
     nginx = await startNginx(path.join(root, 'tree'));
-    const mirrors = path.join(work, 'mirrors.yaml');
-    await writeFile(
-      mirrors,
-      stringify({
-        version: 1,
-        master: nginx.url,
-        mirrors: [{ url: nginx.url }],
-        check: {
-          intervalSeconds: 3600,
-          announcements: { url: BROKER, queue: `blobmirror-crawl-${process.pid}`, routingKeys: [`${PREFIX}.#`] },
-        },
-      }),
-    );
+    const mirrors = await writeMirrorList(work, {
+      master: nginx.url,
+      mirrors: [{ url: nginx.url }],
+      check: {
+        intervalSeconds: 3600,
+        announcements: { url: BROKER, queue: `blobmirror-crawl-${process.pid}`, routingKeys: [`${PREFIX}.#`] },
+      },
+    });
     const connection = await amqp.connect(BROKER);
     const channel = await connection.createChannel();
     const { queue } = await channel.assertQueue('', { exclusive: true });

@@ -9,6 +9,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { writeMirrorList } from '../helpers/mirrors-file.js';
 import { fixtureSpec } from '../helpers/fixture-spec.js';
 import type { Digest } from '../../src/oci/digest.js';
 import { MediaType } from '../../src/oci/media-types.js';
@@ -102,11 +103,10 @@ describe('attached artifacts travel with their image through docker-registry, sy
     await rsyncToMirror(config.root);
     nginx = await startNginx(path.dirname(docroot));
     // The master URL goes nowhere: every blob a client gets comes from the nginx mirror.
-    const mirrors = path.join(world.work, 'mirrors.yaml');
-    await writeFile(
-      mirrors,
-      `version: 1\nmaster: http://127.0.0.1:9/unreachable-master\nmirrors:\n  - url: ${nginx.url}/${path.basename(docroot)}\n`,
-    );
+    const mirrors = await writeMirrorList(world.work, {
+      master: 'http://127.0.0.1:9/unreachable-master',
+      mirrors: [{ url: `${nginx.url}/${path.basename(docroot)}` }],
+    });
     accessLog = path.join(world.work, 'serve-access.log');
     serve = await startServe([
       '--metadata',
@@ -295,8 +295,7 @@ describe('skopeo verifies a sigstore signature pulled through blobmirror', () =>
     expect((await runCli(['sync', '-c', config.file])).code).toBe(0);
     // No mirrors: serve sends blob requests to the master, here nginx serving the master's tree.
     const master = await startNginx(config.root);
-    const mirrors = path.join(world.work, 'mirrors.yaml');
-    await writeFile(mirrors, `version: 1\nmaster: ${master.url}/tree\nmirrors: []\n`);
+    const mirrors = await writeMirrorList(world.work, { master: `${master.url}/tree` });
     const serve = await startServe(['--metadata', path.join(config.root, 'metadata'), '--mirrors', mirrors]);
     try {
       const host = `127.0.0.1:${serve.port}`;

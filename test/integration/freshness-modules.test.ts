@@ -4,15 +4,15 @@
 // sends arm64 blobs to B and never an amd64 one; a new generation rsynced to A alone keeps its new
 // arm64 blobs off B while B keeps the old ones, until B rsyncs its module.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { generateImages } from '../../src/demo/image-generator.js';
 import type { MirrorStateFile } from '../../src/freshness/mirror-state.js';
 import type { RepositoryMetadata } from '../../src/publish/metadata-types.js';
+import { writeMirrorList } from '../helpers/mirrors-file.js';
 import { jsonOf, runCli, writeTestConfig } from '../helpers/cli.js';
 import { fixtureSpec } from '../helpers/fixture-spec.js';
 import { startNginx, type NginxHandle } from '../helpers/nginx.js';
@@ -98,20 +98,15 @@ describe('freshness routing per architecture module', () => {
     master = await startNginx(path.join(root, 'tree'));
     a = await startNginx(dirA());
     b = await startNginx(dirB());
-    mirrorsFile = path.join(work, 'mirrors.yaml');
-    await writeFile(
-      mirrorsFile,
-      stringify({
-        version: 1,
-        master: master.url,
-        clientIpHeader: 'X-Forwarded-For',
-        mirrors: [
-          { url: a.url, weight: 1 },
-          { url: b.url, weight: 1000, modules: [ARM] },
-        ],
-        check: { intervalSeconds: 3600, timeoutSeconds: 2 },
-      }),
-    );
+    mirrorsFile = await writeMirrorList(work, {
+      master: master.url,
+      clientIpHeader: 'X-Forwarded-For',
+      mirrors: [
+        { url: a.url, weight: 1 },
+        { url: b.url, weight: 1000, modules: [ARM] },
+      ],
+      check: { intervalSeconds: 3600, timeoutSeconds: 2 },
+    });
     serve = await startServe([
       '--metadata',
       path.join(root, 'metadata'),

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { generateImages } from '../../src/demo/image-generator.js';
+import { writeMirrorList } from '../helpers/mirrors-file.js';
 import { fixtureSpec } from '../helpers/fixture-spec.js';
 import type { MirrorStateFile } from '../../src/freshness/mirror-state.js';
 import type { RepositoryMetadata } from '../../src/publish/metadata-types.js';
@@ -90,20 +91,15 @@ describe('freshness routing with a stale mirror', () => {
     master = await startNginx(path.join(root, 'tree'));
     a = await startNginx(dirA());
     b = await startNginx(dirB());
-    mirrorsFile = path.join(work, 'mirrors.yaml');
-    await writeFile(
-      mirrorsFile,
-      stringify({
-        version: 1,
-        master: master.url,
-        clientIpHeader: 'X-Forwarded-For',
-        mirrors: [
-          { url: a.url, weight: 1 },
-          { url: b.url, weight: 1 },
-        ],
-        check: { intervalSeconds: 3600, failuresBeforeOut: 2, timeoutSeconds: 2 },
-      }),
-    );
+    mirrorsFile = await writeMirrorList(work, {
+      master: master.url,
+      clientIpHeader: 'X-Forwarded-For',
+      mirrors: [
+        { url: a.url, weight: 1 },
+        { url: b.url, weight: 1 },
+      ],
+      check: { intervalSeconds: 3600, failuresBeforeOut: 2, timeoutSeconds: 2 },
+    });
   }, 120_000);
 
   afterAll(async () => {

@@ -3,12 +3,13 @@
 // blobmirror serve -> Debian skopeo, compared against a copy made straight from the registry.
 import { execFile } from 'node:child_process';
 import { request } from 'node:http';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateImages, type GeneratedImages } from '../../src/demo/image-generator.js';
+import { writeMirrorList } from '../helpers/mirrors-file.js';
 import { fixtureSpec } from '../helpers/fixture-spec.js';
 import { MANIFEST_TYPES } from '../../src/oci/media-types.js';
 import { runCli, writeTestConfig } from '../helpers/cli.js';
@@ -127,22 +128,13 @@ describe('docker-registry -> sync -> rsync -> nginx mirror -> serve -> skopeo', 
 
     // The master URL goes nowhere and the second mirror carries other repositories only, so a
     // pull can only succeed through the nginx mirror that carries stable/**.
-    mirrorsFile = path.join(work, 'mirrors.yaml');
-    await writeFile(
-      mirrorsFile,
-      [
-        'version: 1',
-        'master: http://127.0.0.1:9/unreachable-master',
-        'mirrors:',
-        `  - url: ${nginx.url}${MIRROR_PREFIX}`,
-        '    weight: 10',
-        '    repositories: ["stable/**"]',
-        '  - url: http://127.0.0.1:9/other-mirror',
-        '    weight: 1000',
-        '    repositories: ["other/**"]',
-        '',
-      ].join('\n'),
-    );
+    mirrorsFile = await writeMirrorList(work, {
+      master: 'http://127.0.0.1:9/unreachable-master',
+      mirrors: [
+        { url: `${nginx.url}${MIRROR_PREFIX}`, weight: 10, repositories: ['stable/**'] },
+        { url: 'http://127.0.0.1:9/other-mirror', weight: 1000, repositories: ['other/**'] },
+      ],
+    });
     accessLog = path.join(work, 'serve-access.log');
     serve = await startServe(['--metadata', metadataDir, '--mirrors', mirrorsFile, '--access-log', accessLog]);
     serveUrls = await startServe([

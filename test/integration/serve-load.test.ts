@@ -2,11 +2,12 @@
 // built CLI in its own process (the access log on, as in production). In the suite each run is
 // short and only guards against collapse; for the figures in docs/serving.md run
 //   SERVE_LOAD_SECONDS=10 npx vitest run test/integration/serve-load.test.ts
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Digest } from '../../src/oci/digest.js';
+import { writeMirrorList } from '../helpers/mirrors-file.js';
 import { MetadataFixture, type Described } from '../helpers/metadata-fixture.js';
 import { measureServe, type LoadResult } from '../helpers/serve-load.js';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
@@ -52,15 +53,14 @@ describe('serve request rates on loopback', () => {
       for (let t = 0; t < 20; t++) fixture.tag(name, `1.${t}`, digest);
     }
     await fixture.publish('0000000001');
-    const mirrors = path.join(work, 'mirrors.yaml');
-    const lines = ['version: 1', 'master: https://master.example.org/containers', 'mirrors:'];
-    for (let m = 0; m < 20; m++)
-      lines.push(
-        `  - url: https://mirror-${m}.example.net/containers`,
-        `    weight: ${1 + (m % 5)}`,
-        `    repositories: ["${m % 2 ? 'fedora/**' : '**'}"]`,
-      );
-    await writeFile(mirrors, `${lines.join('\n')}\n`);
+    const mirrors = await writeMirrorList(work, {
+      master: 'https://master.example.org/containers',
+      mirrors: Array.from({ length: 20 }, (_, m) => ({
+        url: `https://mirror-${m}.example.net/containers`,
+        weight: 1 + (m % 5),
+        repositories: [m % 2 ? 'fedora/**' : '**'],
+      })),
+    });
     const common = ['--metadata', path.join(work, 'metadata'), '--mirrors', mirrors];
     servers.push(await startServe([...common, '--access-log', path.join(work, 'access.log')]));
     servers.push(await startServe([...common, '--mode', 'urls', '--access-log', path.join(work, 'access-urls.log')]));

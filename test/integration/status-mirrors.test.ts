@@ -2,11 +2,10 @@
 // mirrors of a real sync's tree, checked by `blobmirror crawl --once`: A rsynced generation N
 // and not N+1 (lag 1, with a lag time), B's nginx is down (failures, then out of rotation).
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { writeMirrorList } from '../helpers/mirrors-file.js';
 import { fixtureSpec } from '../helpers/fixture-spec.js';
 import type { StatusReport } from '../../src/status/collect.js';
 import type { MirrorFreshness } from '../../src/status/mirror-freshness.js';
@@ -41,19 +40,14 @@ describe('status: mirror freshness', () => {
     a = await startNginx(copy);
     b = await startNginx(copy);
     await b.stop();
-    mirrors = path.join(world.work, 'mirrors.yaml');
-    await writeFile(
-      mirrors,
-      stringify({
-        version: 1,
-        master: 'http://127.0.0.1:9/master',
-        mirrors: [
-          { url: a.url, weight: 1 },
-          { url: b.url, weight: 1 },
-        ],
-        check: { intervalSeconds: 3600, failuresBeforeOut: 2, timeoutSeconds: 2 },
-      }),
-    );
+    mirrors = await writeMirrorList(world.work, {
+      master: 'http://127.0.0.1:9/master',
+      mirrors: [
+        { url: a.url, weight: 1 },
+        { url: b.url, weight: 1 },
+      ],
+      check: { intervalSeconds: 3600, failuresBeforeOut: 2, timeoutSeconds: 2 },
+    });
   });
   afterAll(() => a?.stop());
 

@@ -8,6 +8,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatBytes } from '../../src/format.js';
 import { generateImages, type GeneratedImages } from '../../src/demo/image-generator.js';
+import { writeMirrorList } from '../helpers/mirrors-file.js';
 import { fixtureSpec } from '../helpers/fixture-spec.js';
 import { emptyModuleState, writeMirrorState } from '../../src/freshness/mirror-state.js';
 import { launchBrowser, type Browser } from '../helpers/browser.js';
@@ -92,22 +93,13 @@ describe('status page in chromium against serve on a synced tree', () => {
 
     // The only place blobs can come from: nginx serving the tree (the master URL).
     nginx = await startNginx(path.join(config.root, 'tree'));
-    const mirrors = path.join(work, 'mirrors.yaml');
-    await writeFile(
-      mirrors,
-      [
-        'version: 1',
-        `master: ${nginx.url}`,
-        'mirrors:',
-        `  - url: ${nginx.url}/`,
-        '    weight: 3',
-        '    country: DE',
-        '  - url: http://127.0.0.1:9/arm-only',
-        '    repositories: ["stable/**"]',
-        '    modules: [containers-arm64]',
-        '',
-      ].join('\n'),
-    );
+    const mirrors = await writeMirrorList(work, {
+      master: nginx.url,
+      mirrors: [
+        { url: `${nginx.url}/`, weight: 3, country: 'DE' },
+        { url: 'http://127.0.0.1:9/arm-only', repositories: ['stable/**'], modules: ['containers-arm64'] },
+      ],
+    });
     serve = await startServe([
       '--metadata',
       path.join(config.root, 'metadata'),
