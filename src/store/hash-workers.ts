@@ -6,9 +6,7 @@ import { hashWorkerBody } from './hash-worker-body.js';
 // here. (Feeding a download's chunks to such workers was measured for sync and lost on two cores:
 // see `mainThreadHash` in verified-writer.ts.)
 
-type Answer =
-  | { op: 'digest'; id: number; hex: string }
-  | { op: 'error'; id: number; message: string; code?: string };
+type Answer = { op: 'digest'; id: number; hex: string } | { op: 'error'; id: number; message: string; code?: string };
 
 interface Thread {
   worker: Worker;
