@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/load.js';
 import type { Digest } from '../oci/digest.js';
-import { publishFileLists } from '../publish/file-list-record.js';
+import { markFileListsStale, publishFileLists } from '../publish/file-list-record.js';
 import { readAllGenerations, staleStagingDirs, type Generation } from '../publish/generations.js';
 import { MANIFESTS, REPOSITORIES } from '../publish/metadata-paths.js';
 import type { GcSummary } from '../report/gc-summary.js';
@@ -143,6 +143,7 @@ export async function runGc(config: GcConfig, options: GcOptions = {}): Promise<
     const summary = gcSummary(plan, tree, dryRun);
     options.signal?.throwIfAborted();
     if (!dryRun) {
+      await markFileListsStale(state);
       const pendingFile = path.join(state, PENDING_FILE);
       summary.generationsRemoved = await applyGc(
         plan,

@@ -24,18 +24,23 @@ export interface GenerationAnnouncement {
   repositories: Record<string, { tagsChanged: string[]; tagsRemoved: string[] }>;
 }
 
-/** PURE: the message body from the generation before and the one published. */
+/**
+ * PURE: the message body from the generation before and what the run changed: the repositories
+ * it synced (`repositories`, each read from `previous` too) and those the generation dropped.
+ * Repositories carried forward as published changed nothing.
+ */
 export function announcementBody(
   generation: string,
   previous: { id: string; repositories: Map<string, RepositoryMetadata> } | undefined,
   repositories: readonly RepositoryMetadata[],
+  dropped: readonly string[],
   modules: Record<string, { root: string }>,
   lists: readonly FileListWritten[],
   publishedAt: string,
 ): GenerationAnnouncement {
   const changed: GenerationAnnouncement['repositories'] = {};
   const now = new Map(repositories.map((r) => [r.name, r] as const));
-  for (const name of new Set([...now.keys(), ...(previous?.repositories.keys() ?? [])])) {
+  for (const name of new Set([...now.keys(), ...dropped])) {
     const before = previous?.repositories.get(name)?.tags ?? {};
     const after = now.get(name)?.tags ?? {};
     const tagsChanged = Object.keys(after).filter((t) => before[t]?.digest !== after[t]!.digest);

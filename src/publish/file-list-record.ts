@@ -1,9 +1,19 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../store/fs-durable.js';
-import { writeFileLists, type FileListOptions, type FileListWritten } from './file-list.js';
+import { parseFileList, renderFileList } from './file-list-format.js';
+import { updateModuleEntries } from './file-list-update.js';
+import {
+  fileListName,
+  sha256Hex,
+  writeFileLists,
+  writeModuleList,
+  type FileListOptions,
+  type FileListWritten,
+} from './file-list.js';
 import { GENERATIONS } from './metadata-paths.js';
+import { moduleView } from './modules.js';
 
 // Which file lists describe which generation: `generations/<id>/file-lists.json` holds, per
 // module, the sha256 of every list written while that generation was current (sync writes one,
@@ -43,15 +53,76 @@ async function recordFileLists(metadataDir: string, generation: string, written:
   if (changed) await writeFileAtomic(recordPath(metadataDir, generation), `${JSON.stringify(record, null, 1)}\n`);
 }
 
-/** Write the tree's file lists (see writeFileLists) and record them for `generation`, the current one. */
+/**
+ * Set by every writer of the tree (sync's links, gc's removals, verify's repairs) before it
+ * changes it, removed once the lists describe the tree again: while it is there, the lists on
+ * disk may not describe the tree, and the next lists come from a walk.
+ */
+export const FILE_LISTS_STALE = 'file-lists-stale';
+
+export async function markFileListsStale(stateDir: string): Promise<void> {
+  await writeFileAtomic(path.join(stateDir, FILE_LISTS_STALE), `${process.pid}\n`);
+}
+
+/** Whether a writer marked the tree stale (ask before marking it yourself). */
+export async function fileListsStale(stateDir: string): Promise<boolean> {
+  return stat(path.join(stateDir, FILE_LISTS_STALE)).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** What a run changed in the tree since the lists of `generation` (the one current when it started). */
+export interface TreeChangesSince {
+  generation: string;
+  /** Tree paths (relative to the tree) the run linked or replaced, or tried to. */
+  linked: readonly string[];
+}
+
+/**
+ * Write the tree's file lists (see writeFileLists) and record them for `generation`, the current
+ * one; then the tree is no longer stale. With `since` (which the caller gives only when the tree
+ * was not marked stale before it changed it), each module whose list on disk is the one last
+ * recorded for `since.generation` is updated from it (file-list-update); the others, and every
+ * module with checksums on, are walked.
+ */
 export async function publishFileLists(
   treeDir: string,
   metadataDir: string,
   generation: string,
   modules: Record<string, { root: string }> | undefined,
-  options: FileListOptions = {},
+  options: FileListOptions & { since?: TreeChangesSince } = {},
 ): Promise<FileListWritten[]> {
-  const written = await writeFileLists(treeDir, modules, options);
+  const written =
+    options.since && !options.checksums
+      ? await updateFileLists(treeDir, metadataDir, modules, options.since)
+      : await writeFileLists(treeDir, modules, options);
   await recordFileLists(metadataDir, generation, written);
+  if (options.stateDir) await rm(path.join(options.stateDir, FILE_LISTS_STALE), { force: true });
+  return written;
+}
+
+async function updateFileLists(
+  treeDir: string,
+  metadataDir: string,
+  modules: Record<string, { root: string }> | undefined,
+  since: TreeChangesSince,
+): Promise<FileListWritten[]> {
+  const record = await readFileListRecord(metadataDir, since.generation);
+  const written: FileListWritten[] = [];
+  for (const module of moduleView({ modules }).modules) {
+    const root = path.join(treeDir, module.root);
+    const text = await readFile(path.join(root, fileListName(module.name)), 'utf8').catch(() => undefined);
+    const previous =
+      text !== undefined && sha256Hex(text) === record.modules[module.name]?.at(-1) ? parseFileList(text) : undefined;
+    if (!previous) {
+      written.push(...(await writeFileLists(treeDir, { [module.name]: { root: module.root } })));
+      continue;
+    }
+    const prefix = module.root === '' ? '' : `${module.root}/`;
+    const linked = since.linked.filter((p) => p.startsWith(prefix)).map((p) => p.slice(prefix.length));
+    const files = await updateModuleEntries(root, previous.files, linked);
+    written.push(await writeModuleList(module.name, root, renderFileList({ files, checksums: {} }), files.length));
+  }
   return written;
 }

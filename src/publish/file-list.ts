@@ -61,30 +61,36 @@ async function scanModule(root: string): Promise<Scanned[]> {
         if (error.code === 'ENOENT') return undefined;
         throw error;
       });
-      const kind: EntryKind | undefined = stats?.isFile()
-        ? 'f'
-        : stats?.isDirectory()
-          ? 'd'
-          : stats?.isSymbolicLink()
-            ? 'l'
-            : undefined;
-      if (!stats || !kind) continue;
-      const readable = (stats.mode & WORLD_READABLE) !== 0;
-      const mtime = Math.floor(Math.max(stats.mtimeMs, stats.ctimeMs) / 1000);
-      found.push({
-        entry: {
-          mtime,
-          type: entryType(kind, restricted, readable),
-          size: kind === 'd' ? 0 : stats.size,
-          path: relPath,
-        },
-        stats,
-      });
-      if (kind === 'd') await walk(relPath, restricted || !readable);
+      const entry = stats && entryOf(relPath, stats, restricted);
+      if (!entry) continue;
+      found.push({ entry, stats });
+      if (stats.isDirectory()) await walk(relPath, restricted || !worldReadable(stats));
     }
   };
   await walk('', false);
-  return found.sort((a, b) => (a.entry.path < b.entry.path ? -1 : a.entry.path > b.entry.path ? 1 : 0));
+  return found.sort((a, b) => byPath(a.entry, b.entry));
+}
+
+const worldReadable = (stats: Stats) => (stats.mode & WORLD_READABLE) !== 0;
+
+export const byPath = (a: FileListEntry, b: FileListEntry) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
+/** A list's entry for a path from its lstat (undefined for what lists do not hold: sockets, devices). */
+export function entryOf(relPath: string, stats: Stats, underRestricted: boolean): FileListEntry | undefined {
+  const kind: EntryKind | undefined = stats.isFile()
+    ? 'f'
+    : stats.isDirectory()
+      ? 'd'
+      : stats.isSymbolicLink()
+        ? 'l'
+        : undefined;
+  if (!kind) return undefined;
+  return {
+    mtime: Math.floor(Math.max(stats.mtimeMs, stats.ctimeMs) / 1000),
+    type: entryType(kind, underRestricted, worldReadable(stats)),
+    size: kind === 'd' ? 0 : stats.size,
+    path: relPath,
+  };
 }
 
 type Sha1Cache = Record<string, [size: number, mtimeMs: number, sha1: string]>;
@@ -154,20 +160,26 @@ export async function writeFileLists(
   const written: FileListWritten[] = [];
   for (const [i, { module, root, scanned: entries }] of scanned.entries()) {
     const text = renderFileList({ files: entries.map((s) => s.entry), checksums: Object.fromEntries(sums?.[i] ?? []) });
-    const file = path.join(root, fileListName(module.name));
-    const current = await readFile(file, 'utf8').catch(() => undefined);
-    const changed = current !== text;
-    if (changed) {
-      await writeFileAtomic(file, text);
-      await fsyncPath(root);
-    }
-    written.push({
-      module: module.name,
-      file,
-      entries: entries.length,
-      changed,
-      sha256: createHash('sha256').update(text).digest('hex'),
-    });
+    written.push(await writeModuleList(module.name, root, text, entries.length));
   }
   return written;
 }
+
+/** Write a module's list unless the file already holds `text`. */
+export async function writeModuleList(
+  module: string,
+  root: string,
+  text: string,
+  entries: number,
+): Promise<FileListWritten> {
+  const file = path.join(root, fileListName(module));
+  const current = await readFile(file, 'utf8').catch(() => undefined);
+  const changed = current !== text;
+  if (changed) {
+    await writeFileAtomic(file, text);
+    await fsyncPath(root);
+  }
+  return { module, file, entries, changed, sha256: sha256Hex(text) };
+}
+
+export const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');

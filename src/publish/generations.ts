@@ -14,6 +14,7 @@ export interface Generation {
   id: string;
   dir: string;
   index: AnyGenerationIndex;
+  /** The repository files read: every one the index names, unless read with `only`. */
   repositories: Map<string, RepositoryMetadata>;
 }
 
@@ -59,10 +60,18 @@ export async function readGenerationIndex(metadataDir: string, id: string): Prom
   return parseJson(file, await readFile(file, 'utf8'), (v) => indexSchema.parse(v) as AnyGenerationIndex);
 }
 
-/** The generation `current` points at, fully loaded; undefined before the first sync. */
-export async function readCurrentGeneration(metadataDir: string): Promise<Generation | undefined> {
+/**
+ * The generation `current` points at, fully loaded unless `only` decides from its index which
+ * repository files to read (undefined: all); undefined before the first sync.
+ */
+export async function readCurrentGeneration(
+  metadataDir: string,
+  only?: (index: AnyGenerationIndex) => Promise<readonly string[] | undefined>,
+): Promise<Generation | undefined> {
   const id = await currentGenerationId(metadataDir);
-  return id === undefined ? undefined : readGeneration(metadataDir, id);
+  if (id === undefined) return undefined;
+  const index = await readGenerationIndex(metadataDir, id);
+  return loadGeneration(metadataDir, id, index, new Map(), await only?.(index));
 }
 
 /** Where a generation's repository file is, and the digest its bytes must have (format 2). */
@@ -86,11 +95,22 @@ export async function readGeneration(
   id: string,
   shared = new Map<string, RepositoryMetadata>(),
 ): Promise<Generation> {
+  return loadGeneration(metadataDir, id, await readGenerationIndex(metadataDir, id), shared, undefined);
+}
+
+/** The generation of `index` with the files of `only` (those it names), or of every repository. */
+async function loadGeneration(
+  metadataDir: string,
+  id: string,
+  index: AnyGenerationIndex,
+  shared: Map<string, RepositoryMetadata>,
+  only: readonly string[] | undefined,
+): Promise<Generation> {
   const dir = generationDir(metadataDir, id);
-  const index = await readGenerationIndex(metadataDir, id);
   const limit = pLimit(READ_CONCURRENCY);
+  const names = only ? only.filter((name) => Object.hasOwn(index.repositories, name)) : Object.keys(index.repositories);
   const loaded = await Promise.all(
-    Object.keys(index.repositories).map((name) =>
+    names.map((name) =>
       limit(async () => {
         const { file, digest } = repositoryFile(metadataDir, dir, index, name);
         const known = digest === undefined ? undefined : shared.get(digest);

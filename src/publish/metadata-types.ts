@@ -93,8 +93,27 @@ interface IndexHead {
   modules: Record<string, { root: string }>;
 }
 
+/**
+ * Tree-wide figures of a generation (format 2; absent in indexes written before them), so a
+ * `sync --repo` summary and the status page need no repository file of the untouched ones.
+ */
+export interface GenerationTotals {
+  /** Tags of every repository. */
+  tags: number;
+  /** Distinct blob digests. */
+  blobs: number;
+  /** Each distinct blob's size once: what the tree holds on disk. */
+  uniqueBytes: number;
+  /** Every repository's blobs summed. */
+  referencedBytes: number;
+}
+
 export type GenerationIndexV1 = IndexHead & { formatVersion: 1; repositories: Record<string, IndexEntryV1> };
-export type GenerationIndex = IndexHead & { formatVersion: 2; repositories: Record<string, RepositoryRef> };
+export type GenerationIndex = IndexHead & {
+  formatVersion: 2;
+  totals?: GenerationTotals;
+  repositories: Record<string, RepositoryRef>;
+};
 /** What readers accept during the upgrade: a format-1 tree keeps serving until the next sync. */
 export type AnyGenerationIndex = GenerationIndexV1 | GenerationIndex;
 
@@ -191,6 +210,14 @@ export const indexSchema = z.discriminatedUnion('formatVersion', [
   z.object({
     formatVersion: z.literal(FORMAT_VERSION),
     ...indexHead,
+    totals: z
+      .object({
+        tags: z.number().int().nonnegative(),
+        blobs: z.number().int().nonnegative(),
+        uniqueBytes: z.number().int().nonnegative(),
+        referencedBytes: z.number().int().nonnegative(),
+      })
+      .optional(),
     repositories: repositoryNameKeyed(
       z
         .object({
@@ -208,3 +235,14 @@ export const indexSchema = z.discriminatedUnion('formatVersion', [
     ),
   }),
 ]);
+
+/**
+ * THE decision that the published generation must be written again even if nothing changed:
+ * an older format, or a format-2 index without totals. The reason, or undefined when it is current.
+ */
+export function rewriteReason(index: AnyGenerationIndex): string | undefined {
+  if (index.formatVersion !== FORMAT_VERSION)
+    return `generation ${index.generation} is metadata format ${index.formatVersion}: written again in format ${FORMAT_VERSION}`;
+  if (!index.totals) return `generation ${index.generation} has no totals in its index: written again with them`;
+  return undefined;
+}

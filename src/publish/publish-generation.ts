@@ -14,7 +14,13 @@ import {
   manifestRelPath,
   repositoryFileRelPath,
 } from './metadata-paths.js';
-import { FORMAT_VERSION, type GenerationIndex, type RepositoryMetadata, type RepositoryRef } from './metadata-types.js';
+import {
+  FORMAT_VERSION,
+  type GenerationIndex,
+  type GenerationTotals,
+  type RepositoryMetadata,
+  type RepositoryRef,
+} from './metadata-types.js';
 
 // Writing generations (metadata format 2, docs/formats.md): a repository's file is named by the
 // digest of its bytes and shared by every generation whose index names it, so a generation costs
@@ -32,15 +38,17 @@ export async function writeManifest(metadataDir: string, digest: Digest, bytes: 
   });
 }
 
-/** A repository of the generation being published. */
-export interface PublishedRepository {
-  metadata: RepositoryMetadata;
-  /** Its file in the previous generation, given when `metadata` is that file's content unchanged. */
-  ref?: RepositoryRef;
-}
+/**
+ * A repository of the generation being published: its content, written to its file, or its
+ * entry in the previous generation's index when it is unchanged (its file is reused as it is).
+ */
+export type PublishedRepository = { metadata: RepositoryMetadata } | { name: string; ref: RepositoryRef };
+
+const nameOf = (repo: PublishedRepository) => ('ref' in repo ? repo.name : repo.metadata.name);
 
 export interface PublishInput {
   modules: GenerationIndex['modules'];
+  totals: GenerationTotals;
   source: string;
   generator: string;
   createdAt: string;
@@ -86,9 +94,9 @@ export async function publishGeneration(metadataDir: string, input: PublishInput
   const id = String(Number(ids.at(-1) ?? 0) + 1).padStart(10, '0');
   const repositories: GenerationIndex['repositories'] = {};
   const written: string[] = [];
-  for (const repo of [...input.repositories].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))) {
-    if (repo.ref) {
-      repositories[repo.metadata.name] = repo.ref;
+  for (const repo of [...input.repositories].sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : 1))) {
+    if ('ref' in repo) {
+      repositories[repo.name] = repo.ref;
       continue;
     }
     const file = await writeRepositoryFile(metadataDir, stampFirstGenerations(repo.metadata, id));
@@ -104,6 +112,7 @@ export async function publishGeneration(metadataDir: string, input: PublishInput
     source: input.source,
     blobPathTemplate: BLOB_PATH_TEMPLATE,
     modules: input.modules,
+    totals: input.totals,
     repositories,
   };
   const staging = path.join(metadataDir, GENERATIONS, `${STAGING_PREFIX}${id}-${process.pid}`);

@@ -69,6 +69,10 @@ export function byteTotals(repositories: Iterable<RepositoryMetadata>): {
     }
   }
   const unique = [...sizes.values()].reduce((a, b) => a + b, 0);
-  const dedupeRatio = unique ? Math.round((referenced / unique) * 100) / 100 : 1;
-  return { unique, referenced, blobs: sizes.size, dedupeRatio };
+  return { unique, referenced, blobs: sizes.size, dedupeRatio: dedupeRatio(unique, referenced) };
+}
+
+/** Referenced bytes / unique bytes, 2 decimals; 1 for an empty tree. */
+export function dedupeRatio(unique: number, referenced: number): number {
+  return unique ? Math.round((referenced / unique) * 100) / 100 : 1;
 }

@@ -22,6 +22,8 @@ export interface ApplyContext {
   metadataDir: string;
   /** Manifest writes of the run, single-flight by digest (100,000 tags naming one manifest write it once). */
   manifestWrites: SingleFlight<Digest, void>;
+  /** Tree paths the run changed (a link made or replaced) or may have (it failed): what the file lists update. */
+  linked: Set<string>;
 }
 
 /** The platform an image's config declares, or undefined when it is unreadable or says none. */
@@ -73,7 +75,13 @@ export async function applyNewTag(
   try {
     for (const blob of blobs) {
       const { path, modules } = paths.get(blob.digest)!;
-      for (const relative of Object.values(modules)) await ctx.store.linkIntoTree(relative, blob.digest);
+      for (const relative of Object.values(modules)) {
+        const outcome = await ctx.store.linkIntoTree(relative, blob.digest).catch((error: unknown) => {
+          ctx.linked.add(relative);
+          throw error;
+        });
+        if (outcome !== 'present') ctx.linked.add(relative);
+      }
       entries.set(blob.digest, {
         size: sizes.get(blob.digest)!,
         ...(blob.mediaType ? { mediaType: blob.mediaType } : {}),

@@ -36,6 +36,8 @@ export interface AppliedRepository {
 export interface Applied {
   repositories: AppliedRepository[];
   counters: FetchCounters;
+  /** Tree paths linked or replaced (or tried), relative to the tree. */
+  linked: string[];
 }
 
 export async function applyPlan(
@@ -48,6 +50,7 @@ export async function applyPlan(
 ): Promise<Applied> {
   const fetcher = new BlobFetcher(source, store, events);
   const manifestWrites = new SingleFlight<Digest, void>();
+  const linked = new Set<string>();
   const limit = pLimit(REPOSITORY_CONCURRENCY);
   const repositories = await settleAll(
     plan.repositories.map(({ resolution: r }) =>
@@ -61,6 +64,7 @@ export async function applyPlan(
             layout: config.modules,
             metadataDir: config.storage.metadata,
             manifestWrites,
+            linked,
           },
           config.retention.historyDays,
           syncedAt,
@@ -70,7 +74,7 @@ export async function applyPlan(
     ),
   );
   await store.syncDirectories();
-  return { repositories, counters: fetcher.counters };
+  return { repositories, counters: fetcher.counters, linked: [...linked] };
 }
 
 /**

@@ -1,7 +1,7 @@
 // PURE: what a sync will do, as a value. `read.ts` gathers the facts (listings, HEADs, manifests,
 // what the store holds); this decides; `apply.ts` and `publish.ts` carry it out; the CLI prints it
 // for --dry-run.
-import { FORMAT_VERSION } from '../publish/metadata-types.js';
+import { rewriteReason } from '../publish/metadata-types.js';
 import type { Digest } from '../oci/digest.js';
 import type { Failure } from '../report/failure.js';
 import { tagBlobPaths, type ModuleLayout } from './modules.js';
@@ -80,6 +80,8 @@ export interface GenerationPlan {
   dropped: RepositoryVerdict[];
   /** Whether a new generation is expected (apply failures keep tags as published, and may make it none). */
   publish: boolean;
+  /** The base must be written again even if nothing changed (an older metadata format: rewriteReason). */
+  rewrite: boolean;
   why: string;
 }
 
@@ -153,7 +155,8 @@ function generationPlan(read: SyncRead, repositories: RepositoryPlan[], targeted
   const unlisted = new Set(read.unlisted);
   const carried: RepositoryVerdict[] = [];
   const dropped: RepositoryVerdict[] = [];
-  for (const name of base?.repositories.keys() ?? []) {
+  // From the index: a --repo run may have read only its own repositories' files.
+  for (const name of Object.keys(base?.index.repositories ?? {})) {
     if (names.has(name)) continue;
     if (targeted) carried.push({ name, why: 'not in --repo: kept as published' });
     else if (!unlisted.has(name)) dropped.push({ name, why: 'no longer selected by repositories.include/exclude' });
@@ -164,7 +167,7 @@ function generationPlan(read: SyncRead, repositories: RepositoryPlan[], targeted
     .flatMap((r) => r.tags)
     .filter((t) => ['new', 'changed', 'removed'].includes(t.verdict)).length;
   // A generation of an older metadata format is written again in the current one (docs/formats.md).
-  const upgrade = base !== undefined && base.index.formatVersion !== FORMAT_VERSION;
+  const rewrite = base ? rewriteReason(base.index) : undefined;
   const why = !published
     ? 'first generation'
     : !base
@@ -176,11 +179,9 @@ function generationPlan(read: SyncRead, repositories: RepositoryPlan[], targeted
           ]
             .filter(Boolean)
             .join(', ')
-        : upgrade
-          ? `generation ${base.id} is metadata format ${base.index.formatVersion}: written again in format ${FORMAT_VERSION}`
-          : `nothing changed since generation ${base.id}`;
-  const publish = !base || upgrade || changes > 0 || dropped.length > 0;
-  return { base: base?.id, targeted, carried, dropped, publish, why };
+        : (rewrite ?? `nothing changed since generation ${base.id}`);
+  const publish = !base || rewrite !== undefined || changes > 0 || dropped.length > 0;
+  return { base: base?.id, targeted, carried, dropped, publish, rewrite: rewrite !== undefined, why };
 }
 
 /** From what was read, the whole sync's plan. */

@@ -5,7 +5,9 @@ import type { Config } from '../config/load.js';
 import { ListingIncompleteError, UsageError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { assertRepositoryName, isRepositoryName } from '../oci/reference.js';
+import { readCensus, type BlobCensus } from '../publish/blob-census.js';
 import { readCurrentGeneration, type Generation } from '../publish/generations.js';
+import { rewriteReason } from '../publish/metadata-types.js';
 import { failure, type Failure } from '../report/failure.js';
 import type { Source } from '../source/source.js';
 import type { ObjectStore } from '../store/object-store.js';
@@ -17,12 +19,17 @@ import { isRepositorySelected, needsCatalog, selectRepositories } from './select
 
 /** The slices of the config that reading reads (`file` names it in errors). */
 export type ReadConfig = Pick<Config, 'file' | 'repositories' | 'tags' | 'platforms' | 'modules' | 'attachments'> & {
-  storage: Pick<Config['storage'], 'metadata'>;
+  storage: Pick<Config['storage'], 'metadata' | 'state'>;
 };
 
 export interface SyncRead {
-  /** The current generation, if any. */
+  /**
+   * The current generation, if any. A --repo run reads only its repositories' files when the
+   * census lets it total the others (`census` set); otherwise, every file.
+   */
   published: Generation | undefined;
+  /** The current generation's blob census, when only the targeted repositories' files were read. */
+  census: BlobCensus | undefined;
   /** What this run compares with: the published generation unless the module layout changed. */
   previous: Generation | undefined;
   catalogFailures: Failure[];
@@ -105,7 +112,13 @@ export async function readSync(
   only: readonly string[] | undefined,
   events: SyncEvents,
 ): Promise<SyncRead> {
-  const published = await readCurrentGeneration(config.storage.metadata);
+  let census: BlobCensus | undefined;
+  const published = await readCurrentGeneration(config.storage.metadata, async (index) => {
+    // A generation written again (rewriteReason) is written whole, from every file.
+    if (!only?.length || rewriteReason(index)) return undefined;
+    census = await readCensus(config.storage.state, index.generation);
+    return census ? only : undefined;
+  });
   // A changed module layout re-resolves every tag (blobs stay in the store) so every path moves.
   const previous = published && sameLayout(published.index, config.modules) ? published : undefined;
   if (published && !previous && only?.length) {
@@ -142,5 +155,5 @@ export async function readSync(
           if (!needed.has(blob.digest)) needed.set(blob.digest, blob.size);
   const present = new Set<Digest>();
   await Promise.all([...needed].map(async ([digest, size]) => (await store.has(digest, size)) && present.add(digest)));
-  return { published, previous, catalogFailures, unlisted, catalogComplete, resolutions, present };
+  return { published, census, previous, catalogFailures, unlisted, catalogComplete, resolutions, present };
 }

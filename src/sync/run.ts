@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Config } from '../config/load.js';
 import { runGc } from '../gc/run-gc.js';
 import { announce, announcementBody } from '../publish/announcement.js';
-import { publishFileLists } from '../publish/file-list-record.js';
+import { fileListsStale, markFileListsStale, publishFileLists } from '../publish/file-list-record.js';
 import { MANIFESTS, REPOSITORIES } from '../publish/metadata-paths.js';
 import type { SyncSummary } from '../report/sync-summary.js';
 import type { Source } from '../source/source.js';
@@ -88,22 +88,39 @@ async function syncLocked(
   checkpoint();
   const plan = planSync(read, config.modules, targeted(options));
   events.blobsPlanned?.(plan.blobs.fetch.length, plan.blobs.bytesToFetch);
+  // Before the first link: a run that dies after it leaves lists the next run must not update.
+  const listsStale = await fileListsStale(config.storage.state);
+  if (plan.links.length) await markFileListsStale(config.storage.state);
   const applied = await applyPlan(plan, config, source, store, events, now().toISOString());
   checkpoint();
   const metadata = applied.repositories.map((r) => r.metadata);
-  const carried = plan.generation.carried.map((c) => c.name);
-  const published = await publishRun(config, source.description, read.previous, metadata, carried, now());
+  const published = await publishRun(config, source.description, read, metadata, plan.generation, now());
   const summary = summarize({ durationMs: Date.now() - started, plan, stats: source.stats, applied, published });
   // Under the same lock, so nothing can publish between this sync and its gc; an interrupted
   // run leaves gc to the next one, but still writes the file lists of what it published.
   if (config.retention.gcAfterSync && !options.signal?.aborted)
     summary.gc = await runGc(config, { lockHeld: true, now: now() });
-  // Mirrors (quick-fedora-mirror) and MirrorManager read these; rewritten only when changed.
+  // Mirrors (quick-fedora-mirror) and MirrorManager read these; rewritten only when changed. A
+  // --repo run updates them with what it linked; a full run walks the tree (and so corrects them).
+  const since =
+    targeted(options) && read.published && !listsStale && !summary.gc
+      ? { since: { generation: read.published.id, linked: applied.linked } }
+      : {};
   const lists = await publishFileLists(config.storage.tree, config.storage.metadata, published.id, published.modules, {
     stateDir: config.storage.state,
+    ...since,
   });
   if (published.published && config.announce) {
-    const body = announcementBody(published.id, read.previous, metadata, published.modules, lists, now().toISOString());
+    const dropped = plan.generation.dropped.map((d) => d.name);
+    const body = announcementBody(
+      published.id,
+      read.previous,
+      metadata,
+      dropped,
+      published.modules,
+      lists,
+      now().toISOString(),
+    );
     const failed = await announce(config.announce, body);
     if (failed) events.warn?.(`${failed}; checkers will find the generation at their interval`);
   }

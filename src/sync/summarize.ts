@@ -1,6 +1,6 @@
 // PURE: a sync's summary (what --json prints, the last-run record and the metrics file read)
 // from its plan and, unless it was a dry run, what applying and publishing did.
-import { MAX_LISTED, byteTotals, failureFields, type SyncSummary } from '../report/sync-summary.js';
+import { MAX_LISTED, dedupeRatio, failureFields, type SyncSummary } from '../report/sync-summary.js';
 import type { Failure } from '../report/failure.js';
 import type { SourceStats } from '../source/source.js';
 import type { Applied } from './apply.js';
@@ -22,7 +22,7 @@ export function summarize(input: {
   const failures: Failure[] = [...plan.catalogFailures, ...perRepository.flat()];
   const failedRepos = perRepository.filter((f) => f.length > 0).length;
   const selected = plan.repositories.length;
-  const totals = byteTotals(input.published?.repositories ?? []);
+  const totals = input.published?.totals;
   // A new or moved tag that failed to apply kept its previous state: it is failed, not new.
   const repositories = plan.repositories.map(({ name, resolution: r }, i) => {
     const failedTags = new Set(perRepository[i]!.flatMap((f) => (f.tag !== undefined ? [f.tag] : [])));
@@ -66,7 +66,7 @@ export function summarize(input: {
       failed: sum((p) => p.failed.length),
     },
     blobs: {
-      referenced: totals.blobs,
+      referenced: totals?.blobs ?? 0,
       toFetch: plan.blobs.fetch.length,
       fetched: counters?.fetched ?? 0,
       reused: plan.blobs.reuse.length,
@@ -75,9 +75,9 @@ export function summarize(input: {
       toFetch: plan.blobs.bytesToFetch,
       fetched: counters?.bytesFetched ?? 0,
       resumed: counters?.bytesResumed ?? 0,
-      unique: totals.unique,
-      referenced: totals.referenced,
-      dedupeRatio: totals.dedupeRatio,
+      unique: totals?.uniqueBytes ?? 0,
+      referenced: totals?.referencedBytes ?? 0,
+      dedupeRatio: dedupeRatio(totals?.uniqueBytes ?? 0, totals?.referencedBytes ?? 0),
     },
     requests: { ...input.stats },
     durationMs: input.durationMs,

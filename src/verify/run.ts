@@ -1,6 +1,7 @@
 import { readlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { StoragePaths } from '../config/load.js';
+import { markFileListsStale } from '../publish/file-list-record.js';
 import { readAllGenerations } from '../publish/generations.js';
 import { CURRENT } from '../publish/metadata-paths.js';
 import type { Source } from '../source/source.js';
@@ -94,6 +95,8 @@ export async function runVerify(
     checkpoint();
     if (options.repair && found.length) {
       await store.init();
+      // Repairs relink and move tree files: the next file lists come from a walk.
+      await markFileListsStale(storage.state);
       await repairFindings(found, {
         store,
         metadataDir: storage.metadata,

@@ -37,6 +37,7 @@ const plan: SyncPlan = {
   generation: {
     base: '0000000007',
     targeted: true,
+    rewrite: false,
     carried: [
       { name: 'c', why: 'not in --repo: kept as published' },
       { name: 'e', why: 'not in --repo: kept as published' },

@@ -37,6 +37,7 @@ describe('publishing generations (metadata format 2)', () => {
   const publish = (repositories: PublishedRepository[], keepGenerations = 5) =>
     publishGeneration(dir, {
       modules: { containers: { root: '' } },
+      totals: { tags: 0, blobs: 0, uniqueBytes: 0, referencedBytes: 0 },
       source: 'test',
       generator: 'test',
       createdAt: '2026-12-01T00:00:00.000Z',
@@ -51,7 +52,7 @@ describe('publishing generations (metadata format 2)', () => {
     const first = await refs('0000000001');
     expect(await repositoryFiles(dir)).toHaveLength(2);
 
-    await publish([{ metadata: repository('r/a', '2') }, { metadata: repository('r/b', '1'), ref: first['r/b'] }]);
+    await publish([{ metadata: repository('r/a', '2') }, { name: 'r/b', ref: first['r/b']! }]);
     expect(await repositoryFiles(dir)).toHaveLength(3);
     expect((await refs('0000000002'))['r/b']).toEqual(first['r/b']);
     const current = (await readCurrentGeneration(dir))!;
@@ -73,7 +74,7 @@ describe('publishing generations (metadata format 2)', () => {
   it('pruning removes a generation with the files only it named, and keeps those a kept generation names', async () => {
     await publish([{ metadata: repository('r/a', '1') }, { metadata: repository('r/b', '1') }]);
     const first = await refs('0000000001');
-    await publish([{ metadata: repository('r/a', '2') }, { metadata: repository('r/b', '1'), ref: first['r/b'] }], 1);
+    await publish([{ metadata: repository('r/a', '2') }, { name: 'r/b', ref: first['r/b']! }], 1);
     expect(await readdir(path.join(dir, 'generations'))).toEqual(['0000000002']);
     const second = await refs('0000000002');
     expect(await repositoryFiles(dir)).toEqual(
