@@ -1,13 +1,14 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import got, { type Got } from 'got';
 import { TimeoutError, hostOf, networkError } from '../errors.js';
 import { guardBody } from './body-guard.js';
 import { requestLine, type RegistryRequest, type RoundTrip } from './round-trip.js';
 
-// The bottom of the stack: one HTTP exchange, no redirects followed, nothing decompressed. Two
-// clients: got for the registry API, Node's own for the hot paths (blob bytes, tag HEADs). Every failure, before the answer
-// or in its body, leaves here in the error vocabulary (NETWORK, TIMEOUT, TLS).
+// The bottom of the stack: one HTTP exchange, no redirects followed, nothing decompressed, over
+// Node's own client for every request (ping, tokens, listings, manifests, HEADs, blob bytes): a
+// got request cost more than the registry's answer at 110,000 requests a no-op, and a blob's
+// gigabytes pass through no extra stream. Every failure, before the answer or in its body,
+// leaves here in the error vocabulary (NETWORK, TIMEOUT, TLS).
 
 export interface OpenOptions {
   /** Connecting and waiting for the response headers (`source.timeoutSeconds`). */
@@ -15,13 +16,6 @@ export interface OpenOptions {
   /** The longest silence on a connection, a body's included (`source.idleTimeoutSeconds`). */
   idleTimeoutMs: number;
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
-}
-
-/** got for the API (ping, tokens, lists, manifest GETs), Node's client for `bulk` requests (blobs, HEADs). */
-export function opener(options: OpenOptions): RoundTrip {
-  const api = gotOpener(options);
-  const bulk = bulkOpener(options);
-  return (request) => (request.bulk ? bulk(request) : api(request));
 }
 
 function what(request: RegistryRequest): string {
@@ -35,35 +29,11 @@ function mapper(request: RegistryRequest): (error: unknown) => Error {
       : networkError(error, { url: request.url, configKey: request.configKey, what: what(request) });
 }
 
-function gotOpener(options: OpenOptions): RoundTrip {
-  const ms = options.timeoutMs;
-  const client: Got = got.extend({
-    followRedirect: false,
-    throwHttpErrors: false,
-    retry: { limit: 0 },
-    decompress: false,
-    timeout: { lookup: ms, connect: ms, secureConnect: ms, response: ms, send: ms, socket: options.idleTimeoutMs },
-    headers: { 'user-agent': 'blobmirror' },
-    https: { certificateAuthority: options.tls?.ca, certificate: options.tls?.cert, key: options.tls?.key },
-  });
-  return (request) =>
-    new Promise((resolve, reject) => {
-      const body = client.stream(request.url, { method: request.method, headers: request.headers });
-      guardBody(body, mapper(request), request.signal);
-      body.once('response', (response: { statusCode: number; headers: IncomingHttpHeaders }) => {
-        body.off('error', reject);
-        resolve({ status: response.statusCode, headers: response.headers, url: request.url, body });
-      });
-      body.once('error', reject);
-    });
-}
-
 /**
- * Blob bytes and tag HEADs: Node's client, so gigabytes pass through no extra stream (got's Duplex
- * and progress events cost a 2.5 GB sync ~0.25 s of CPU and ~25 MB of peak RSS, measured with
- * `npm run bench`) and 100,000 HEADs make no got request objects.
+ * The exchange: the headers within `timeoutMs`, then no silence longer than `idleTimeoutMs` in
+ * the body; the abort signal ends either with its reason.
  */
-function bulkOpener(options: OpenOptions): RoundTrip {
+export function opener(options: OpenOptions): RoundTrip {
   const tls = options.tls;
   return (request) =>
     new Promise((resolve, reject) => {

@@ -19,8 +19,6 @@ export interface RegistryRequest {
   authService?: boolean;
   /** The config key that named the server (`source.url`), for network errors. */
   configKey: string;
-  /** A blob body (gigabytes) or a tag's HEAD (one per tag): sent through the lean opener. */
-  bulk?: boolean;
   /** Aborts the exchange, body included, with `signal.reason` (a deadline's TimeoutError). */
   signal?: AbortSignal;
 }

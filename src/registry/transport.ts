@@ -27,7 +27,6 @@ export interface SendOptions {
   scope: string;
   headers?: Record<string, string>;
   subject?: string;
-  bulk?: boolean;
   signal?: AbortSignal;
 }
 
@@ -81,7 +80,6 @@ export class RegistryTransport {
       server: `registry ${this.origin}`,
       configKey: this.#options.configKey,
       ...(options.subject ? { subject: options.subject } : {}),
-      ...(options.bulk ? { bulk: true } : {}),
       ...(signals.length ? { signal: signals.length === 1 ? signals[0]! : AbortSignal.any(signals) } : {}),
     };
   }

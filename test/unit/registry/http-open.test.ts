@@ -28,7 +28,7 @@ async function read(body: NodeJS.ReadableStream): Promise<number> {
   return n;
 }
 
-describe.each([false, true])('opener (bulk: %s)', (bulk) => {
+describe('opener', () => {
   let stalling: Server;
   let host: string;
 
@@ -48,14 +48,14 @@ describe.each([false, true])('opener (bulk: %s)', (bulk) => {
     const closed = createServer();
     const where = await listen(closed);
     await new Promise((resolve) => closed.close(resolve));
-    const error = await open(request({ url: `http://${where}/v2/`, bulk })).catch((e: unknown) => e);
+    const error = await open(request({ url: `http://${where}/v2/` })).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'NETWORK', retryable: true });
     expect((error as Error).message).toBe(`GET /v2/ at ${where} (source.url): connection refused`);
   });
 
   it('a body that sends 1 KiB and stalls ends in a retryable TIMEOUT naming the blob and host', async () => {
     const subject = 'blob sha256:abc of stable/app';
-    const response = await open(request({ url: `http://${host}/v2/x/blobs/sha256:abc`, subject, bulk }));
+    const response = await open(request({ url: `http://${host}/v2/x/blobs/sha256:abc`, subject }));
     const error = await read(response.body).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TimeoutError);
     expect(error).toMatchObject({ code: 'TIMEOUT', retryable: true });
@@ -67,7 +67,7 @@ describe.each([false, true])('opener (bulk: %s)', (bulk) => {
   it("an aborted signal ends the body with the signal's reason", async () => {
     const controller = new AbortController();
     const deadline = new TimeoutError('blob sha256:abc of stable/app: deadline');
-    const response = await open(request({ url: `http://${host}/v2/x`, bulk, signal: controller.signal }));
+    const response = await open(request({ url: `http://${host}/v2/x`, signal: controller.signal }));
     setTimeout(() => controller.abort(deadline), 50);
     await expect(read(response.body)).rejects.toBe(deadline);
   });
@@ -78,7 +78,7 @@ describe.each([false, true])('opener (bulk: %s)', (bulk) => {
     try {
       const controller = new AbortController();
       for (let i = 0; i < 3; i++) {
-        const response = await open(request({ url: `http://${where}/v2/`, bulk, signal: controller.signal }));
+        const response = await open(request({ url: `http://${where}/v2/`, signal: controller.signal }));
         expect(await read(response.body)).toBe(2);
       }
       await vi.waitFor(() => expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0));
@@ -92,7 +92,7 @@ describe.each([false, true])('opener (bulk: %s)', (bulk) => {
     const controller = new AbortController();
     const deadline = new TimeoutError('run deadline');
     controller.abort(deadline);
-    await expect(open(request({ url: `http://${host}/v2/x`, bulk, signal: controller.signal }))).rejects.toBe(deadline);
+    await expect(open(request({ url: `http://${host}/v2/x`, signal: controller.signal }))).rejects.toBe(deadline);
   });
 });
 
@@ -117,8 +117,8 @@ describe('opener over TLS', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it.each([false, true])('an untrusted certificate is TLS, not retried, naming the host (bulk: %s)', async (bulk) => {
-    const error = await open(request({ url: `https://${host}/v2/`, bulk })).catch((e: unknown) => e);
+  it('an untrusted certificate is TLS, not retried, naming the host', async () => {
+    const error = await open(request({ url: `https://${host}/v2/` })).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'TLS', retryable: false });
     expect((error as Error).message).toMatch(
       new RegExp(`^GET /v2/ at ${host} \\(source\\.url\\): TLS failed: .*certificate`),
