@@ -1,4 +1,4 @@
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { TimeoutError, hostOf, networkError } from '../errors.js';
 import { guardBody } from './body-guard.js';
