@@ -1,5 +1,6 @@
 // The catalog and tags lists: `{"<key>": [...]}` pages chained by `Link: <next>; rel="next"`.
 import { ListingIncompleteError, RegistryError, TooLargeError, describeError, errorCode } from '../errors.js';
+import type { ListingLimit } from '../source/source.js';
 import { parseJsonObject, readBounded } from './http-body.js';
 import { nextPageUrl } from './link-header.js';
 import { header, type RegistryResponse } from './round-trip.js';
@@ -18,21 +19,24 @@ export interface PagedListing {
   host: string;
   /** A checked GET (throws the status's error). */
   get(url: string): Promise<RegistryResponse>;
+  limit?: ListingLimit | undefined;
 }
 
 /**
  * Every page of a listing. A failure on the first page is the listing's own error; a later one (a
  * 5xx on page 3, a next Link to another host) is LISTING_INCOMPLETE carrying what the earlier pages
- * listed, so the caller can go on with those. A listing over MAX_LIST_ENTRIES is refused whole.
+ * listed, so the caller can go on with those. A listing over MAX_LIST_ENTRIES, or over the
+ * caller's limit, is refused whole as soon as the page that crosses it is read.
  */
 export async function listPages(listing: PagedListing): Promise<string[]> {
   const seen = new Set<string>();
+  const counted = { n: 0 };
   let pages = 0;
   let next: string | undefined = listing.first;
   while (next) {
     try {
       const before = seen.size;
-      const link = await readPage(listing, next, seen);
+      const link = await readPage(listing, next, seen, counted);
       pages++;
       // A registry that repeats a page would loop forever: stop when a page adds nothing new.
       next = seen.size > before ? nextPageUrl(link, next) : undefined;
@@ -47,9 +51,14 @@ export async function listPages(listing: PagedListing): Promise<string[]> {
   return [...seen];
 }
 
-/** One page's entries into `seen`; its Link header. */
-async function readPage(listing: PagedListing, url: string, seen: Set<string>): Promise<string | undefined> {
-  const { key, what } = listing;
+/** One page's entries into `seen` (and the limit's count); its Link header. */
+async function readPage(
+  listing: PagedListing,
+  url: string,
+  seen: Set<string>,
+  counted: { n: number },
+): Promise<string | undefined> {
+  const { key, what, limit } = listing;
   const response = await listing.get(url);
   const body = parseJsonObject(await readBounded(response.body, MAX_LIST_BODY, what), what);
   const page = body[key];
@@ -57,9 +66,11 @@ async function readPage(listing: PagedListing, url: string, seen: Set<string>): 
     throw new RegistryError(`${what}: "${key}" is not a list`);
   for (const entry of page ?? []) {
     if (typeof entry !== 'string') throw new RegistryError(`${what}: "${key}" holds a non-string entry`);
+    if (seen.has(entry)) continue;
     seen.add(entry);
+    if (seen.size > MAX_LIST_ENTRIES)
+      throw new TooLargeError(`${what}: more than ${MAX_LIST_ENTRIES} entries; refusing the listing`);
+    if (limit?.counts(entry) && ++counted.n > limit.max) throw limit.refuse();
   }
-  if (seen.size > MAX_LIST_ENTRIES)
-    throw new TooLargeError(`${what}: more than ${MAX_LIST_ENTRIES} entries; refusing the listing`);
   return header(response.headers.link);
 }

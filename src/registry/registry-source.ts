@@ -17,7 +17,14 @@ import { DEFAULT_MAX_MANIFEST_BYTES, manifestDigest, parseManifest, type Descrip
 import { MANIFEST_TYPES, MediaType, bareMediaType, isManifestType } from '../oci/media-types.js';
 import { assertTag } from '../oci/reference.js';
 import { deadlineSignal } from '../source/deadline.js';
-import { emptyStats, type BlobStream, type FetchedManifest, type ManifestHead, type Source } from '../source/source.js';
+import {
+  emptyStats,
+  type BlobStream,
+  type FetchedManifest,
+  type ListingLimit,
+  type ManifestHead,
+  type Source,
+} from '../source/source.js';
 import { resolveCredentials } from './credentials.js';
 import { drain, readBounded } from './http-body.js';
 import { MAX_LIST_ENTRIES, listPages } from './paged-listing.js';
@@ -105,13 +112,14 @@ export class RegistrySource implements Source {
     );
   }
 
-  async listTags(repository: string): Promise<string[]> {
+  async listTags(repository: string, limit?: ListingLimit): Promise<string[]> {
     const tags = await this.#list(
       `/v2/${repository}/tags/list?n=${this.#pageSize}`,
       pullScope(repository),
       'tags',
       `tags of ${repository}`,
       () => this.stats.tagLists++,
+      limit,
     );
     return tags.map((tag) => assertTag(tag, `tag of ${repository}`));
   }
@@ -261,12 +269,20 @@ export class RegistrySource implements Source {
 
   async close(): Promise<void> {}
 
-  #list(first: string, scope: string, key: 'repositories' | 'tags', what: string, count: () => void) {
+  #list(
+    first: string,
+    scope: string,
+    key: 'repositories' | 'tags',
+    what: string,
+    count: () => void,
+    limit?: ListingLimit,
+  ) {
     return listPages({
       first: new URL(first, this.description).href,
       key,
       what,
       host: hostOf(this.description),
+      limit,
       get: (url) => {
         count();
         return this.#request('GET', url, { scope, subject: what });

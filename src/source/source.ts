@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { TooLargeError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import type { Descriptor, Manifest } from '../oci/manifest.js';
 
@@ -22,6 +23,18 @@ export interface BlobStream {
   start: number;
 }
 
+/**
+ * What the caller will keep of a listing, so that a hostile one costs no more than that: once more
+ * than `max` distinct entries satisfy `counts`, a paged listing stops reading (no further page, no
+ * names kept) and throws `refuse()`. A source whose listing is in memory already may return it
+ * whole; the caller checks what it selects again.
+ */
+export interface ListingLimit {
+  max: number;
+  counts(entry: string): boolean;
+  refuse(): TooLargeError;
+}
+
 /** Request counters, reported in the summary and used by tests. */
 export interface SourceStats {
   manifestHeads: number;
@@ -43,7 +56,7 @@ export interface Source {
   readonly stats: SourceStats;
   /** Catalog entries, not yet validated as repository names (the caller skips bad ones). */
   listRepositories(): Promise<string[]>;
-  listTags(repository: string): Promise<string[]>;
+  listTags(repository: string, limit?: ListingLimit): Promise<string[]>;
   headManifest(repository: string, tag: string): Promise<ManifestHead>;
   /** `reference` is a tag or a digest; with a digest the bytes must hash to it. */
   getManifest(repository: string, reference: string): Promise<FetchedManifest>;

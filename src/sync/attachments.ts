@@ -23,8 +23,12 @@ export interface AttachmentOptions {
 }
 
 /** With attachments on, attachment-shaped tags are not the tag filters' to select: they follow their image. */
+export function isOrdinaryTag(tag: string, options: AttachmentOptions): boolean {
+  return !options.enabled || !parseAttachmentTag(tag);
+}
+
 export function ordinaryTags(listing: readonly string[], options: AttachmentOptions): string[] {
-  return options.enabled ? listing.filter((tag) => !parseAttachmentTag(tag)) : [...listing];
+  return listing.filter((tag) => isOrdinaryTag(tag, options));
 }
 
 /** What the discovery needs from resolve-repository: resolving found things the way tags are. */

@@ -7,10 +7,10 @@ import type { Digest } from '../oci/digest.js';
 import { manifestRelPath } from '../publish/metadata-paths.js';
 import type { AttachmentEntry, RepositoryMetadata } from '../publish/metadata-types.js';
 import type { Source } from '../source/source.js';
-import { followAttachments, ordinaryTags, type Resolved } from './attachments.js';
+import { followAttachments, isOrdinaryTag, ordinaryTags, type Resolved } from './attachments.js';
 import { planTags, previousClosure, type Closure, type TagPlan } from './tag-plan.js';
 import { resolveTag, type ManifestCache, type ResolvedTag } from './resolve.js';
-import { explainTags, type FilteredTag } from './select.js';
+import { explainTags, surelySelected, type FilteredTag } from './select.js';
 import { failure, type Failure } from '../report/failure.js';
 import { SingleFlight } from './single-flight.js';
 
@@ -108,10 +108,28 @@ export async function resolveRepository(
     resolution.attachments = new Map(Object.entries(previous?.attachments ?? {}) as Array<[Digest, AttachmentEntry[]]>);
     return resolution;
   };
+  const max = config.tags.maxPerRepository;
+  /** `selected` is unknown when the listing stopped at the limit. */
+  const overLimit = (selected?: number) => {
+    const count = selected === undefined ? 'more tags selected than' : `${selected} tags selected, more than`;
+    return new TooLargeError(
+      `${name}: ${count} tags.maxPerRepository (${max}); narrow tags.include/exclude/keepNewest or raise the limit (its published tags are kept)`,
+    );
+  };
+  const refuse = (error: TooLargeError) => carry(error, `over tags.maxPerRepository (${max})`);
+  // Over the limit is known while the listing is read: the source stops there and keeps no names.
+  const sure = surelySelected(config.tags);
+  let refusal: TooLargeError | undefined;
+  const limit = {
+    max,
+    counts: (tag: string) => isOrdinaryTag(tag, config.attachments) && sure(tag),
+    refuse: () => (refusal = overLimit()),
+  };
   let listing: string[];
   try {
-    listing = await source.listTags(name);
+    listing = await source.listTags(name, limit);
   } catch (error) {
+    if (refusal && error === refusal) return refuse(refusal);
     // A repository the catalog names but the tags list does not know has no tags: empty, not failed.
     if (error instanceof NotFoundError) listing = [];
     // An incomplete listing too: the tag filters (keepNewest) need every tag to decide.
@@ -120,15 +138,15 @@ export async function resolveRepository(
   resolution.empty = listing.length === 0;
 
   // Bounded whatever the tag count; tags naming one manifest share one resolution (and one apply).
-  const limit = pLimit(TAG_CONCURRENCY);
+  const concurrent = pLimit(TAG_CONCURRENCY);
   const resolutions = new SingleFlight<Digest, ResolvedTag>();
   const resolve = (digest: Digest) =>
-    resolutions.run(digest, () => limit(() => resolveTag(source, cache, name, digest, config.platforms)));
+    resolutions.run(digest, () => concurrent(() => resolveTag(source, cache, name, digest, config.platforms)));
   const resolveTags = async (selected: string[]): Promise<Map<string, Resolved>> => {
     await Promise.all(
       selected.map(async (tag) => {
         try {
-          heads.set(tag, (await limit(() => source.headManifest(name, tag))).digest);
+          heads.set(tag, (await concurrent(() => source.headManifest(name, tag))).digest);
         } catch (error) {
           failures.push(failure(error, { repository: name, tag }));
           const kept = keptTag(previous, tag);
@@ -176,14 +194,8 @@ export async function resolveRepository(
   };
 
   const { selected, filtered } = explainTags(config.tags, ordinaryTags(listing, config.attachments));
-  const max = config.tags.maxPerRepository;
-  if (selected.length > max)
-    return carry(
-      new TooLargeError(
-        `${name}: ${selected.length} tags selected, more than tags.maxPerRepository (${max}); narrow tags.include/exclude/keepNewest or raise the limit (its published tags are kept)`,
-      ),
-      `over tags.maxPerRepository (${max})`,
-    );
+  // keepNewest's versions are not counted while listing: the whole selection is checked again.
+  if (selected.length > max) return refuse(overLimit(selected.length));
   resolution.filtered = filtered;
   const roots = await resolveTags(selected);
   if (config.attachments.enabled) {

@@ -52,22 +52,39 @@ export function selectTags(selection: TagSelection, tags: readonly string[]): st
   return explainTags(selection, tags).selected;
 }
 
+/** The include or exclude rule that leaves a tag out (first match wins), or undefined when both keep it. */
+function tagFilter(selection: TagSelection): (tag: string) => string | undefined {
+  const includes = selection.include.map((re) => new RegExp(re));
+  const excludes = selection.exclude.map((re) => new RegExp(re));
+  return (tag) => {
+    if (includes.length > 0 && !includes.some((re) => re.test(tag)))
+      return `tags.include (matches none of ${selection.include.join(', ')})`;
+    const exclude = excludes.findIndex((re) => re.test(tag));
+    return exclude === -1 ? undefined : `tags.exclude ${selection.exclude[exclude]}`;
+  };
+}
+
+/**
+ * Whether a tag is selected whatever the other tags are: include/exclude keep it and keepNewest
+ * cannot drop it (it is no version). Counting these while a listing is read is a lower bound of
+ * what `selectTags` will select.
+ */
+export function surelySelected(selection: TagSelection): (tag: string) => boolean {
+  const filter = tagFilter(selection);
+  return (tag) => filter(tag) === undefined && (selection.keepNewest === undefined || !isVersionTag(tag));
+}
+
 /** `selectTags`, saying for every tag left out which rule left it out (first match wins). */
 export function explainTags(
   selection: TagSelection,
   tags: readonly string[],
 ): { selected: string[]; filtered: FilteredTag[] } {
-  const includes = selection.include.map((re) => new RegExp(re));
-  const excludes = selection.exclude.map((re) => new RegExp(re));
+  const filter = tagFilter(selection);
   const filtered: FilteredTag[] = [];
   const matched = [...new Set(tags)].filter((tag) => {
-    if (includes.length > 0 && !includes.some((re) => re.test(tag))) {
-      filtered.push({ tag, rule: `tags.include (matches none of ${selection.include.join(', ')})` });
-      return false;
-    }
-    const exclude = excludes.findIndex((re) => re.test(tag));
-    if (exclude !== -1) filtered.push({ tag, rule: `tags.exclude ${selection.exclude[exclude]}` });
-    return exclude === -1;
+    const rule = filter(tag);
+    if (rule !== undefined) filtered.push({ tag, rule });
+    return rule === undefined;
   });
   const byTag = (a: FilteredTag, b: FilteredTag) => (a.tag < b.tag ? -1 : 1);
   if (selection.keepNewest === undefined) return { selected: matched.sort(), filtered: filtered.sort(byTag) };

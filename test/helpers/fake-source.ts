@@ -12,6 +12,7 @@ import {
   emptyStats,
   type BlobStream,
   type FetchedManifest,
+  type ListingLimit,
   type ManifestHead,
   type Source,
 } from '../../src/source/source.js';
@@ -94,10 +95,13 @@ export class FakeSource implements Source {
     return [...this.tags.keys()].sort();
   }
 
-  async listTags(repository: string): Promise<string[]> {
+  /** Honours the limit as a paged registry listing does: the refusal comes once it is crossed. */
+  async listTags(repository: string, limit?: ListingLimit): Promise<string[]> {
     this.record({ method: 'listTags', repository });
     this.stats.tagLists++;
-    return [...this.repository(repository).keys()].sort();
+    const tags = [...this.repository(repository).keys()].sort();
+    if (limit && tags.filter((tag) => limit.counts(tag)).length > limit.max) throw limit.refuse();
+    return tags;
   }
 
   async headManifest(repository: string, tag: string): Promise<ManifestHead> {

@@ -218,9 +218,19 @@ export const HOSTILE_CASES: HostileCase[] = [
   badTag('.hidden'),
   badTag('-rf'),
   {
+    // At the highest tags.maxPerRepository, the client's own bound on any listing answers.
     name: 'tags list with 100001 entries',
+    config: (base) => ({ ...base, tags: { maxPerRepository: 100_000 } }),
     rules: () => [tagsList(json({ name: 'hostile/x', tags: Array.from({ length: 100_001 }, (_, i) => `t${i}`) }))],
     expect: fails('TOO_LARGE', /^tags of hostile\/x: more than 100000 entries; refusing the listing$/),
+  },
+  {
+    name: 'tags list with 10001 entries: over the default tags.maxPerRepository while it is read',
+    rules: () => [tagsList(json({ name: 'hostile/x', tags: Array.from({ length: 10_001 }, (_, i) => `t${i}`) }))],
+    expect: fails(
+      'TOO_LARGE',
+      /^hostile\/x: more tags selected than tags.maxPerRepository \(10000\); narrow tags.include\/exclude\/keepNewest or raise the limit \(its published tags are kept\)$/,
+    ),
   },
   {
     name: 'tags list with one tag 100000 times: one tag, one HEAD',

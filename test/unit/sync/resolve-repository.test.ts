@@ -105,12 +105,13 @@ describe('resolveRepository', () => {
     source.calls.length = 0;
     const r = await resolve(source, 'stable/app-1', { maxPerRepository: 2 });
     expect(r.carried).toBe('over tags.maxPerRepository (2)');
+    // Refused by the listing itself (it stops counting there: no total).
     expect(r.failures).toEqual([
       {
         repository: 'stable/app-1',
         code: 'TOO_LARGE',
         message:
-          'stable/app-1: 3 tags selected, more than tags.maxPerRepository (2); narrow tags.include/exclude/keepNewest or raise the limit (its published tags are kept)',
+          'stable/app-1: more tags selected than tags.maxPerRepository (2); narrow tags.include/exclude/keepNewest or raise the limit (its published tags are kept)',
       },
     ]);
     expect(source.calls.filter((c) => c.method === 'headManifest')).toEqual([]);
@@ -118,6 +119,17 @@ describe('resolveRepository', () => {
     expect((await resolve(source, 'stable/app-1', { maxPerRepository: 2, exclude: ['^latest$'] })).failures).toEqual(
       [],
     );
+    // keepNewest's versions are not counted while listing (only `latest` is sure): the selection is checked after.
+    const kept = await resolve(source, 'stable/app-1', { maxPerRepository: 2, keepNewest: 2 });
+    expect(kept.failures).toEqual([
+      {
+        repository: 'stable/app-1',
+        code: 'TOO_LARGE',
+        message:
+          'stable/app-1: 3 tags selected, more than tags.maxPerRepository (2); narrow tags.include/exclude/keepNewest or raise the limit (its published tags are kept)',
+      },
+    ]);
+    expect((await resolve(source, 'stable/app-1', { maxPerRepository: 2, keepNewest: 1 })).failures).toEqual([]);
   });
 
   it(`5,000 tags naming one manifest: at most ${TAG_CONCURRENCY} HEADs at once, one manifest GET, all published`, async () => {

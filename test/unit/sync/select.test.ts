@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compareVersions, isVersionTag } from '../../../src/oci/version-order.js';
-import { isGlob, needsCatalog, selectRepositories, selectTags } from '../../../src/sync/select.js';
+import { isGlob, needsCatalog, selectRepositories, selectTags, surelySelected } from '../../../src/sync/select.js';
 
 const catalog = [
   'fedora/fedora',
@@ -175,6 +175,29 @@ describe('selectTags', () => {
           const oldestKept = keptVersions.sort(compareVersions)[0];
           for (const v of versions) if (!kept.includes(v)) expect(compareVersions(v, oldestKept!)).toBeLessThan(0);
           for (const other of list.filter((t) => !isVersionTag(t))) expect(kept).toContain(other);
+        },
+      ),
+    );
+  });
+
+  it('surelySelected: every tag it counts is selected, so its count never exceeds the selection', () => {
+    const tag = fc.oneof(
+      fc.tuple(fc.nat(12), fc.nat(12), fc.constantFrom('', '-rc1', '-alpine')).map(([a, b, s]) => `${a}.${b}${s}`),
+      fc.constantFrom('latest', 'stable', 'edge', 'nightly'),
+    );
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(tag, { maxLength: 20 }),
+        fc.constantFrom([], ['^1\\.'], ['e']),
+        fc.constantFrom([], ['alpine'], ['^edge$']),
+        fc.option(fc.integer({ min: 1, max: 5 }), { nil: undefined }),
+        (list, include, exclude, keepNewest) => {
+          const selection = { include, exclude, keepNewest };
+          const selected = selectTags(selection, list);
+          const sure = list.filter(surelySelected(selection));
+          for (const t of sure) expect(selected).toContain(t);
+          // Without keepNewest it is the selection itself.
+          if (keepNewest === undefined) expect(sure.sort()).toEqual(selected);
         },
       ),
     );
