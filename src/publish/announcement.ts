@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import amqp from 'amqplib';
+import type { ChannelModel } from 'amqplib';
 import type { FileListWritten } from './file-list.js';
 import type { RepositoryMetadata } from './metadata-types.js';
 import { safeUrl, socketOptions } from '../amqp/connection.js';
@@ -69,7 +69,7 @@ const PUBLISH_TIMEOUT_MS = 10_000;
 export async function announce(config: AnnounceConfig, body: GenerationAnnouncement): Promise<string | undefined> {
   const { amqp: bus } = config;
   const topic = `${bus.topicPrefix}.${ANNOUNCEMENT_TOPIC}`;
-  let connection: amqp.ChannelModel | undefined;
+  let connection: ChannelModel | undefined;
   const timeout = new Promise<never>((_, reject) =>
     setTimeout(() => reject(new Error(`no confirm within ${PUBLISH_TIMEOUT_MS} ms`)), PUBLISH_TIMEOUT_MS).unref(),
   );
@@ -77,6 +77,8 @@ export async function announce(config: AnnounceConfig, body: GenerationAnnouncem
     await Promise.race([
       timeout,
       (async () => {
+        // Loaded here: most runs announce nothing, and the client costs every sync ~8 MB.
+        const { default: amqp } = await import('amqplib');
         connection = await amqp.connect(bus.url, await socketOptions(bus, 'announce.amqp', 'announce'));
         const channel = await connection.createConfirmChannel();
         channel.publish(bus.exchange, topic, Buffer.from(JSON.stringify(body)), {
@@ -97,6 +99,6 @@ export async function announce(config: AnnounceConfig, body: GenerationAnnouncem
   } catch (error) {
     return `announcing generation ${body.generation} on ${safeUrl(bus.url)} (${topic}): ${describeError(error)}`;
   } finally {
-    await (connection as amqp.ChannelModel | undefined)?.close().catch(() => {});
+    await (connection as ChannelModel | undefined)?.close().catch(() => {});
   }
 }

@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { Stats } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { lstat, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { availableParallelism } from 'node:os';
 import { fsyncPath, isTempFileName, writeFileAtomic } from '../store/fs-durable.js';
-import { hashExisting } from '../store/verified-writer.js';
 import {
   FILE_LIST_PREFIX,
   entryType,
@@ -133,7 +132,7 @@ async function sha1Sums(
 
 async function sha1Of(file: string): Promise<string> {
   const hash = createHash('sha1');
-  await hashExisting(file, hash);
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 

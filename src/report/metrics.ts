@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { Gauge, Registry } from 'prom-client';
 import { writeFileAtomic } from '../store/fs-durable.js';
 import type { RunCommand } from './run-end.js';
 import type { SyncSummary } from './sync-summary.js';
@@ -70,6 +69,8 @@ async function renderMetrics(
   values: RunMetrics,
   lastSuccess: number | undefined,
 ): Promise<string> {
+  // Loaded here: only runs with --metrics-file need it, and it costs every other run ~10 MB.
+  const { Gauge, Registry } = await import('prom-client');
   const registry = new Registry();
   const gauge = (name: string, help: string, value: number) =>
     new Gauge({ name, help, labelNames: ['command'], registers: [registry] }).set({ command }, value);

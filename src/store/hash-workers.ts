@@ -2,17 +2,34 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { hashWorkerBody } from './hash-worker-body.js';
 
-// Hashing whole files off the main thread, on every core: `verify --full` re-hashes the store
-// here. (Feeding a download's chunks to such workers was measured for sync and lost on two cores:
-// see `mainThreadHash` in verified-writer.ts.)
+// Hashing off the main thread, on every core. A download is hashed by following its partial file:
+// the worker reads back what the writer has put on disk, so the main thread (HTTP parsing, writes)
+// never hashes and never copies a chunk for another thread. `verify --full` hashes whole files.
 
 type Answer = { op: 'digest'; id: number; hex: string } | { op: 'error'; id: number; message: string; code?: string };
 
 interface Thread {
   worker: Worker;
-  /** Files being hashed on it; the worker holds the process open only while there are some. */
+  /** Jobs on it; the worker holds the process open only while there are some. */
   open: number;
 }
+
+/** A file being hashed by a worker as it grows. */
+export interface FollowedHash {
+  /** The file now holds at least `length` bytes (sent on in steps of `FOLLOW_STEP`). */
+  written(length: number): void;
+  /** The hex digest of the file's first `length` bytes (all of it when omitted). */
+  digest(length?: number): Promise<string>;
+  /** Abandon it (a failed or restarted download); a no-op after digest(). */
+  drop(): void;
+}
+
+/**
+ * Bytes a follower lets pile up before telling the worker: each message wakes a thread, and on a
+ * busy machine a wake-up costs the main thread its core for a while. The last step is hashed after
+ * the body ends (a few ms).
+ */
+const FOLLOW_STEP = 4 << 20;
 
 /** A pool of hash worker threads (default one per core), started on first use. */
 export class HashWorkers {
@@ -24,16 +41,43 @@ export class HashWorkers {
 
   /** The hex digest of a whole file; a file-system error keeps its code (ENOENT, EIO). */
   hashFile(file: string, algorithm: string): Promise<string> {
+    return this.follow(file, algorithm).digest();
+  }
+
+  /** Start hashing `file` as it is written; a job with no `digest()` must be dropped. */
+  follow(file: string, algorithm: string): FollowedHash {
     const thread = this.#leastBusy();
     const id = this.#nextId++;
     if (thread.open++ === 0) thread.worker.ref();
-    return new Promise<string>((resolve, reject) => {
-      this.#pending.set(id, { thread, resolve, reject });
-      thread.worker.postMessage({ id, file, algorithm });
-    }).finally(() => {
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
       this.#pending.delete(id);
       if (--thread.open === 0) thread.worker.unref();
-    });
+    };
+    // A worker's error before digest() is kept for it (the job is gone on the worker's side).
+    const result = new Promise<string>((resolve, reject) => this.#pending.set(id, { thread, resolve, reject }));
+    result.catch(() => {});
+    thread.worker.postMessage({ op: 'follow', id, file, algorithm });
+    let told = 0;
+    return {
+      written: (length) => {
+        if (finished || length - told < FOLLOW_STEP) return;
+        told = length;
+        thread.worker.postMessage({ op: 'upTo', id, length });
+      },
+      digest: (length) => {
+        if (finished) return Promise.reject(new Error(`hash of ${file} was dropped`));
+        thread.worker.postMessage({ op: 'end', id, length });
+        return result.finally(finish);
+      },
+      drop: () => {
+        if (finished) return;
+        thread.worker.postMessage({ op: 'drop', id });
+        finish();
+      },
+    };
   }
 
   async close(): Promise<void> {
@@ -57,7 +101,7 @@ export class HashWorkers {
     const thread: Thread = { worker, open: 0 };
     worker.on('message', (answer: Answer) => this.#receive(answer));
     worker.on('error', (error) => {
-      // A dead thread fails its own files; the next file starts a fresh one.
+      // A dead thread fails its own jobs; the next job starts a fresh one.
       this.#threads = this.#threads.filter((t) => t !== thread);
       for (const pending of this.#pending.values()) if (pending.thread === thread) pending.reject(error);
     });

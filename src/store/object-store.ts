@@ -1,11 +1,13 @@
 import { link, mkdir, rename, stat, truncate, unlink } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { DigestMismatchError, IntegrityError, SizeMismatchError, StoreError, fsError, isRetryable } from '../errors.js';
 import { parseDigest, type Digest } from '../oci/digest.js';
 import type { BlobStream } from '../source/source.js';
 import { fsyncPath, replaceWithLink } from './fs-durable.js';
 import { objectPath, partialPath, stateLayout, type StateLayout } from './paths.js';
-import { HashingLimiter, appendThrough, mainThreadHash, type RunningHash } from './verified-writer.js';
+import { HashWorkers, type FollowedHash } from './hash-workers.js';
+import { SizeLimiter, appendThrough } from './verified-writer.js';
 
 export interface IngestResult {
   /** Bytes received from the source in this call. */
@@ -20,6 +22,13 @@ export type LinkOutcome = 'created' | 'present' | 'replaced';
 const STREAM_ATTEMPTS = 6;
 
 /**
+ * Where downloads are hashed: one pool per process, its threads started on first use and idle
+ * (not holding the process open) between downloads. One thread fewer than the cores: the main
+ * thread keeps one busy with HTTP and writes, and every thread costs memory (docs/benchmarks.md).
+ */
+const sharedHashWorkers = new HashWorkers(Math.max(1, availableParallelism() - 1));
+
+/**
  * The content-addressed store plus the tree it links into. Objects appear only verified
  * (size and digest checked while streaming, fsync, rename); tree paths are hardlinks to them.
  */
@@ -31,8 +40,8 @@ export class ObjectStore {
   constructor(
     stateDir: string,
     readonly treeDir: string,
-    /** Where digests are computed (docs/benchmarks.md: on the main thread, measured). */
-    private readonly hasher: (algorithm: string) => RunningHash = mainThreadHash,
+    /** Hashes a download by following its partial file on another thread (docs/benchmarks.md). */
+    private readonly hashers: HashWorkers = sharedHashWorkers,
   ) {
     this.layout = stateLayout(stateDir);
   }
@@ -81,7 +90,7 @@ export class ObjectStore {
     onResumed: (n: number) => void = () => {},
   ): Promise<IngestResult> {
     const partial = partialPath(this.layout, digest);
-    let { hash, length } = await this.#resumeState(partial, digest, size, what);
+    let { hash, length } = await this.#resumeState(partial, digest, size);
     try {
       const resumedFrom = length;
       if (resumedFrom > 0) onResumed(resumedFrom);
@@ -89,7 +98,7 @@ export class ObjectStore {
       // A run killed after the last byte but before the rename left a complete partial file.
       let done = size !== undefined && length === size;
       for (let attempt = 1; !done; attempt++) {
-        let limiter: HashingLimiter | undefined;
+        let limiter: SizeLimiter | undefined;
         try {
           const { stream, start } = await open(length);
           if (start === 0 && length > 0) {
@@ -97,11 +106,11 @@ export class ObjectStore {
             await truncate(partial, 0);
             return await this.#restart(digest, size, what, open, onBytes, { fetched, refetched });
           }
-          limiter = new HashingLimiter(hash, length, size, what, (n) => {
+          limiter = new SizeLimiter(length, size, what, (n) => {
             fetched += n;
             onBytes(n);
           });
-          await appendThrough(stream, limiter, partial);
+          await appendThrough(stream, limiter, partial, (n) => hash.written(n));
           length = limiter.length;
           // Without a size (schema1) one complete body is the blob; otherwise resume a short one.
           done = size === undefined || length === size;
@@ -114,14 +123,14 @@ export class ObjectStore {
           }
           // The transport already retried opening: only a body that broke mid-way is resumed here.
           if (!limiter || !isRetryable(error) || attempt >= STREAM_ATTEMPTS) throw fsError('writing', what, error);
-          // Bytes hashed but still buffered for the file were lost with the stream: start again
-          // from what the file really holds (all of it when the connection dropped after the last byte).
+          // Start again from what the file really holds (all of it when the connection dropped
+          // after the last byte), hashed anew: a write may have landed after the hash was told.
           hash.drop();
-          ({ hash, length } = await this.#resumeState(partial, digest, size, what));
+          ({ hash, length } = await this.#resumeState(partial, digest, size));
           done = size !== undefined && length === size;
         }
       }
-      const actual = await hash.digest().catch((error: unknown) => {
+      const actual = await hash.digest(length).catch((error: unknown) => {
         throw fsError('hashing', what, error);
       });
       if (actual !== parseDigest(digest).hex) {
@@ -146,8 +155,7 @@ export class ObjectStore {
     partial: string,
     digest: Digest,
     size: number | undefined,
-    what: string,
-  ): Promise<{ hash: RunningHash; length: number }> {
+  ): Promise<{ hash: FollowedHash; length: number }> {
     let length = await stat(partial).then(
       (s) => s.size,
       () => 0,
@@ -156,12 +164,9 @@ export class ObjectStore {
       await truncate(partial, 0);
       length = 0;
     }
-    const hash = this.hasher(parseDigest(digest).algorithm);
-    if (length > 0)
-      await hash.hashFile(partial).catch((error: unknown) => {
-        hash.drop();
-        throw fsError('hashing', `${what} (partial ${partial})`, error);
-      });
+    // What a partial file already holds is hashed by the same follower, behind the new bytes.
+    const hash = this.hashers.follow(partial, parseDigest(digest).algorithm);
+    hash.written(length);
     return { hash, length };
   }
 

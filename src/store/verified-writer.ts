@@ -1,52 +1,16 @@
-import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { WriteStream } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SizeMismatchError } from '../errors.js';
 
 /**
- * A digest being computed over a blob's bytes as they arrive: on the main thread
- * (`mainThreadHash`, what sync uses) or on a worker (`HashSession` of `hash-workers`, what
- * `verify --full` uses). `update` returns a promise only when the hasher wants the stream held.
+ * Counts bytes as they pass and refuses to pass more than the descriptor's size: a registry that
+ * sends more is cut off at once, never written past the promised length.
  */
-export interface RunningHash {
-  update(chunk: Uint8Array): Promise<void> | undefined;
-  /** Hash a file's bytes first (what a resumed download already holds). */
-  hashFile(file: string): Promise<void>;
-  digest(): Promise<string>;
-  /** Abandon it (a failed or restarted download); a no-op after digest(). */
-  drop(): void;
-}
-
-/**
- * Hashing on the main thread, inline with the stream. Measured against hashing on worker
- * threads (1 MiB batches transferred to one worker per core) on the 2-core benchmark machine:
- * the workers cost more than they save there (full sync of the large fixture, 3 interleaved runs:
- * 7.25 s / 9.0 s CPU / 184 MB with workers, 6.42 s / 6.8 s CPU / 133 MB inline), so sync hashes here.
- */
-export function mainThreadHash(algorithm: string): RunningHash {
-  const hash = createHash(algorithm);
-  return {
-    update: (chunk) => {
-      hash.update(chunk);
-      return undefined;
-    },
-    hashFile: (file) => hashExisting(file, hash),
-    digest: () => Promise.resolve(hash.digest('hex')),
-    drop: () => {},
-  };
-}
-
-/**
- * Hashes bytes as they pass (holding the stream while the hasher asks it to) and refuses to pass
- * more than the descriptor's size: a registry that sends more is cut off at once, never written
- * past the promised length.
- */
-export class HashingLimiter extends Transform {
+export class SizeLimiter extends Transform {
   length: number;
 
   constructor(
-    readonly hash: RunningHash,
     start: number,
     private readonly limit: number | undefined,
     private readonly what: string,
@@ -63,21 +27,54 @@ export class HashingLimiter extends Transform {
     }
     this.length += chunk.length;
     this.onBytes(chunk.length);
-    const busy = this.hash.update(chunk);
-    if (busy) busy.then(() => callback(null, chunk), callback);
-    else callback(null, chunk);
+    callback(null, chunk);
   }
 }
 
-/** Hash what a partial file already holds, so a resumed download continues the same digest. */
-export async function hashExisting(file: string, hash: Hash): Promise<void> {
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+// @types/node declares fs.WriteStream without the (path, options) constructor it has.
+const FileWriteStream = WriteStream as unknown as new (
+  path: string,
+  options: { flags: string; highWaterMark: number },
+) => WriteStream;
+
+/** An appending file stream that says how long the file is after each write has landed. */
+class ReportingAppend extends FileWriteStream {
+  constructor(
+    file: string,
+    private readonly start: number,
+    private readonly onWritten: (length: number) => void,
+  ) {
+    super(file, { flags: 'a', highWaterMark: 1 << 20 });
+  }
+
+  override _write(chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    super._write(chunk, encoding, this.#report(callback));
+  }
+
+  override _writev(
+    chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>,
+    callback: (error?: Error | null) => void,
+  ): void {
+    super._writev!(chunks, this.#report(callback));
+  }
+
+  #report(callback: (error?: Error | null) => void) {
+    return (error?: Error | null) => {
+      if (!error) this.onWritten(this.start + this.bytesWritten);
+      callback(error);
+    };
+  }
 }
 
+/**
+ * Append a body to `file` (which holds `limiter.length` bytes already) through the limiter;
+ * `onWritten` learns the file's length as writes land, which is what the hash follows.
+ */
 export async function appendThrough(
   source: NodeJS.ReadableStream,
-  limiter: HashingLimiter,
+  limiter: SizeLimiter,
   file: string,
+  onWritten: (length: number) => void,
 ): Promise<void> {
-  await pipeline(source, limiter, createWriteStream(file, { flags: 'a', highWaterMark: 1 << 20 }));
+  await pipeline(source, limiter, new ReportingAppend(file, limiter.length, onWritten));
 }

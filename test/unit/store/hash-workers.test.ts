@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,5 +43,32 @@ describe('hash workers', () => {
   it('a missing file fails with its system error code, and the pool goes on', async () => {
     await expect(pool.hashFile(path.join(dir, 'nope'), 'sha256')).rejects.toMatchObject({ code: 'ENOENT' });
     expect(await pool.hashFile(path.join(dir, 'blob'), 'sha256')).toBe(sha('sha256', data));
+  });
+
+  it('follows a file as it is appended and digests the bytes it was told of', async () => {
+    const file = path.join(dir, 'growing');
+    const job = pool.follow(file, 'sha256');
+    // The file does not exist until the first write lands: the worker opens it on first read.
+    let length = 0;
+    for (const size of [300_000, 1_500_000, 2_000_000, 7]) {
+      await appendFile(file, data.subarray(length, length + size));
+      length += size;
+      job.written(length);
+    }
+    // Bytes beyond the length asked for (a later write) are not part of the digest.
+    await appendFile(file, Buffer.from('trailing'));
+    expect(await job.digest(length)).toBe(sha('sha256', data.subarray(0, length)));
+  });
+
+  it('a file shorter than the length asked for fails as ESHORT; a dropped job cannot be digested', async () => {
+    const file = path.join(dir, 'short');
+    await writeFile(file, data.subarray(0, 1000));
+    const job = pool.follow(file, 'sha256');
+    await expect(job.digest(2000)).rejects.toMatchObject({ code: 'ESHORT' });
+    const dropped = pool.follow(file, 'sha256');
+    dropped.written(1000);
+    dropped.drop();
+    await expect(dropped.digest(1000)).rejects.toThrow(/dropped/);
+    expect(await pool.follow(file, 'sha256').digest(1000)).toBe(sha('sha256', data.subarray(0, 1000)));
   });
 });
