@@ -5,10 +5,10 @@ import { guardBody } from './body-guard.js';
 import { requestLine, type RegistryRequest, type RoundTrip } from './round-trip.js';
 
 // The bottom of the stack: one HTTP exchange, no redirects followed, nothing decompressed, over
-// Node's own client for every request (ping, tokens, listings, manifests, HEADs, blob bytes): a
-// got request cost more than the registry's answer at 110,000 requests a no-op, and a blob's
-// gigabytes pass through no extra stream. Every failure, before the answer or in its body,
-// leaves here in the error vocabulary (NETWORK, TIMEOUT, TLS).
+// Node's own client for every request (ping, tokens, listings, manifests, HEADs, blob bytes):
+// got's per-request machinery was most of a no-op sync's CPU at scale, and a blob's gigabytes
+// pass through no extra stream (docs/benchmarks.md). Every failure, before the answer or in its
+// body, leaves here in the error vocabulary (NETWORK, TIMEOUT, TLS).
 
 export interface OpenOptions {
   /** Connecting and waiting for the response headers (`source.timeoutSeconds`). */
