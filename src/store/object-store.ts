@@ -1,13 +1,14 @@
 import { link, mkdir, rename, stat, truncate, unlink } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { DigestMismatchError, IntegrityError, SizeMismatchError, StoreError, fsError, isRetryable } from '../errors.js';
 import { parseDigest, type Digest } from '../oci/digest.js';
 import type { BlobStream } from '../source/source.js';
 import { fsyncPath, replaceWithLink } from './fs-durable.js';
 import { objectPath, partialPath, stateLayout, type StateLayout } from './paths.js';
 import { HashWorkers, type FollowedHash } from './hash-workers.js';
-import { SizeLimiter, appendThrough } from './verified-writer.js';
+import { LimitedAppend } from './verified-writer.js';
 
 export interface IngestResult {
   /** Bytes received from the source in this call. */
@@ -98,7 +99,7 @@ export class ObjectStore {
       // A run killed after the last byte but before the rename left a complete partial file.
       let done = size !== undefined && length === size;
       for (let attempt = 1; !done; attempt++) {
-        let limiter: SizeLimiter | undefined;
+        let file: LimitedAppend | undefined;
         try {
           const { stream, start } = await open(length);
           if (start === 0 && length > 0) {
@@ -106,12 +107,19 @@ export class ObjectStore {
             await truncate(partial, 0);
             return await this.#restart(digest, size, what, open, onBytes, { fetched, refetched });
           }
-          limiter = new SizeLimiter(length, size, what, (n) => {
-            fetched += n;
-            onBytes(n);
-          });
-          await appendThrough(stream, limiter, partial, (n) => hash.written(n));
-          length = limiter.length;
+          file = new LimitedAppend(
+            partial,
+            length,
+            size,
+            what,
+            (n) => {
+              fetched += n;
+              onBytes(n);
+            },
+            (n) => hash.written(n),
+          );
+          await pipeline(stream, file);
+          length = file.length;
           // Without a size (schema1) one complete body is the blob; otherwise resume a short one.
           done = size === undefined || length === size;
           if (!done && attempt >= STREAM_ATTEMPTS)
@@ -122,7 +130,7 @@ export class ObjectStore {
             throw error;
           }
           // The transport already retried opening: only a body that broke mid-way is resumed here.
-          if (!limiter || !isRetryable(error) || attempt >= STREAM_ATTEMPTS) throw fsError('writing', what, error);
+          if (!file || !isRetryable(error) || attempt >= STREAM_ATTEMPTS) throw fsError('writing', what, error);
           // Start again from what the file really holds (all of it when the connection dropped
           // after the last byte), hashed anew: a write may have landed after the hash was told.
           hash.drop();

@@ -1,35 +1,5 @@
 import { WriteStream } from 'node:fs';
-import { Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { SizeMismatchError } from '../errors.js';
-
-/**
- * Counts bytes as they pass and refuses to pass more than the descriptor's size: a registry that
- * sends more is cut off at once, never written past the promised length.
- */
-export class SizeLimiter extends Transform {
-  length: number;
-
-  constructor(
-    start: number,
-    private readonly limit: number | undefined,
-    private readonly what: string,
-    private readonly onBytes: (n: number) => void,
-  ) {
-    super();
-    this.length = start;
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    if (this.limit !== undefined && this.length + chunk.length > this.limit) {
-      callback(new SizeMismatchError(`${this.what}: more bytes than the descriptor's size ${this.limit}`));
-      return;
-    }
-    this.length += chunk.length;
-    this.onBytes(chunk.length);
-    callback(null, chunk);
-  }
-}
 
 // @types/node declares fs.WriteStream without the (path, options) constructor it has.
 const FileWriteStream = WriteStream as unknown as new (
@@ -37,44 +7,53 @@ const FileWriteStream = WriteStream as unknown as new (
   options: { flags: string; highWaterMark: number },
 ) => WriteStream;
 
-/** An appending file stream that says how long the file is after each write has landed. */
-class ReportingAppend extends FileWriteStream {
+type Callback = (error?: Error | null) => void;
+
+/**
+ * The file a download appends to, as one stream stage (each stage costs every 64 KiB chunk some
+ * callbacks): it refuses bytes past the descriptor's size before they are written (a registry
+ * that sends more is cut off at once), counts what passes, and reports the file's length each
+ * time a write has landed, which is what the hash follows.
+ */
+export class LimitedAppend extends FileWriteStream {
+  /** The file's length once every accepted byte has landed. */
+  length: number;
+
   constructor(
     file: string,
     private readonly start: number,
+    private readonly limit: number | undefined,
+    private readonly what: string,
+    private readonly onBytes: (n: number) => void,
     private readonly onWritten: (length: number) => void,
   ) {
     super(file, { flags: 'a', highWaterMark: 1 << 20 });
+    this.length = start;
   }
 
-  override _write(chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    super._write(chunk, encoding, this.#report(callback));
+  override _write(chunk: Buffer, encoding: BufferEncoding, callback: Callback): void {
+    if (this.#accept(chunk.length, callback)) super._write(chunk, encoding, this.#landed(callback));
   }
 
-  override _writev(
-    chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>,
-    callback: (error?: Error | null) => void,
-  ): void {
-    super._writev!(chunks, this.#report(callback));
+  override _writev(chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>, callback: Callback): void {
+    const bytes = chunks.reduce((sum, { chunk }) => sum + chunk.length, 0);
+    if (this.#accept(bytes, callback)) super._writev!(chunks, this.#landed(callback));
   }
 
-  #report(callback: (error?: Error | null) => void) {
-    return (error?: Error | null) => {
+  #accept(bytes: number, callback: Callback): boolean {
+    if (this.limit !== undefined && this.length + bytes > this.limit) {
+      callback(new SizeMismatchError(`${this.what}: more bytes than the descriptor's size ${this.limit}`));
+      return false;
+    }
+    this.length += bytes;
+    this.onBytes(bytes);
+    return true;
+  }
+
+  #landed(callback: Callback): Callback {
+    return (error) => {
       if (!error) this.onWritten(this.start + this.bytesWritten);
       callback(error);
     };
   }
-}
-
-/**
- * Append a body to `file` (which holds `limiter.length` bytes already) through the limiter;
- * `onWritten` learns the file's length as writes land, which is what the hash follows.
- */
-export async function appendThrough(
-  source: NodeJS.ReadableStream,
-  limiter: SizeLimiter,
-  file: string,
-  onWritten: (length: number) => void,
-): Promise<void> {
-  await pipeline(source, limiter, new ReportingAppend(file, limiter.length, onWritten));
 }
