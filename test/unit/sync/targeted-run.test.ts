@@ -60,8 +60,10 @@ async function corrupt(name: string): Promise<() => Promise<void>> {
 }
 
 /** Totals counted over every repository file of the current generation, as a full run would. */
-async function countedTotals() {
-  const generation = (await readCurrentGeneration(metadata()))!;
+const countedTotals = () => countedTotalsOf(config);
+
+async function countedTotalsOf(of: Config) {
+  const generation = (await readCurrentGeneration(of.storage.metadata))!;
   const all = [...generation.repositories.values()];
   const bytes = byteTotals(all);
   return {
@@ -196,5 +198,40 @@ describe('sync --repo updates the file lists instead of walking the tree', () =>
     await syncRepo('stable/app-3');
     expect(await readFile(treeFile(LIST), 'utf8')).toContain(lines[dropped]!.split('\t')[3]);
     expect(await walked()).toMatchObject({ changed: false });
+  });
+});
+
+describe('sync --repo with modules per architecture', () => {
+  let archSource: FakeSource;
+  let archImages: GeneratedImages;
+  let archConfig: Config;
+  beforeAll(async () => {
+    ({ source: archSource, images: archImages } = await FakeSource.fromSpec(
+      fixtureSpec({ seed: 'targeted-arch', repos: 2, tagsPerRepo: 2, baseBytes: 8 * KiB, multiPlatform: true }),
+    ));
+    archConfig = await fakeSourceConfig(work, 'targeted-arch', { modules: { perArchitecture: true } });
+    expect((await runSync(archConfig, archSource)).result).toBe('ok');
+  });
+
+  it('keeps the index modules and every module list as a full run and a walk would', async () => {
+    const latest = archImages.repositories['stable/app-1']!.tags.latest!;
+    archSource.setTag('stable/app-7', 'latest', latest);
+    expect((await runSync(archConfig, archSource, {}, { repositories: ['stable/app-7'] })).published).toBe(true);
+    const index = await readIndex(archConfig.storage.metadata);
+    const modules = index.modules as Record<string, { root: string }>;
+    expect(Object.keys(modules).length).toBeGreaterThan(1);
+    const lists = await Promise.all(
+      Object.entries(modules).map(async ([name, { root }]) =>
+        readFile(path.join(archConfig.storage.tree, root, `fullfiletimelist-${name}`), 'utf8'),
+      ),
+    );
+    expect(lists.every((text) => text.includes('stable/app-7/_blobs/'))).toBe(true);
+    const walked = await writeFileLists(archConfig.storage.tree, modules);
+    expect(walked.map((w) => w.changed)).toEqual(walked.map(() => false));
+    expect(index.totals).toEqual(await countedTotalsOf(archConfig));
+    // The modules a full run derives from every repository file's blobs.
+    const all = [...(await readCurrentGeneration(archConfig.storage.metadata))!.repositories.values()];
+    const used = new Set(all.flatMap((repo) => Object.values(repo.blobs).flatMap((blob) => Object.keys(blob.modules))));
+    expect(Object.keys(modules).sort()).toEqual([...used].sort());
   });
 });
