@@ -1,14 +1,18 @@
 import type { Command } from 'commander';
+import { loadConfig } from '../config/load.js';
 import { ExitCode, UsageError, describeError } from '../errors.js';
 import { writeCheckerMetrics } from '../freshness/checker-metrics.js';
 import { MirrorChecker, type RoundResult } from '../freshness/checker.js';
 import { AmqpConsumer } from '../listen/amqp-consumer.js';
 import { loadMirrorConfig } from '../mirror-list/mirror-config.js';
+import { recordRun } from '../report/last-run.js';
+import type { CommandReport, RunEnd } from '../report/run-end.js';
+import { plural } from '../format.js';
 import { withOutputOptions, outputFor, type CommonFlags } from './common-options.js';
 import { printJson } from './output.js';
 
 interface CrawlFlags extends CommonFlags {
-  metadata: string;
+  metadata?: string;
   mirrors: string;
   once?: boolean;
   metricsFile?: string;
@@ -24,13 +28,18 @@ export function registerCrawl(program: Command): void {
         'Writes <metadata>/mirror-state.json, which every serve process routes by. With check.announcements it ' +
         'also checks as soon as sync announces a generation. See docs/serving.md, "Mirror freshness".',
     )
-    .requiredOption('--metadata <dir>', 'metadata directory written by sync (<storage root>/metadata)')
+    .option('--metadata <dir>', 'metadata directory written by sync (<storage root>/metadata); default: from -c')
+    .option(
+      '-c, --config <file>',
+      "sync's config: its storage.metadata (unless --metadata), and storage.state, where each round is recorded for blobmirror status (last-run/crawl.json)",
+    )
     .requiredOption('--mirrors <file>', 'the mirror list serve uses; needs a check: section')
     .option('--once', 'one round, then exit (0: every mirror reachable, 1: some check failed)')
     .option('--metrics-file <path>', "write the checker's Prometheus metrics there after every round, atomically")
     .addHelpText(
       'after',
       '\nExamples:\n' +
+        '  blobmirror crawl -c /etc/blobmirror/config.yaml --mirrors /etc/blobmirror/mirrors.yaml\n' +
         '  blobmirror crawl --metadata /srv/blobmirror/metadata --mirrors /etc/blobmirror/mirrors.yaml\n' +
         '  blobmirror crawl --metadata /srv/blobmirror/metadata --mirrors mirrors.yaml --once --json\n',
     );
@@ -39,22 +48,65 @@ export function registerCrawl(program: Command): void {
   });
 }
 
-function roundFailed(round: RoundResult): boolean {
-  return Object.values(round.state.mirrors).some((m) =>
-    Object.values(m.modules).some((s) => s.consecutiveFailures > 0),
-  );
+/** Mirror URL -> its last error, for each mirror a module of which failed its check this round. */
+function failingMirrors(round: RoundResult): Map<string, string> {
+  const failing = new Map<string, string>();
+  for (const [url, mirror] of Object.entries(round.state.mirrors))
+    for (const state of Object.values(mirror.modules))
+      if (state.consecutiveFailures > 0 && !failing.has(url)) failing.set(url, state.lastError?.message ?? 'failed');
+  return failing;
+}
+
+/** PURE: a round as a run record: partial when some mirror's check failed (not when it merely lags). */
+export function crawlRoundReport(round: RoundResult): CommandReport {
+  const failing = failingMirrors(round);
+  const generation = round.master?.current ?? null;
+  const mirrors = Object.values(round.state.mirrors);
+  const current = mirrors.filter(
+    (m) =>
+      generation !== null &&
+      Object.values(m.modules).length > 0 &&
+      Object.values(m.modules).every((s) => s.verifiedGeneration === generation),
+  ).length;
+  const first = [...failing][0];
+  return {
+    result: failing.size ? 'partial' : 'ok',
+    json: round.state,
+    text: '',
+    detail:
+      `${plural(mirrors.length, 'mirror')} checked against generation ${generation ?? '(none)'}: ${current} verified at it` +
+      (first ? `, ${failing.size} failing (${first[0]}: ${first[1]}${failing.size > 1 ? ', ...' : ''})` : ''),
+    failures: [],
+    facts: { generation, mirrors: mirrors.length, current, failing: [...failing.keys()], requests: round.requests },
+    metrics: {},
+  };
 }
 
 async function crawlAction(flags: CrawlFlags): Promise<number> {
   const output = await outputFor(flags);
   const { log } = output;
+  const config = flags.config ? await loadConfig(flags.config) : undefined;
+  const metadata = flags.metadata ?? config?.storage.metadata;
+  if (!metadata) throw new UsageError('crawl needs --metadata <dir> or -c <config> (whose storage.metadata it checks)');
   const mirrors = await loadMirrorConfig(flags.mirrors);
   const check = mirrors.check;
   if (!check) throw new UsageError(`${flags.mirrors} has no check: section (add "check: {}" for the defaults)`);
-  const checker = new MirrorChecker(flags.metadata, mirrors, check, log);
+  const checker = new MirrorChecker(metadata, mirrors, check, log);
 
+  /** With a config, every round is recorded as a run, however it ended (a failed record is a warning). */
+  const record = async (end: RunEnd) => {
+    if (config)
+      await recordRun(config.storage.state, end).catch((error: unknown) =>
+        log.warn(`cannot write the crawl run record for blobmirror status: ${describeError(error)}`),
+      );
+  };
   const oneRound = async (why: string): Promise<RoundResult> => {
-    const round = await checker.round();
+    const startedAt = new Date();
+    const round = await checker.round().catch(async (error: unknown) => {
+      await record({ command: 'crawl', startedAt, finishedAt: new Date(), error });
+      throw error;
+    });
+    await record({ command: 'crawl', startedAt, finishedAt: new Date(), report: crawlRoundReport(round) });
     if (flags.metricsFile) await writeCheckerMetrics(flags.metricsFile, round);
     log.info(
       { why, generation: round.master?.current, requests: round.requests, durationMs: round.durationMs },
@@ -65,7 +117,7 @@ async function crawlAction(flags: CrawlFlags): Promise<number> {
   if (flags.once) {
     const round = await oneRound('once');
     if (output.json) printJson(round.state);
-    return roundFailed(round) ? ExitCode.partial : ExitCode.ok;
+    return failingMirrors(round).size ? ExitCode.partial : ExitCode.ok;
   }
 
   let stopped = false;

@@ -1,11 +1,11 @@
 // PURE: how a run ended, in the forms the channels need: the result, the run-level error, the
 // --json document and the metrics. cli/run-report.ts writes them for every command that reports
-// runs (sync, gc, verify, check-mirror, listen), however the run ended.
+// runs (sync, gc, verify, check-mirror, listen; crawl per round), however the run ended.
 import { ExitCode, InterruptedError, describeError, errorCode } from '../errors.js';
 import type { Failure } from './failure.js';
 import type { RunFigures, RunMetrics } from './metrics.js';
 
-export const RUN_COMMANDS = ['sync', 'gc', 'verify', 'check-mirror', 'listen'] as const;
+export const RUN_COMMANDS = ['sync', 'gc', 'verify', 'check-mirror', 'crawl', 'listen'] as const;
 export type RunCommand = (typeof RUN_COMMANDS)[number];
 
 /**

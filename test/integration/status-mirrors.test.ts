@@ -115,4 +115,23 @@ describe('status: mirror freshness', () => {
     );
     expect(text).not.toContain('ECONNREFUSED');
   });
+
+  it('crawl -c CONFIG records each round for status (partial while a mirror fails, naming it); --metadata alone records nothing', async () => {
+    // The rounds of the test before ran with --metadata: no state dir, no record.
+    expect(jsonOf<StatusReport>(await runCli(['status', '-c', world.config.file, '--json'])).runs.crawl).toBeNull();
+    const round = await runCli(['crawl', '--once', '-c', world.config.file, '--mirrors', mirrors]);
+    expect(round.code, round.stderr).toBe(1);
+    const report = jsonOf<StatusReport>(await runCli(['status', '-c', world.config.file, '--json']));
+    const gen = (report.generation as { id: string }).id;
+    const refused = `GET /fullfiletimelist-containers at ${new URL(b.url).host} (mirror list mirrors[].url): connection refused`;
+    expect(report.runs.crawl).toMatchObject({
+      command: 'crawl',
+      result: 'partial',
+      error: null,
+      detail: `2 mirrors checked against generation ${gen}: 0 verified at it, 1 failing (${b.url}: ${refused})`,
+      facts: { generation: gen, mirrors: 2, current: 0, failing: [b.url] },
+    });
+    const text = (await runCli(['status', '-c', world.config.file])).stdout;
+    expect(text).toMatch(/^ {2}crawl: partial, ended \S+ \([\d.]+ m?s ago\) after [\d.]+ m?s$/m);
+  });
 });

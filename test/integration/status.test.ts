@@ -33,7 +33,7 @@ describe('status', () => {
     const state = path.join(root, 'state');
     const before = jsonOf<StatusReport>(await runCli(['status', '-c', config, '--json']));
     expect(before).toEqual({
-      runs: { sync: null, gc: null, verify: null, 'check-mirror': null, listen: null },
+      runs: { sync: null, gc: null, verify: null, 'check-mirror': null, crawl: null, listen: null },
       generation: null,
       lock: null,
       listener: null,

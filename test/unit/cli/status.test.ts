@@ -21,7 +21,7 @@ const record = (overrides: Partial<RunRecord>): RunRecord => ({
 });
 
 const report = (runs: Partial<StatusReport['runs']>): StatusReport => ({
-  runs: { sync: null, gc: null, verify: null, 'check-mirror': null, listen: null, ...runs },
+  runs: { sync: null, gc: null, verify: null, 'check-mirror': null, crawl: null, listen: null, ...runs },
   generation: null,
   lock: { pid: 4242, host: 'master', command: 'sync', since: '2026-11-22T16:59:00.000Z' },
   listener: null,
@@ -50,6 +50,7 @@ describe('renderStatus', () => {
         '    removed 3 links; freed 1 MB',
         '  verify: record unreadable (result: invalid option)',
         '  check-mirror: none recorded',
+        '  crawl: none recorded',
         '  listen: none recorded',
       ].join('\n'),
     );

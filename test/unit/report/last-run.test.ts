@@ -92,6 +92,7 @@ describe('last run record', () => {
         gc: runRecord(gc),
         verify: null,
         'check-mirror': null,
+        crawl: null,
         listen: null,
       });
       await writeFile(path.join(dir, 'last-run/verify.json'), '{"formatVersion": 2}');

@@ -125,7 +125,7 @@ export function overviewModel(input: OverviewInput): OverviewModel {
     generation,
     generationProblem: 'problem' in facts ? facts.problem : null,
     runs: [
-      ...(['sync', 'gc', 'verify', 'check-mirror'] as const).map((command) =>
+      ...(['sync', 'gc', 'verify', 'check-mirror', 'crawl'] as const).map((command) =>
         recordedRun(command, input.runs?.[command]),
       ),
       listenRun(input.listener, input.runs?.listen, input.now),

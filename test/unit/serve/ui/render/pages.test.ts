@@ -31,6 +31,7 @@ describe('pages escape what comes from registries and runs', () => {
           gc: null,
           verify: null,
           'check-mirror': null,
+          crawl: null,
           listen: null,
         },
         listener: null,

@@ -20,7 +20,7 @@ const failedSync: RunRecord = {
   facts: {},
 };
 
-const none = { sync: null, gc: null, verify: null, 'check-mirror': null, listen: null };
+const none = { sync: null, gc: null, verify: null, 'check-mirror': null, crawl: null, listen: null };
 const runs = (sync: RunRecord | { unreadable: string }) => ({ ...none, sync });
 
 describe('overviewModel', () => {
@@ -67,6 +67,7 @@ describe('overviewModel', () => {
       ['gc', 'unknown'],
       ['verify', 'unknown'],
       ['check-mirror', 'unknown'],
+      ['crawl', 'unknown'],
       ['listen', 'unknown'],
     ]);
   });
@@ -84,6 +85,7 @@ describe('overviewModel', () => {
       ['gc', 'none', false],
       ['verify', 'interrupted', true],
       ['check-mirror', 'none', false],
+      ['crawl', 'none', false],
       ['listen', 'none', false],
     ]);
     expect(model.runs[2]!.error).toEqual(verify.error);
