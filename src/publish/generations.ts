@@ -2,9 +2,23 @@ import { readFile, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { MetadataInvalidError } from '../errors.js';
-import { sha256Digest } from '../oci/digest.js';
-import { CURRENT, GENERATION_ID, GENERATIONS, INDEX_FILE, STAGING_PREFIX, generationDir } from './metadata-paths.js';
-import { indexSchema, repositorySchema, type AnyGenerationIndex, type RepositoryMetadata } from './metadata-types.js';
+import { isDigest, sha256Digest } from '../oci/digest.js';
+import {
+  CURRENT,
+  GENERATION_ID,
+  GENERATIONS,
+  INDEX_FILE,
+  STAGING_PREFIX,
+  generationDir,
+  repositoryFileRelPath,
+} from './metadata-paths.js';
+import {
+  FORMAT_VERSION,
+  indexSchema,
+  repositorySchema,
+  type AnyGenerationIndex,
+  type RepositoryMetadata,
+} from './metadata-types.js';
 
 // Reading published generations back, for sync (the previous state), gc, verify and the
 // checkers. Both formats are read (docs/formats.md): format 1 keeps each repository's file in
@@ -58,6 +72,31 @@ export async function currentGenerationId(metadataDir: string): Promise<string |
 export async function readGenerationIndex(metadataDir: string, id: string): Promise<AnyGenerationIndex> {
   const file = path.join(generationDir(metadataDir, id), INDEX_FILE);
   return parseJson(file, await readFile(file, 'utf8'), (v) => indexSchema.parse(v) as AnyGenerationIndex);
+}
+
+/**
+ * The repository files a generation's index names, relative to the metadata directory (none for
+ * format 1: its files are inside it). Derived from each digest, never taken from the file, so a
+ * removal can only hit a repository file; only the digests are checked, not the whole index
+ * (every publish that prunes reads each kept generation's index).
+ */
+export async function namedRepositoryFiles(metadataDir: string, id: string): Promise<string[]> {
+  const file = path.join(generationDir(metadataDir, id), INDEX_FILE);
+  const index = parseJson(
+    file,
+    await readFile(file, 'utf8'),
+    (v) => v as { formatVersion?: unknown; repositories?: unknown },
+  );
+  if (index.formatVersion === 1) return [];
+  const refs = index.repositories;
+  if (index.formatVersion !== FORMAT_VERSION || typeof refs !== 'object' || refs === null)
+    throw new MetadataInvalidError(`metadata file ${file} is not a generation index of format 1 or ${FORMAT_VERSION}`);
+  return Object.values(refs as Record<string, { digest?: unknown } | null>).map((ref) => {
+    const digest = ref?.digest;
+    if (typeof digest !== 'string' || !isDigest(digest))
+      throw new MetadataInvalidError(`metadata file ${file} names a repository file by an invalid digest`);
+    return repositoryFileRelPath(digest);
+  });
 }
 
 /**

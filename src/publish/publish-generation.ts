@@ -4,7 +4,7 @@ import { fsError } from '../errors.js';
 import { sha256Digest, type Digest } from '../oci/digest.js';
 import { fsyncPath, writeFileAtomic } from '../store/fs-durable.js';
 import { stampFirstGenerations } from './first-generation.js';
-import { currentGenerationId, generationIds, readGenerationIndex, staleStagingDirs } from './generations.js';
+import { currentGenerationId, generationIds, namedRepositoryFiles, staleStagingDirs } from './generations.js';
 import {
   CURRENT,
   GENERATIONS,
@@ -129,15 +129,6 @@ export async function publishGeneration(metadataDir: string, input: PublishInput
   return id;
 }
 
-/** The repository files a generation's index names (none for format 1: its files are inside it). */
-async function namedFiles(metadataDir: string, id: string): Promise<string[]> {
-  const index = await readGenerationIndex(metadataDir, id);
-  // Derived from the digest, never taken from the file: a removal can only hit a repository file.
-  return index.formatVersion === 1
-    ? []
-    : Object.values(index.repositories).map((ref) => repositoryFileRelPath(ref.digest));
-}
-
 /**
  * Remove generations older than the newest `keep` (never the current one) with the repository
  * files only they name, and staging dirs left by killed runs. A file some kept generation names
@@ -149,13 +140,17 @@ export async function pruneGenerations(metadataDir: string, keep: number): Promi
   const current = (await currentGenerationId(metadataDir).catch(() => undefined)) ?? '';
   const doomed = ids.slice(0, Math.max(0, ids.length - keep)).filter((id) => id !== current);
   const kept = ids.filter((id) => !doomed.includes(id));
-  const keptFiles = await Promise.all(kept.map((id) => namedFiles(metadataDir, id))).then(
-    (lists) => new Set(lists.flat()),
-    () => undefined,
-  );
+  // One index at a time (each is ~300 bytes per repository), and none when nothing goes.
+  const keptFiles = doomed.length
+    ? await (async () => {
+        const names = new Set<string>();
+        for (const id of kept) for (const file of await namedRepositoryFiles(metadataDir, id)) names.add(file);
+        return names;
+      })().catch(() => undefined)
+    : undefined;
   const orphaned = new Set<string>();
   for (const id of doomed)
-    for (const file of keptFiles ? await namedFiles(metadataDir, id).catch(() => []) : [])
+    for (const file of keptFiles ? await namedRepositoryFiles(metadataDir, id).catch(() => []) : [])
       if (!keptFiles!.has(file)) orphaned.add(file);
   const stale = await staleStagingDirs(metadataDir);
   // The generation goes before its files, so no generation on disk names a missing file.

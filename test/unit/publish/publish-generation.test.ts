@@ -92,6 +92,18 @@ describe('publishing generations (metadata format 2)', () => {
     expect(await repositoryFiles(dir)).toHaveLength(3);
   });
 
+  it('a kept index naming a file by a digest that is no digest counts as unreadable: no file goes', async () => {
+    await publish([{ metadata: repository('r/a', '1') }]);
+    await publish([{ metadata: repository('r/a', '2') }]);
+    await publish([{ metadata: repository('r/a', '3') }]);
+    const file = path.join(dir, 'generations', '0000000002', 'index.json');
+    const index = (await readGenerationIndex(dir, '0000000002')) as GenerationIndex;
+    index.repositories['r/a']!.digest = '../../../index.json' as Digest;
+    await writeFile(file, JSON.stringify(index));
+    expect(await pruneGenerations(dir, 2)).toEqual(['0000000001']);
+    expect(await repositoryFiles(dir)).toHaveLength(3);
+  });
+
   it('a format-1 tree is read as it is, and a format-2 generation published over it', async () => {
     const fixture = new MetadataFixture(dir);
     fixture.tag('r/a', '1', fixture.image('r/a', 'one').digest);
