@@ -29,9 +29,10 @@ export function registerCheckMirror(program: Command): void {
         "MirrorManager's crawler does: every listed file must exist on the mirror with the same " +
         'size (HTTP HEAD Content-Length, or stat for a directory). <mirror> is the URL or path of ' +
         "the mirror's copy of the tree root. Reports each repository (and module) up to date or " +
-        'not, with its first missing or wrong paths.',
+        'not, with its first missing or wrong paths. Several mirrors are checked one after another, ' +
+        'in one run and one record.',
     )
-    .argument('<mirror>', "base URL (http:// or https://) or directory of the mirror's copy of the tree")
+    .argument('<mirror...>', "base URL (http:// or https://) or directory of a mirror's copy of the tree")
     .option('--module <name>', 'check only this module (default: all)')
     .option(
       '--concurrency <n>',
@@ -51,36 +52,81 @@ export function registerCheckMirror(program: Command): void {
         '  blobmirror check-mirror -c /etc/blobmirror/config.yaml https://mirror.example.org/pub/containers\n' +
         '  blobmirror check-mirror -c config.yaml /srv/mirror/containers --module containers-arm64\n' +
         "  blobmirror check-mirror -c config.yaml https://mirror.example.org/containers --json | jq '.repositories[] | select(.upToDate | not) | .repository'\n" +
+        '  blobmirror check-mirror -c config.yaml https://a.example.org/containers https://b.example.org/containers\n' +
+        '\nWith several mirrors, --json prints {"mirrors": [<one mirror\'s document>, ...]}.\n' +
         '\nExit codes: 0 up to date; 1 not up to date (result partial), unreachable or the check failed;\n' +
-        '2 usage or config error; 130 SIGINT, 143 SIGTERM. The last check is recorded for `blobmirror status`.',
+        '2 usage or config error; 130 SIGINT, 143 SIGTERM. The run (every mirror it checked) is recorded\n' +
+        'for `blobmirror status`.',
     );
   withMetricsFileOption(withOutputOptions(withConfigOption(command))).action(
-    (mirror: string, flags: CheckMirrorFlags) =>
-      reportRun('check-mirror', flags, async ({ config, signal }) =>
-        mirrorCheckReport(
-          await checkMirror(config.storage, mirror, {
-            module: flags.module,
-            concurrency: flags.concurrency,
-            timeoutMs: flags.timeout * 1000,
-            signal,
-          }),
-        ),
-      ),
+    (mirrors: string[], flags: CheckMirrorFlags) =>
+      reportRun('check-mirror', flags, async ({ config, signal }) => {
+        const reports: MirrorCheckReport[] = [];
+        for (const mirror of mirrors)
+          reports.push(
+            await checkMirror(config.storage, mirror, {
+              module: flags.module,
+              concurrency: flags.concurrency,
+              timeoutMs: flags.timeout * 1000,
+              signal,
+            }),
+          );
+        return mirrorsCheckReport(reports);
+      }),
   );
 }
 
-/** What a mirror check reports: partial when the mirror is behind, failed when it did not answer. */
-function mirrorCheckReport(r: MirrorCheckReport): CommandReport {
-  const outdated = r.modules.flatMap((m) => m.outdated);
+type Verdict = CommandReport['result'];
+/** A mirror behind is partial; one that did not answer, failed. */
+const verdict = (r: MirrorCheckReport): Verdict => (r.unreachable ? 'failed' : r.upToDate ? 'ok' : 'partial');
+const outdatedOf = (r: MirrorCheckReport) => r.modules.flatMap((m) => m.outdated).length;
+
+function mirrorDetail(r: MirrorCheckReport): string {
+  if (r.unreachable) return `${r.mirror}: unreachable: ${r.unreachable.error}`;
+  const state = r.upToDate ? 'up to date' : `${outdatedOf(r)} of ${r.repositories.length} repositories not up to date`;
+  return `${r.mirror}: ${state} with generation ${r.generation}`;
+}
+
+/**
+ * PURE: what a check-mirror run reports. One mirror: its own document. Several: ok when all are
+ * up to date, failed when none answered, partial otherwise; the record names how many of each,
+ * the first that is not up to date, and keeps every mirror's verdict in its facts.
+ */
+export function mirrorsCheckReport(reports: readonly MirrorCheckReport[]): CommandReport {
+  const text = reports.map(renderMirrorCheck).join('');
+  if (reports.length === 1) {
+    const r = reports[0]!;
+    return {
+      result: verdict(r),
+      json: r,
+      text,
+      detail: mirrorDetail(r),
+      failures: [],
+      facts: { mirror: r.mirror, generation: r.generation, upToDate: r.upToDate, outdated: outdatedOf(r) },
+      metrics: {},
+    };
+  }
+  const verdicts = reports.map(verdict);
+  const count = (v: Verdict) => verdicts.filter((x) => x === v).length;
+  const firstBad = reports.find((r) => verdict(r) !== 'ok');
   return {
-    result: r.unreachable ? 'failed' : r.upToDate ? 'ok' : 'partial',
-    json: r,
-    text: renderMirrorCheck(r),
-    detail: r.unreachable
-      ? `${r.mirror}: unreachable: ${r.unreachable.error}`
-      : `${r.mirror}: ${r.upToDate ? 'up to date' : `${outdated.length} of ${r.repositories.length} repositories not up to date`} with generation ${r.generation}`,
+    result: count('ok') === reports.length ? 'ok' : count('failed') === reports.length ? 'failed' : 'partial',
+    json: { mirrors: reports },
+    text,
+    detail:
+      `${reports.length} mirrors: ${count('ok')} up to date, ${count('partial')} behind, ${count('failed')} unreachable` +
+      (firstBad ? `; ${mirrorDetail(firstBad)}` : ` with generation ${reports[0]!.generation}`),
     failures: [],
-    facts: { mirror: r.mirror, generation: r.generation, upToDate: r.upToDate, outdated: outdated.length },
+    facts: {
+      upToDate: count('ok') === reports.length,
+      mirrors: reports.map((r) => ({
+        mirror: r.mirror,
+        generation: r.generation,
+        result: verdict(r),
+        outdated: outdatedOf(r),
+        unreachable: r.unreachable?.error ?? null,
+      })),
+    },
     metrics: {},
   };
 }

@@ -286,6 +286,37 @@ describe('run reports', () => {
     expect(text).toMatch(/^ {2}verify: partial, ended .*\n {4}1 problem left \(1 problem found, 0 repaired/m);
     expect(text).toMatch(/^ {2}check-mirror: ok, ended .*\n {4}\S+\/tree: up to date with generation \d+$/m);
 
+    // Two mirrors in one run, one of them not answering: one record covering both.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const down = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/containers`;
+    await new Promise((resolve) => closed.close(resolve));
+    const both = await runCli(['check-mirror', '-c', file, path.join(root, 'tree'), down, '--json', '--timeout', '2']);
+    expect(both.code, both.stderr).toBe(1);
+    const bothJson = jsonOf<{ mirrors: Array<{ mirror: string; upToDate: boolean; unreachable?: object }> }>(both);
+    expect(bothJson).toMatchObject({ result: 'partial', error: null });
+    expect(bothJson.mirrors.map((m) => [m.mirror, m.upToDate, m.unreachable !== undefined])).toEqual([
+      [path.join(root, 'tree'), true, false],
+      [down, false, true],
+    ]);
+    const record = (await status(file)).runs['check-mirror'];
+    expect(record).toMatchObject({
+      result: 'partial',
+      detail: expect.stringMatching(
+        new RegExp(`^2 mirrors: 1 up to date, 0 behind, 1 unreachable; ${down}: unreachable: .*connection refused`),
+      ),
+      facts: {
+        upToDate: false,
+        mirrors: [
+          { mirror: path.join(root, 'tree'), result: 'ok', unreachable: null },
+          { mirror: down, result: 'failed', unreachable: expect.stringContaining('connection refused') },
+        ],
+      },
+    });
+    expect((await runCli(['status', '-c', file])).stdout).toMatch(
+      /^ {2}check-mirror: partial, ended .*\n {4}2 mirrors: 1 up to date, 0 behind, 1 unreachable; /m,
+    );
+
     // --repair fixes it and the record says so.
     const repair = await runCli(['verify', '-c', file, '--repair', '--json']);
     expect(repair.code, repair.stderr).toBe(0);
