@@ -100,11 +100,14 @@ export class HashWorkers {
     worker.unref();
     const thread: Thread = { worker, open: 0 };
     worker.on('message', (answer: Answer) => this.#receive(answer));
-    worker.on('error', (error) => {
-      // A dead thread fails its own jobs; the next job starts a fresh one.
+    // A dead thread (an error, or gone without one: terminated, out of memory) fails its own
+    // jobs rather than leave their digests waiting forever; the next job starts a fresh one.
+    const die = (error: Error) => {
       this.#threads = this.#threads.filter((t) => t !== thread);
       for (const pending of this.#pending.values()) if (pending.thread === thread) pending.reject(error);
-    });
+    };
+    worker.on('error', die);
+    worker.on('exit', (code) => die(new Error(`hash worker thread exited (code ${code})`)));
     this.#threads.push(thread);
     return thread;
   }

@@ -8,7 +8,7 @@ import type { BlobStream } from '../source/source.js';
 import { fsyncPath, replaceWithLink } from './fs-durable.js';
 import { objectPath, partialPath, stateLayout, type StateLayout } from './paths.js';
 import { HashWorkers, type FollowedHash } from './hash-workers.js';
-import { LimitedAppend } from './verified-writer.js';
+import { LimitedAppend } from './limited-append.js';
 
 export interface IngestResult {
   /** Bytes received from the source in this call. */
@@ -104,6 +104,8 @@ export class ObjectStore {
           const { stream, start } = await open(length);
           if (start === 0 && length > 0) {
             stream.destroy();
+            // Before the file shrinks: the worker must not read the next download's bytes as these.
+            hash.drop();
             await truncate(partial, 0);
             return await this.#restart(digest, size, what, open, onBytes, { fetched, refetched });
           }
@@ -131,10 +133,10 @@ export class ObjectStore {
           }
           // The transport already retried opening: only a body that broke mid-way is resumed here.
           if (!file || !isRetryable(error) || attempt >= STREAM_ATTEMPTS) throw fsError('writing', what, error);
-          // Start again from what the file really holds (all of it when the connection dropped
-          // after the last byte), hashed anew: a write may have landed after the hash was told.
-          hash.drop();
-          ({ hash, length } = await this.#resumeState(partial, digest, size));
+          // Go on from what the file really holds (all of it when the connection dropped after the
+          // last byte). The hash carries on: it was told only lengths that had landed, and the
+          // file only grows.
+          ({ hash, length } = await this.#resumeState(partial, digest, size, hash));
           done = size !== undefined && length === size;
         }
       }
@@ -159,21 +161,25 @@ export class ObjectStore {
     }
   }
 
+  /** The partial file's length and the hash following it (`kept`, unless the file had to be emptied). */
   async #resumeState(
     partial: string,
     digest: Digest,
     size: number | undefined,
+    kept?: FollowedHash,
   ): Promise<{ hash: FollowedHash; length: number }> {
     let length = await stat(partial).then(
       (s) => s.size,
       () => 0,
     );
     if (size !== undefined && length > size) {
+      kept?.drop();
+      kept = undefined;
       await truncate(partial, 0);
       length = 0;
     }
     // What a partial file already holds is hashed by the same follower, behind the new bytes.
-    const hash = this.hashers.follow(partial, parseDigest(digest).algorithm);
+    const hash = kept ?? this.hashers.follow(partial, parseDigest(digest).algorithm);
     hash.written(length);
     return { hash, length };
   }

@@ -49,15 +49,18 @@ describe('hash workers', () => {
     const file = path.join(dir, 'growing');
     const job = pool.follow(file, 'sha256');
     // The file does not exist until the first write lands: the worker opens it on first read.
+    // Steps crossing the 4 MiB a follower lets pile up, so the worker hashes while the file grows.
+    const big = Buffer.concat([data, data]);
     let length = 0;
-    for (const size of [300_000, 1_500_000, 2_000_000, 7]) {
-      await appendFile(file, data.subarray(length, length + size));
+    for (const size of [300_000, 3_500_000, 2_000_000, 3_000_000, 1_200_000, 7]) {
+      await appendFile(file, big.subarray(length, length + size));
       length += size;
       job.written(length);
     }
     // Bytes beyond the length asked for (a later write) are not part of the digest.
     await appendFile(file, Buffer.from('trailing'));
-    expect(await job.digest(length)).toBe(sha('sha256', data.subarray(0, length)));
+    expect(length).toBeGreaterThan(8 << 20);
+    expect(await job.digest(length)).toBe(sha('sha256', big.subarray(0, length)));
   });
 
   it('a file shorter than the length asked for fails as ESHORT; a dropped job cannot be digested', async () => {
@@ -70,5 +73,16 @@ describe('hash workers', () => {
     dropped.drop();
     await expect(dropped.digest(1000)).rejects.toThrow(/dropped/);
     expect(await pool.follow(file, 'sha256').digest(1000)).toBe(sha('sha256', data.subarray(0, 1000)));
+  });
+
+  it('a thread that dies fails its jobs instead of leaving them waiting; the next job gets a new thread', async () => {
+    const file = path.join(dir, 'blob');
+    const own = new HashWorkers(1);
+    const job = own.follow(file, 'sha256');
+    job.written(data.length);
+    await own.close();
+    await expect(job.digest()).rejects.toThrow(/exited/);
+    expect(await own.hashFile(file, 'sha256')).toBe(sha('sha256', data));
+    await own.close();
   });
 });
