@@ -1,4 +1,4 @@
-import { link, mkdir, rename, stat, truncate, unlink } from 'node:fs/promises';
+import { link, mkdir, rename, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -98,6 +98,8 @@ export class ObjectStore {
       let fetched = 0;
       // A run killed after the last byte but before the rename left a complete partial file.
       let done = size !== undefined && length === size;
+      // An empty blob has no byte to write, but its object is a file all the same.
+      if (done && length === 0) await writeFile(partial, new Uint8Array(), { flag: 'a' });
       for (let attempt = 1; !done; attempt++) {
         let file: LimitedAppend | undefined;
         try {
