@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../store/fs-durable.js';
 import { parseFileList, renderFileList } from './file-list-format.js';
-import { updateModuleEntries } from './file-list-update.js';
+import { linkedBlobs, updateModuleEntries } from './file-list-update.js';
 import {
   fileListName,
   sha256Hex,
@@ -110,6 +110,7 @@ async function updateFileLists(
 ): Promise<FileListWritten[]> {
   const record = await readFileListRecord(metadataDir, since.generation);
   const written: FileListWritten[] = [];
+  const digests = linkedBlobs(since.linked);
   for (const module of moduleView({ modules }).modules) {
     const root = path.join(treeDir, module.root);
     const text = await readFile(path.join(root, fileListName(module.name)), 'utf8').catch(() => undefined);
@@ -121,7 +122,7 @@ async function updateFileLists(
     }
     const prefix = module.root === '' ? '' : `${module.root}/`;
     const linked = since.linked.filter((p) => p.startsWith(prefix)).map((p) => p.slice(prefix.length));
-    const files = await updateModuleEntries(root, previous.files, linked);
+    const files = await updateModuleEntries(root, previous.files, linked, digests);
     written.push(await writeModuleList(module.name, root, renderFileList({ files, checksums: {} }), files.length));
   }
   return written;

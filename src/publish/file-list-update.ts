@@ -12,7 +12,9 @@ import { byPath, entryOf } from './file-list.js';
 // them. What such a change touches, and so what is looked at again:
 // - the linked path itself and every directory above it (a new entry changes a directory's mtime);
 // - every listed path of a linked digest: a link changes its inode's ctime, which every path of
-//   that inode shows (a list's mtime is max(mtime, ctime)).
+//   that inode shows (a list's mtime is max(mtime, ctime)), in every module: one blob is one
+//   inode however many architectures' modules hold it, so the digests come from all the run's
+//   links, not only the module's own.
 
 const BLOB_PATH = /(?:^|\/)_blobs\/([a-z0-9]+)\/([0-9a-f]+)$/;
 const LSTAT_CONCURRENCY = 32;
@@ -27,20 +29,30 @@ const parentOf = (relPath: string) => {
 };
 const depthOf = (relPath: string) => relPath.split('/').length;
 
-/** The entries of a module rooted at `root` after `linked` (paths relative to that root). */
+/** The blobs (`<algorithm>:<hex>`) of the tree paths a run linked, whatever their module. */
+export function linkedBlobs(linked: readonly string[]): Set<string> {
+  const digests = new Set<string>();
+  for (const relPath of linked) {
+    const key = blobKey(relPath);
+    if (key) digests.add(key);
+  }
+  return digests;
+}
+
+/**
+ * The entries of a module rooted at `root` after `linked` (paths relative to that root) and the
+ * links of `digests` (linkedBlobs of every path the run linked, in any module).
+ */
 export async function updateModuleEntries(
   root: string,
   previous: readonly FileListEntry[],
   linked: readonly string[],
+  digests: ReadonlySet<string>,
 ): Promise<FileListEntry[]> {
   const entries = new Map(previous.map((entry) => [entry.path, entry]));
   const refresh = new Set<string>();
-  const digests = new Set<string>();
-  for (const relPath of linked) {
+  for (const relPath of linked)
     for (let at: string | undefined = relPath; at !== undefined; at = parentOf(at)) refresh.add(at);
-    const key = blobKey(relPath);
-    if (key) digests.add(key);
-  }
   if (digests.size) for (const entry of previous) if (digests.has(blobKey(entry.path) ?? '')) refresh.add(entry.path);
   // Depth by depth, parents first: an entry's `*` (under a restricted directory) comes from its parent's.
   const byDepth = new Map<number, string[]>();

@@ -206,9 +206,18 @@ describe('sync --repo with modules per architecture', () => {
   let archImages: GeneratedImages;
   let archConfig: Config;
   beforeAll(async () => {
-    ({ source: archSource, images: archImages } = await FakeSource.fromSpec(
-      fixtureSpec({ seed: 'targeted-arch', repos: 2, tagsPerRepo: 2, baseBytes: 8 * KiB, multiPlatform: true }),
-    ));
+    const spec = fixtureSpec({
+      seed: 'targeted-arch',
+      repos: 2,
+      tagsPerRepo: 2,
+      baseBytes: 8 * KiB,
+      multiPlatform: true,
+    });
+    // One layer both architectures' images use: one inode linked into both modules.
+    spec.sharedLayers = spec.sharedLayers.map((layer) =>
+      layer.name === 'tools' ? { ...layer, perPlatform: false } : layer,
+    );
+    ({ source: archSource, images: archImages } = await FakeSource.fromSpec(spec));
     archConfig = await fakeSourceConfig(work, 'targeted-arch', { modules: { perArchitecture: true } });
     expect((await runSync(archConfig, archSource)).result).toBe('ok');
   });
@@ -233,5 +242,23 @@ describe('sync --repo with modules per architecture', () => {
     const all = [...(await readCurrentGeneration(archConfig.storage.metadata))!.repositories.values()];
     const used = new Set(all.flatMap((repo) => Object.values(repo.blobs).flatMap((blob) => Object.keys(blob.modules))));
     expect(Object.keys(modules).sort()).toEqual([...used].sort());
+  });
+
+  it("refreshes another module's entries of a blob it linked: one inode, so a new ctime at every path", async () => {
+    // One second on, so a link's new ctime shows in the lists' whole seconds.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    // 1.0 is an amd64 image alone: its shared layer is linked into the amd64 module only, and the
+    // paths of that inode in the arm64 module (from the two-platform tags) show the new ctime.
+    archSource.setTag('stable/app-8', '1.0', archImages.repositories['stable/app-1']!.tags['1.0']!);
+    expect((await runSync(archConfig, archSource, {}, { repositories: ['stable/app-8'] })).published).toBe(true);
+    const modules = (await readIndex(archConfig.storage.metadata)).modules as Record<string, { root: string }>;
+    const arm64 = path.join(
+      archConfig.storage.tree,
+      modules['containers-arm64']!.root,
+      'fullfiletimelist-containers-arm64',
+    );
+    expect(await readFile(arm64, 'utf8')).not.toContain('stable/app-8/');
+    const walked = await writeFileLists(archConfig.storage.tree, modules);
+    expect(walked.map((w) => [w.module, w.changed])).toEqual(walked.map((w) => [w.module, false]));
   });
 });
