@@ -4,7 +4,15 @@
 // read only its repositories' files (read.census) takes the others' index entries as they are
 // and updates the totals and modules from the census.
 import type { Config } from '../config/load.js';
-import { censusOf, censusTotals, readCensus, updateCensus, writeCensus } from '../publish/blob-census.js';
+import { describeError } from '../errors.js';
+import {
+  censusOf,
+  censusTotals,
+  readCensus,
+  updateCensus,
+  writeCensus,
+  type BlobCensus,
+} from '../publish/blob-census.js';
 import {
   FORMAT_VERSION,
   type GenerationIndex,
@@ -13,6 +21,7 @@ import {
 } from '../publish/metadata-types.js';
 import { publishGeneration, type PublishedRepository } from '../publish/publish-generation.js';
 import { GENERATOR } from '../version.js';
+import type { SyncEvents } from './events.js';
 import { indexModules } from './modules.js';
 import type { GenerationPlan } from './plan.js';
 import type { SyncRead } from './read.js';
@@ -39,6 +48,7 @@ export async function publishRun(
   repositories: readonly RepositoryMetadata[],
   generation: Pick<GenerationPlan, 'carried' | 'rewrite'>,
   at: Date,
+  warn?: SyncEvents['warn'],
 ): Promise<Published> {
   const { previous } = read;
   const refs = previous?.index.formatVersion === FORMAT_VERSION ? previous.index.repositories : undefined;
@@ -69,7 +79,7 @@ export async function publishRun(
     const index = previous.index as GenerationIndex;
     // A full run also keeps the census there for the --repo runs after it.
     if (!read.census && !(await readCensus(config.storage.state, previous.id)))
-      await writeCensus(config.storage.state, censusOf(previous.id, contents.values()));
+      await keepCensus(config.storage.state, censusOf(previous.id, contents.values()), warn);
     return { id: previous.id, published: false, modules: index.modules, totals: index.totals! };
   }
   const census = read.census
@@ -98,6 +108,17 @@ export async function publishRun(
   // After the switch: a crash before it leaves the census of the generation before, which the
   // next --repo run does not take (it reads every file then).
   census.generation = id;
-  await writeCensus(config.storage.state, census);
+  await keepCensus(config.storage.state, census, warn);
   return { id, published: true, modules, totals };
+}
+
+/**
+ * The census is derived data: a run that cannot write it has still published (or kept) its
+ * generation. What stays on disk is none or a census of another generation, which the next
+ * --repo run does not take: it reads every repository file and writes the census again.
+ */
+async function keepCensus(stateDir: string, census: BlobCensus, warn: SyncEvents['warn']): Promise<void> {
+  await writeCensus(stateDir, census).catch((error: unknown) =>
+    warn?.(`blob census not written (${describeError(error)}): the next --repo run reads every repository file`),
+  );
 }

@@ -94,7 +94,9 @@ async function syncLocked(
   const applied = await applyPlan(plan, config, source, store, events, now().toISOString());
   checkpoint();
   const metadata = applied.repositories.map((r) => r.metadata);
-  const published = await publishRun(config, source.description, read, metadata, plan.generation, now());
+  const published = await publishRun(config, source.description, read, metadata, plan.generation, now(), (message) =>
+    events.warn?.(message),
+  );
   const summary = summarize({ durationMs: Date.now() - started, plan, stats: source.stats, applied, published });
   // Under the same lock, so nothing can publish between this sync and its gc; an interrupted
   // run leaves gc to the next one, but still writes the file lists of what it published.

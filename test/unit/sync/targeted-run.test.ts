@@ -3,7 +3,7 @@
 // totals from the index and the blob census, and updates the file lists from the previous ones
 // and what it linked instead of walking the tree; each of these falls back to the whole when
 // what it relies on is missing.
-import { readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { mkdtemp } from 'node:fs/promises';
@@ -112,6 +112,41 @@ describe('sync --repo reads only its repositories', () => {
   it('without the census of the current generation, reads every file (and writes the census again)', async () => {
     const census = path.join(config.storage.state, BLOB_CENSUS_FILE);
     await unlink(census);
+    const undo = await corrupt('stable/app-3');
+    try {
+      await expect(syncRepo('stable/app-1')).rejects.toMatchObject({ code: 'METADATA_INVALID' });
+    } finally {
+      await undo();
+    }
+    expect((await syncRepo('stable/app-1')).published).toBe(false);
+    const written = JSON.parse(await readFile(census, 'utf8')) as { generation: string };
+    expect(written.generation).toBe((await readIndex(metadata())).generation);
+  });
+
+  it('publishes when the census cannot be written, warns, and the next --repo run reads every file', async () => {
+    const census = path.join(config.storage.state, BLOB_CENSUS_FILE);
+    const before = await readFile(census, 'utf8');
+    // A directory where the census goes: its rename fails after `current` switched.
+    await unlink(census);
+    await mkdir(census);
+    const warnings: string[] = [];
+    try {
+      source.setTag('stable/app-1', '4.0', tagOf('stable/app-2', '1.1'));
+      const summary = await runSync(
+        config,
+        source,
+        { warn: (m) => warnings.push(m) },
+        { repositories: ['stable/app-1'] },
+      );
+      expect(summary).toMatchObject({ result: 'ok', published: true, tags: { added: 1 } });
+      expect(warnings).toEqual([
+        expect.stringMatching(/^blob census not written \(.+\): the next --repo run reads every repository file$/),
+      ]);
+    } finally {
+      await rm(census, { recursive: true });
+    }
+    // What a failed write leaves: the census of the generation before, which no --repo run takes.
+    await writeFile(census, before);
     const undo = await corrupt('stable/app-3');
     try {
       await expect(syncRepo('stable/app-1')).rejects.toMatchObject({ code: 'METADATA_INVALID' });
