@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Digest } from '../oci/digest.js';
 import { writeFileAtomic } from '../store/fs-durable.js';
+import { treeBlobPath } from '../store/paths.js';
 import type { GenerationTotals, RepositoryMetadata } from './metadata-types.js';
 
 // The blob census of the current generation (docs/formats.md, State): per distinct blob its
@@ -17,7 +19,7 @@ export interface BlobCensus {
   generation: string;
   /** Digest -> [size, repositories referencing it]. */
   blobs: Map<string, [number, number]>;
-  /** Module -> [its root (the first component of its paths), blob paths in it]. */
+  /** Module -> [its root ('' for the tree itself), blob paths in it]. */
   modules: Map<string, [string, number]>;
 }
 
@@ -28,9 +30,12 @@ function count(census: BlobCensus, repo: RepositoryMetadata, sign: 1 | -1): void
     const repositories = (seen?.[1] ?? 0) + sign;
     if (repositories > 0) census.blobs.set(digest, [blob.size, repositories]);
     else census.blobs.delete(digest);
+    // A module's path of a blob is `<root>/<repository>/_blobs/…`, or that path alone at the tree.
+    const inModule = treeBlobPath(repo.name, digest as Digest);
     for (const [module, at] of Object.entries(blob.modules)) {
       const paths = (census.modules.get(module)?.[1] ?? 0) + sign;
-      if (paths > 0) census.modules.set(module, [at.split('/')[0]!, paths]);
+      const root = at.slice(0, Math.max(0, at.length - inModule.length - 1));
+      if (paths > 0) census.modules.set(module, [root, paths]);
       else census.modules.delete(module);
     }
   }

@@ -57,6 +57,19 @@ describe('blob census', () => {
     expect([...without.modules]).toEqual([['containers-amd64', ['amd64', 1]]]);
   });
 
+  it("keeps each module's root: the architecture's directory, or '' for the one module at the tree", () => {
+    expect([...censusOf('0000000001', [a, b]).modules]).toEqual([
+      ['containers-amd64', ['amd64', 3]],
+      ['containers-arm64', ['arm64', 3]],
+    ]);
+    const at = `stable/app/_blobs/sha256/${'4'.repeat(64)}`;
+    const single: RepositoryMetadata = {
+      ...repository('stable/app', {}),
+      blobs: { [digest('4')]: { size: 5, path: at, modules: { containers: at } } },
+    };
+    expect([...censusOf('0000000001', [single]).modules]).toEqual([['containers', ['', 1]]]);
+  });
+
   it('reads back what it wrote for that generation only; anything else is no census', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'blobmirror-census-'));
     try {
