@@ -1,4 +1,3 @@
-import type { RepositoryMetadata } from '../publish/metadata-types.js';
 import type { SourceStats } from '../source/source.js';
 import type { Failure } from './failure.js';
 import type { GcSummary } from './gc-summary.js';
@@ -51,25 +50,6 @@ export function failureFields(
   const failureCodes: Record<string, number> = {};
   for (const { code } of all) failureCodes[code] = (failureCodes[code] ?? 0) + 1;
   return { failures: all.slice(0, MAX_LISTED), failureCount: all.length, failureCodes };
-}
-
-/** Unique bytes (what the tree holds on disk), referenced bytes (per-repository copies) and their ratio. */
-export function byteTotals(repositories: Iterable<RepositoryMetadata>): {
-  unique: number;
-  referenced: number;
-  blobs: number;
-  dedupeRatio: number;
-} {
-  const sizes = new Map<string, number>();
-  let referenced = 0;
-  for (const repo of repositories) {
-    for (const [digest, blob] of Object.entries(repo.blobs)) {
-      sizes.set(digest, blob.size);
-      referenced += blob.size;
-    }
-  }
-  const unique = [...sizes.values()].reduce((a, b) => a + b, 0);
-  return { unique, referenced, blobs: sizes.size, dedupeRatio: dedupeRatio(unique, referenced) };
 }
 
 /** Referenced bytes / unique bytes, 2 decimals; 1 for an empty tree. */

@@ -5,11 +5,13 @@ import { describeError } from '../errors.js';
 import { STATUS_FILE, type ListenerStatus } from '../listen/state-files.js';
 import { readLastRuns, type LastRun } from '../report/last-run.js';
 import type { RunCommand } from '../report/run-end.js';
+import { censusOf, censusTotals } from '../publish/blob-census.js';
 import { readCurrentGeneration } from '../publish/generations.js';
+import { FORMAT_VERSION, type AnyGenerationIndex } from '../publish/metadata-types.js';
 import { moduleView } from '../publish/modules.js';
 import { readLock, type LockInfo } from '../store/lock.js';
 import { stateLayout } from '../store/paths.js';
-import { byteTotals } from '../report/sync-summary.js';
+import { dedupeRatio } from '../report/sync-summary.js';
 import { collectMirrorFreshness, type MirrorFreshness } from './mirror-freshness.js';
 
 // `blobmirror status`: read-only, no lock taken, so it answers while a sync runs.
@@ -36,25 +38,36 @@ export interface StatusReport {
   mirrors: MirrorFreshness | { unreadable: string } | null;
 }
 
+const indexTotals = (index: AnyGenerationIndex) => (index.formatVersion === FORMAT_VERSION ? index.totals : undefined);
+
 async function generationStatus(metadataDir: string): Promise<StatusReport['generation']> {
-  const generation = await readCurrentGeneration(metadataDir).catch((error: unknown) => ({
+  // An index with totals is enough (no repository file is read); an older one, and every file is counted.
+  const generation = await readCurrentGeneration(metadataDir, async (index) =>
+    indexTotals(index) ? [] : undefined,
+  ).catch((error: unknown) => ({
     unreadable: describeError(error),
   }));
   if (generation && 'unreadable' in generation) return generation;
   if (!generation) return null;
+  const { index } = generation;
   const repositories = [...generation.repositories.values()];
-  const totals = byteTotals(repositories);
+  const totals =
+    indexTotals(index) ??
+    censusTotals(
+      censusOf(generation.id, repositories),
+      repositories.reduce((sum, repo) => sum + Object.keys(repo.tags).length, 0),
+    );
   return {
     id: generation.id,
-    createdAt: generation.index.createdAt,
-    modules: moduleView(generation.index).modules.map((m) => m.name),
-    repositories: repositories.length,
-    tags: repositories.reduce((sum, repo) => sum + Object.keys(repo.tags).length, 0),
+    createdAt: index.createdAt,
+    modules: moduleView(index).modules.map((m) => m.name),
+    repositories: Object.keys(index.repositories).length,
+    tags: totals.tags,
     blobs: totals.blobs,
     bytes: {
-      unique: totals.unique,
-      referenced: totals.referenced,
-      dedupeRatio: totals.dedupeRatio,
+      unique: totals.uniqueBytes,
+      referenced: totals.referencedBytes,
+      dedupeRatio: dedupeRatio(totals.uniqueBytes, totals.referencedBytes),
     },
   };
 }

@@ -15,7 +15,6 @@ import { markFileListsStale } from '../../../src/publish/file-list-record.js';
 import { writeFileLists } from '../../../src/publish/file-list.js';
 import { readCurrentGeneration } from '../../../src/publish/generations.js';
 import type { GenerationIndex } from '../../../src/publish/metadata-types.js';
-import { byteTotals } from '../../../src/report/sync-summary.js';
 import { planRun, runSync } from '../../../src/sync/run.js';
 import { fakeSourceConfig } from '../../helpers/fake-config.js';
 import { FakeSource } from '../../helpers/fake-source.js';
@@ -64,14 +63,18 @@ const countedTotals = () => countedTotalsOf(config);
 
 async function countedTotalsOf(of: Config) {
   const generation = (await readCurrentGeneration(of.storage.metadata))!;
-  const all = [...generation.repositories.values()];
-  const bytes = byteTotals(all);
-  return {
-    tags: all.reduce((sum, repo) => sum + Object.keys(repo.tags).length, 0),
-    blobs: bytes.blobs,
-    uniqueBytes: bytes.unique,
-    referencedBytes: bytes.referenced,
-  };
+  const sizes = new Map<string, number>();
+  let tags = 0;
+  let referencedBytes = 0;
+  for (const repo of generation.repositories.values()) {
+    tags += Object.keys(repo.tags).length;
+    for (const [digest, blob] of Object.entries(repo.blobs)) {
+      sizes.set(digest, blob.size);
+      referencedBytes += blob.size;
+    }
+  }
+  const uniqueBytes = [...sizes.values()].reduce((sum, size) => sum + size, 0);
+  return { tags, blobs: sizes.size, uniqueBytes, referencedBytes };
 }
 
 describe('sync --repo reads only its repositories', () => {
