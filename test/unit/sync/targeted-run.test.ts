@@ -58,6 +58,21 @@ async function corrupt(name: string): Promise<() => Promise<void>> {
   return () => writeFile(file, bytes);
 }
 
+const censusFile = () => path.join(config.storage.state, BLOB_CENSUS_FILE);
+
+/** A --repo run reads every repository file (it refuses another's corrupt one), then writes the census again. */
+async function expectReadsEveryFile() {
+  const undo = await corrupt('stable/app-3');
+  try {
+    await expect(syncRepo('stable/app-1')).rejects.toMatchObject({ code: 'METADATA_INVALID' });
+  } finally {
+    await undo();
+  }
+  expect((await syncRepo('stable/app-1')).published).toBe(false);
+  const written = JSON.parse(await readFile(censusFile(), 'utf8')) as { generation: string };
+  expect(written.generation).toBe((await readIndex(metadata())).generation);
+}
+
 /** Totals counted over every repository file of the current generation, as a full run would. */
 const countedTotals = () => countedTotalsOf(config);
 
@@ -113,21 +128,13 @@ describe('sync --repo reads only its repositories', () => {
   });
 
   it('without the census of the current generation, reads every file (and writes the census again)', async () => {
-    const census = path.join(config.storage.state, BLOB_CENSUS_FILE);
+    const census = censusFile();
     await unlink(census);
-    const undo = await corrupt('stable/app-3');
-    try {
-      await expect(syncRepo('stable/app-1')).rejects.toMatchObject({ code: 'METADATA_INVALID' });
-    } finally {
-      await undo();
-    }
-    expect((await syncRepo('stable/app-1')).published).toBe(false);
-    const written = JSON.parse(await readFile(census, 'utf8')) as { generation: string };
-    expect(written.generation).toBe((await readIndex(metadata())).generation);
+    await expectReadsEveryFile();
   });
 
   it('publishes when the census cannot be written, warns, and the next --repo run reads every file', async () => {
-    const census = path.join(config.storage.state, BLOB_CENSUS_FILE);
+    const census = censusFile();
     const before = await readFile(census, 'utf8');
     // A directory where the census goes: its rename fails after `current` switched.
     await unlink(census);
@@ -150,15 +157,7 @@ describe('sync --repo reads only its repositories', () => {
     }
     // What a failed write leaves: the census of the generation before, which no --repo run takes.
     await writeFile(census, before);
-    const undo = await corrupt('stable/app-3');
-    try {
-      await expect(syncRepo('stable/app-1')).rejects.toMatchObject({ code: 'METADATA_INVALID' });
-    } finally {
-      await undo();
-    }
-    expect((await syncRepo('stable/app-1')).published).toBe(false);
-    const written = JSON.parse(await readFile(census, 'utf8')) as { generation: string };
-    expect(written.generation).toBe((await readIndex(metadata())).generation);
+    await expectReadsEveryFile();
   });
 
   it("an index without totals is written again, by the plan's one decision, with the totals counted", async () => {
