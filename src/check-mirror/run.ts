@@ -3,15 +3,13 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import type { StoragePaths } from '../config/load.js';
 import { NotFoundError, UsageError } from '../errors.js';
-import { fileListName, parseFileList } from '../publish/file-list.js';
+import { fileListName, parseFileList, type FileListEntry } from '../publish/file-list.js';
 import { readCurrentGeneration } from '../publish/generations.js';
 import { inModule, moduleView, type ModuleRoot } from '../publish/modules.js';
 import { compareModule, type RepositoryCheck } from './compare.js';
 import { proberFor, type Probe } from './probe.js';
 
 export interface CheckMirrorOptions {
-  /** Only this module (default: all of the current generation's). */
-  module?: string;
   concurrency: number;
   timeoutMs: number;
   /** Aborted (SIGINT/SIGTERM): no new request; the check rejects with its reason. */
@@ -45,6 +43,12 @@ export interface MirrorCheckReport {
   durationMs: number;
 }
 
+/** What every mirror is compared with: the current generation and its modules' listed files. */
+export interface MasterLists {
+  generation: string;
+  modules: { module: ModuleRoot; files: FileListEntry[] }[];
+}
+
 async function masterList(treeDir: string, module: ModuleRoot) {
   const file = path.join(treeDir, module.root, fileListName(module.name));
   const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
@@ -54,28 +58,39 @@ async function masterList(treeDir: string, module: ModuleRoot) {
   return parseFileList(text);
 }
 
-/** Compare a mirror (`base`: its copy of the tree root, URL or directory) with the master's current file lists. */
+/**
+ * Read the master's current generation and file lists (of `module` only, when given) once, so
+ * that several mirrors checked in one run are compared with the same generation, and a sync
+ * publishing between two of them changes nothing the run reports.
+ */
+export async function readMasterLists(storage: StoragePaths, module?: string): Promise<MasterLists> {
+  const generation = await readCurrentGeneration(storage.metadata);
+  if (!generation) throw new NotFoundError(`nothing published yet in ${storage.metadata}: run sync first`);
+  const all = moduleView(generation.index).modules;
+  const modules = module === undefined ? all : all.filter((m) => m.name === module);
+  if (!modules.length)
+    throw new UsageError(
+      `no module ${JSON.stringify(module)}; the current generation has ${all.map((m) => m.name).join(', ')}`,
+    );
+  const lists: MasterLists['modules'] = [];
+  for (const m of modules)
+    lists.push({ module: m, files: (await masterList(storage.tree, m)).files.filter((f) => f.type.startsWith('f')) });
+  return { generation: generation.id, modules: lists };
+}
+
+/** Compare a mirror (`base`: its copy of the tree root, URL or directory) with the master's file lists. */
 export async function checkMirror(
-  storage: StoragePaths,
+  master: MasterLists,
   base: string,
   options: CheckMirrorOptions,
 ): Promise<MirrorCheckReport> {
   const started = Date.now();
-  const generation = await readCurrentGeneration(storage.metadata);
-  if (!generation) throw new NotFoundError(`nothing published yet in ${storage.metadata}: run sync first`);
-  const all = moduleView(generation.index).modules;
-  const modules = options.module === undefined ? all : all.filter((m) => m.name === options.module);
-  if (!modules.length)
-    throw new UsageError(
-      `no module ${JSON.stringify(options.module)}; the current generation has ${all.map((m) => m.name).join(', ')}`,
-    );
-
   const probe = proberFor(base, options.timeoutMs);
   const limit = pLimit(options.concurrency);
   const report: MirrorCheckReport = {
     mirror: base,
     upToDate: true,
-    generation: generation.id,
+    generation: master.generation,
     modules: [],
     repositories: [],
     durationMs: 0,
@@ -91,8 +106,7 @@ export async function checkMirror(
   };
   let total = 0;
   let notChecked = 0;
-  for (const module of modules) {
-    const files = (await masterList(storage.tree, module)).files.filter((f) => f.type.startsWith('f'));
+  for (const { module, files } of master.modules) {
     const where = (rel: string) => inModule(module, rel);
     const probes = new Map<string, Probe>();
     await Promise.all(files.map((f) => limit(() => ask(where(f.path), probes))));

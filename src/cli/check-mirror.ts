@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { checkMirror, type MirrorCheckReport } from '../check-mirror/run.js';
+import { checkMirror, readMasterLists, type MirrorCheckReport } from '../check-mirror/run.js';
 import type { CommandReport } from '../report/run-end.js';
 import { withConfigOption, withMetricsFileOption, withOutputOptions } from './common-options.js';
 import { formatDuration, plural } from '../format.js';
@@ -53,7 +53,8 @@ export function registerCheckMirror(program: Command): void {
         '  blobmirror check-mirror -c config.yaml /srv/mirror/containers --module containers-arm64\n' +
         "  blobmirror check-mirror -c config.yaml https://mirror.example.org/containers --json | jq '.repositories[] | select(.upToDate | not) | .repository'\n" +
         '  blobmirror check-mirror -c config.yaml https://a.example.org/containers https://b.example.org/containers\n' +
-        '\nWith several mirrors, --json prints {"mirrors": [<one mirror\'s document>, ...]}.\n' +
+        '\nSeveral mirrors are all compared with the generation current when the run started; --json then\n' +
+        'prints {"generation": "<id>", "mirrors": [<one mirror\'s document>, ...]}.\n' +
         '\nExit codes: 0 up to date; 1 not up to date (result partial), unreachable or the check failed;\n' +
         '2 usage or config error; 130 SIGINT, 143 SIGTERM. The run (every mirror it checked) is recorded\n' +
         'for `blobmirror status`.',
@@ -61,17 +62,17 @@ export function registerCheckMirror(program: Command): void {
   withMetricsFileOption(withOutputOptions(withConfigOption(command))).action(
     (mirrors: string[], flags: CheckMirrorFlags) =>
       reportRun('check-mirror', flags, async ({ config, signal }) => {
+        const master = await readMasterLists(config.storage, flags.module);
         const reports: MirrorCheckReport[] = [];
         for (const mirror of mirrors)
           reports.push(
-            await checkMirror(config.storage, mirror, {
-              module: flags.module,
+            await checkMirror(master, mirror, {
               concurrency: flags.concurrency,
               timeoutMs: flags.timeout * 1000,
               signal,
             }),
           );
-        return mirrorsCheckReport(reports);
+        return mirrorsCheckReport(master.generation, reports);
       }),
   );
 }
@@ -81,18 +82,21 @@ type Verdict = CommandReport['result'];
 const verdict = (r: MirrorCheckReport): Verdict => (r.unreachable ? 'failed' : r.upToDate ? 'ok' : 'partial');
 const outdatedOf = (r: MirrorCheckReport) => r.modules.flatMap((m) => m.outdated).length;
 
-function mirrorDetail(r: MirrorCheckReport): string {
+function mirrorState(r: MirrorCheckReport): string {
   if (r.unreachable) return `${r.mirror}: unreachable: ${r.unreachable.error}`;
   const state = r.upToDate ? 'up to date' : `${outdatedOf(r)} of ${r.repositories.length} repositories not up to date`;
-  return `${r.mirror}: ${state} with generation ${r.generation}`;
+  return `${r.mirror}: ${state}`;
 }
+const mirrorDetail = (r: MirrorCheckReport) =>
+  r.unreachable ? mirrorState(r) : `${mirrorState(r)} with generation ${r.generation}`;
 
 /**
- * PURE: what a check-mirror run reports. One mirror: its own document. Several: ok when all are
- * up to date, failed when none answered, partial otherwise; the record names how many of each,
- * the first that is not up to date, and keeps every mirror's verdict in its facts.
+ * PURE: what a check-mirror run reports; every mirror was compared with `generation` (read once).
+ * One mirror: its own document. Several: ok when all are up to date, failed when none answered,
+ * partial otherwise; the record names the generation, how many of each, the first that is not up
+ * to date, and keeps every mirror's verdict in its facts.
  */
-export function mirrorsCheckReport(reports: readonly MirrorCheckReport[]): CommandReport {
+export function mirrorsCheckReport(generation: string, reports: readonly MirrorCheckReport[]): CommandReport {
   const text = reports.map(renderMirrorCheck).join('');
   if (reports.length === 1) {
     const r = reports[0]!;
@@ -111,17 +115,18 @@ export function mirrorsCheckReport(reports: readonly MirrorCheckReport[]): Comma
   const firstBad = reports.find((r) => verdict(r) !== 'ok');
   return {
     result: count('ok') === reports.length ? 'ok' : count('failed') === reports.length ? 'failed' : 'partial',
-    json: { mirrors: reports },
+    json: { generation, mirrors: reports },
     text,
     detail:
-      `${reports.length} mirrors: ${count('ok')} up to date, ${count('partial')} behind, ${count('failed')} unreachable` +
-      (firstBad ? `; ${mirrorDetail(firstBad)}` : ` with generation ${reports[0]!.generation}`),
+      `${reports.length} mirrors with generation ${generation}: ${count('ok')} up to date, ` +
+      `${count('partial')} behind, ${count('failed')} unreachable` +
+      (firstBad ? `; ${mirrorState(firstBad)}` : ''),
     failures: [],
     facts: {
+      generation,
       upToDate: count('ok') === reports.length,
       mirrors: reports.map((r) => ({
         mirror: r.mirror,
-        generation: r.generation,
         result: verdict(r),
         outdated: outdatedOf(r),
         unreachable: r.unreachable?.error ?? null,

@@ -293,8 +293,13 @@ describe('run reports', () => {
     await new Promise((resolve) => closed.close(resolve));
     const both = await runCli(['check-mirror', '-c', file, path.join(root, 'tree'), down, '--json', '--timeout', '2']);
     expect(both.code, both.stderr).toBe(1);
-    const bothJson = jsonOf<{ mirrors: Array<{ mirror: string; upToDate: boolean; unreachable?: object }> }>(both);
-    expect(bothJson).toMatchObject({ result: 'partial', error: null });
+    const bothJson = jsonOf<{
+      generation: string;
+      mirrors: Array<{ mirror: string; generation: string; upToDate: boolean; unreachable?: object }>;
+    }>(both);
+    const generation = jsonOf<{ generation: string }>(check).generation;
+    expect(bothJson).toMatchObject({ result: 'partial', error: null, generation });
+    expect(bothJson.mirrors.map((m) => m.generation)).toEqual([generation, generation]);
     expect(bothJson.mirrors.map((m) => [m.mirror, m.upToDate, m.unreachable !== undefined])).toEqual([
       [path.join(root, 'tree'), true, false],
       [down, false, true],
@@ -303,9 +308,12 @@ describe('run reports', () => {
     expect(record).toMatchObject({
       result: 'partial',
       detail: expect.stringMatching(
-        new RegExp(`^2 mirrors: 1 up to date, 0 behind, 1 unreachable; ${down}: unreachable: .*connection refused`),
+        new RegExp(
+          `^2 mirrors with generation ${generation}: 1 up to date, 0 behind, 1 unreachable; ${down}: unreachable: .*connection refused`,
+        ),
       ),
       facts: {
+        generation,
         upToDate: false,
         mirrors: [
           { mirror: path.join(root, 'tree'), result: 'ok', unreachable: null },
@@ -314,7 +322,7 @@ describe('run reports', () => {
       },
     });
     expect((await runCli(['status', '-c', file])).stdout).toMatch(
-      /^ {2}check-mirror: partial, ended .*\n {4}2 mirrors: 1 up to date, 0 behind, 1 unreachable; /m,
+      /^ {2}check-mirror: partial, ended .*\n {4}2 mirrors with generation \d+: 1 up to date, 0 behind, 1 unreachable; /m,
     );
 
     // --repair fixes it and the record says so.

@@ -39,28 +39,34 @@ const unreachable = (url: string) =>
 
 describe('mirrorsCheckReport', () => {
   it('one mirror: its own document and verdict, as before several could be given', () => {
-    expect(mirrorsCheckReport([behind('https://a')])).toMatchObject({
+    expect(mirrorsCheckReport(G, [behind('https://a')])).toMatchObject({
       result: 'partial',
       json: { mirror: 'https://a' },
       detail: `https://a: 1 of 2 repositories not up to date with generation ${G}`,
       facts: { mirror: 'https://a', generation: G, upToDate: false, outdated: 1 },
     });
-    expect(mirrorsCheckReport([unreachable('https://a')]).result).toBe('failed');
+    expect(mirrorsCheckReport(G, [unreachable('https://a')])).toMatchObject({
+      result: 'failed',
+      detail: 'https://a: unreachable: connection refused',
+      facts: { mirror: 'https://a', generation: G },
+    });
   });
 
   it('several: ok only when all are up to date, failed only when none answered, partial otherwise', () => {
-    const ok = mirrorsCheckReport([mirror('https://a'), mirror('https://b')]);
+    const ok = mirrorsCheckReport(G, [mirror('https://a'), mirror('https://b')]);
     expect(ok).toMatchObject({
       result: 'ok',
-      detail: `2 mirrors: 2 up to date, 0 behind, 0 unreachable with generation ${G}`,
-      facts: { upToDate: true },
+      json: { generation: G },
+      detail: `2 mirrors with generation ${G}: 2 up to date, 0 behind, 0 unreachable`,
+      facts: { generation: G, upToDate: true },
     });
-    expect(mirrorsCheckReport([unreachable('https://a'), unreachable('https://b')]).result).toBe('failed');
-    const mixed = mirrorsCheckReport([mirror('https://a'), behind('https://b'), unreachable('https://c')]);
+    expect(mirrorsCheckReport(G, [unreachable('https://a'), unreachable('https://b')]).result).toBe('failed');
+    const mixed = mirrorsCheckReport(G, [mirror('https://a'), behind('https://b'), unreachable('https://c')]);
     expect(mixed).toMatchObject({
       result: 'partial',
-      detail: `3 mirrors: 1 up to date, 1 behind, 1 unreachable; https://b: 1 of 2 repositories not up to date with generation ${G}`,
+      detail: `3 mirrors with generation ${G}: 1 up to date, 1 behind, 1 unreachable; https://b: 1 of 2 repositories not up to date`,
       facts: {
+        generation: G,
         upToDate: false,
         mirrors: [
           { mirror: 'https://a', result: 'ok', outdated: 0, unreachable: null },
