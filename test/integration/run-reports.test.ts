@@ -1,104 +1,29 @@
 // Issue 14 (part A): every run reports how it ended, on every channel asked for (--json, the
-// metrics file, the last-run record `status` reads, the exit code), whether it succeeded, failed
-// at run level (registry down, lock held) or was stopped by a signal; a stopped run releases the
-// lock, and the next run resumes and ends with a consistent tree.
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, watch, type FSWatcher } from 'node:fs';
-import { mkdir, readFile, readdir, readlink, rm, stat } from 'node:fs/promises';
+// metrics file, the last-run record `status` reads, the exit code), whether it succeeded or
+// failed at run level (registry down, config, lock held, read-only storage); gc, verify,
+// check-mirror and listen record theirs too. Runs stopped by a signal: run-interrupts.test.ts.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import pLimit from 'p-limit';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fixtureSpec } from '../helpers/fixture-spec.js';
-import type { StatusReport } from '../../src/status/collect.js';
 import { acquireLock } from '../../src/store/lock.js';
-import { CLI_ARGS, jsonOf, runCli, writeTestConfig, type CliResult } from '../helpers/cli.js';
+import { jsonOf, runCli, writeTestConfig } from '../helpers/cli.js';
 import { startListener } from '../helpers/listen.js';
-import { readIndex, repositoryFiles } from '../helpers/published.js';
-import { tagMany } from '../helpers/push.js';
+import { metric, status } from '../helpers/run-ends.js';
 import { useTestWorld } from '../helpers/test-world.js';
-import { sha256File, tempFiles } from '../helpers/tree-check.js';
 
 const run = promisify(execFile);
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-/** `blobmirror_last_run_success{command="…"}` and friends, as the textfile collector reads them. */
-async function metric(file: string, name: string, command: string): Promise<number | undefined> {
-  const text = await readFile(file, 'utf8');
-  const match = new RegExp(`^${name}\\{command="${command}"\\} (\\S+)$`, 'm').exec(text);
-  return match ? Number(match[1]) : undefined;
-}
-
-/** The CLI as a child process, and how it ends. */
-function startCli(args: string[]) {
-  const child = spawn(process.execPath, [...CLI_ARGS, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const ended = new Promise<CliResult>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, killedBy) => resolve({ code, signal: killedBy, stdout, stderr }));
-  });
-  return { child, ended, stderr: () => stderr };
-}
-
-/** Start the CLI; once `ready()` holds (waited for, never slept), send `signal`; resolve with how it ended. */
-async function signalledWhen(
-  args: string[],
-  ready: (pid: number) => boolean | Promise<boolean>,
-  signal: NodeJS.Signals,
-): Promise<CliResult> {
-  const { child, ended, stderr } = startCli(args);
-  try {
-    await vi.waitFor(async () => expect(await ready(child.pid!)).toBe(true), { timeout: 60_000, interval: 10 });
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw new Error(`${String(error)}; stderr: ${stderr()}`);
-  }
-  child.kill(signal);
-  return ended;
-}
-
-/**
- * Resolves once a name appears in `dir` or in one of its subdirectories as they are now (a new
- * subdirectory is a name in `dir`): inotify, so the CLI is stopped within moments of its first
- * write there, never a poll interval later.
- */
-async function firstWriteUnder(dir: string): Promise<{ written: Promise<string>; close(): void }> {
-  const subdirs = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory());
-  const watchers: FSWatcher[] = [];
-  const written = new Promise<string>((resolve) => {
-    for (const watched of [dir, ...subdirs.map((e) => path.join(dir, e.name))])
-      watchers.push(watch(watched, (_event, name) => resolve(path.join(watched, String(name)))));
-  });
-  return { written, close: () => watchers.forEach((w) => w.close()) };
-}
-
-/** The largest partial download's size: a small blob's partial is renamed away once complete. */
-async function largestPartial(root: string): Promise<number> {
-  const dir = path.join(root, 'state/partial');
-  const files = await readdir(dir).catch(() => [] as string[]);
-  const sizes = await Promise.all(
-    files.map((f) =>
-      stat(path.join(dir, f)).then(
-        (s) => s.size,
-        () => 0,
-      ),
-    ),
-  );
-  return Math.max(0, ...sizes);
-}
-
-const status = async (config: string) => jsonOf<StatusReport>(await runCli(['status', '-c', config, '--json']));
-
 describe('run reports', () => {
   const world = useTestWorld({
     name: 'run-reports',
-    proxySeed: 'run-reports',
     spec: fixtureSpec({
       seed: 'run-reports',
       repos: 3,
@@ -170,78 +95,6 @@ describe('run reports', () => {
     } finally {
       await lock.release();
     }
-  });
-
-  /** After an interrupted run: no lock, `status` shows it, the next sync completes and verify --full is clean. */
-  async function expectResumable(file: string, root: string, signal: 'SIGINT' | 'SIGTERM'): Promise<void> {
-    expect(existsSync(path.join(root, 'state/lock'))).toBe(false);
-    const report = await status(file);
-    expect(report.lock).toBeNull();
-    expect(report.runs.sync).toMatchObject({ result: 'interrupted', error: { code: 'INTERRUPTED' } });
-    expect(report.runs.sync && 'error' in report.runs.sync && report.runs.sync.error?.message).toContain(signal);
-    world.proxy.setRules([]);
-    const next = await runCli(['sync', '-c', file, '--json']);
-    expect(next.code, next.stderr).toBe(0);
-    expect(jsonOf(next)).toMatchObject({ result: 'ok', published: true, repositories: { failed: 0 } });
-    const verify = await runCli(['verify', '-c', file, '--full', '--json']);
-    expect(verify.code, verify.stdout).toBe(0);
-    expect(jsonOf(verify)).toMatchObject({ problems: [], left: 0 });
-    expect((await status(file)).runs.sync).toMatchObject({ result: 'ok' });
-  }
-
-  it('SIGTERM while listing: exit 143, interrupted on every channel, the lock released; the next sync completes', async () => {
-    const { file, root } = await world.writeConfig('sigterm-listing', { registryUrl: world.proxy.url });
-    const metrics = path.join(root, '..', 'sync.prom');
-    world.proxy.reset();
-    world.proxy.setRules([
-      { method: 'GET', path: /\/tags\/list/, fault: { kind: 'stall', ms: 60_000, afterBytes: -1 } },
-    ]);
-    const result = await signalledWhen(
-      ['sync', '-c', file, '--json', '--metrics-file', metrics],
-      () => world.proxy.requests.some((r) => r.path.includes('/tags/list')),
-      'SIGTERM',
-    );
-    expect(result.code, result.stderr).toBe(143);
-    expect(jsonOf(result)).toMatchObject({ result: 'interrupted', error: { code: 'INTERRUPTED' } });
-    expect(result.stderr).toMatch(/^blobmirror: error INTERRUPTED: SIGTERM received/m);
-    expect(await metric(metrics, 'blobmirror_last_run_success', 'sync')).toBe(0);
-    await expectResumable(file, root, 'SIGTERM');
-  });
-
-  it('SIGTERM while a blob streams: the partial stays, the next sync resumes it with Range', async () => {
-    const { file, root } = await world.writeConfig('sigterm-blob', { registryUrl: world.proxy.url });
-    world.proxy.reset();
-    // Blobs above 32 KiB send that much, then nothing: the sync is inside a download.
-    world.proxy.setRules([
-      { method: 'GET', path: /\/blobs\/sha256:/, fault: { kind: 'stall', ms: 60_000, afterBytes: 32 * KiB } },
-    ]);
-    const result = await signalledWhen(
-      ['sync', '-c', file, '--json'],
-      // A stalled blob's first 32 KiB are on disk (a small blob's partial would be renamed away).
-      async () => (await largestPartial(root)) >= 32 * KiB,
-      'SIGTERM',
-    );
-    expect(result.code, result.stderr).toBe(143);
-    expect(jsonOf(result)).toMatchObject({ result: 'interrupted' });
-    expect(await largestPartial(root)).toBeGreaterThanOrEqual(32 * KiB);
-    world.proxy.reset();
-    await expectResumable(file, root, 'SIGTERM');
-    expect(world.proxy.requests.some((r) => r.path.includes('/blobs/') && r.headers.range)).toBe(true);
-  });
-
-  it('SIGINT: exit 130, recorded as interrupted', async () => {
-    const { file, root } = await world.writeConfig('sigint', { registryUrl: world.proxy.url });
-    world.proxy.reset();
-    world.proxy.setRules([
-      { method: 'GET', path: /\/tags\/list/, fault: { kind: 'stall', ms: 60_000, afterBytes: -1 } },
-    ]);
-    const result = await signalledWhen(
-      ['sync', '-c', file, '-q'],
-      () => world.proxy.requests.some((r) => r.path.includes('/tags/list')),
-      'SIGINT',
-    );
-    expect(result.code, result.stderr).toBe(130);
-    await expectResumable(file, root, 'SIGINT');
   });
 
   it('gc, verify and check-mirror record how they ended too: status and the metrics file say so', async () => {
@@ -372,96 +225,4 @@ describe('run reports', () => {
       await run('umount', [root]);
     }
   });
-
-  it('SIGTERM while gc and verify wait for the lock: 143 at once, recorded interrupted, the holder untouched', async () => {
-    const { file, root } = await world.writeConfig('lifecycle-signal', { include: ['stable/app-1'] });
-    const synced = await runCli(['sync', '-c', file]);
-    expect(synced.code, synced.stderr).toBe(0);
-    const lockFile = path.join(root, 'state/lock');
-    const lock = await acquireLock(lockFile, { command: 'sync' });
-    try {
-      for (const command of ['gc', 'verify'] as const) {
-        // The waiter's candidate lock file (lock.<pid>) exists while it waits.
-        const result = await signalledWhen(
-          [command, '-c', file, '--wait-lock', '600', '--json'],
-          (pid) => existsSync(`${lockFile}.${pid}`),
-          'SIGTERM',
-        );
-        expect(result.code, result.stderr).toBe(143);
-        expect(jsonOf(result)).toMatchObject({ command, result: 'interrupted', error: { code: 'INTERRUPTED' } });
-        expect((await status(file)).runs[command]).toMatchObject({ result: 'interrupted' });
-      }
-      expect((await status(file)).lock).toMatchObject({ pid: process.pid, command: 'sync' });
-    } finally {
-      await lock.release();
-    }
-  });
-
-  it('SIGTERM while publishing: exit 143, the new generation whole (a publish under way completes), the next sync has nothing to publish', async () => {
-    const { file, root } = await world.writeConfig('sigterm-publish', { include: ['stable/**', 'many/**'] });
-    const first = await runCli(['sync', '-c', file]);
-    expect(first.code, first.stderr).toBe(0);
-    const metadata = path.join(root, 'metadata');
-    const before = await readIndex(metadata);
-    const currentBefore = await readlink(path.join(metadata, 'current'));
-    const filesBefore = new Set(await repositoryFiles(metadata));
-    // 300 new repositories naming one image: the next sync writes 300 repository files (each
-    // fsynced) before its index, so publishing lasts long enough to stop the CLI inside it.
-    const NEW = 300;
-    const limit = pLimit(8);
-    await Promise.all(
-      Array.from({ length: NEW }, (_, i) =>
-        limit(() =>
-          tagMany(world.registry, { repository: 'stable/app-1', reference: '1.0' }, `many/r${i}`, ['1.0'], 1),
-        ),
-      ),
-    );
-
-    // Only publishing writes under metadata/repositories/: its first write there is the condition.
-    const watcher = await firstWriteUnder(path.join(metadata, 'repositories/sha256'));
-    const metrics = path.join(root, '..', 'publish.prom');
-    const cli = startCli(['sync', '-c', file, '--json', '--metrics-file', metrics]);
-    let written: string;
-    try {
-      written = await Promise.race([
-        watcher.written,
-        cli.ended.then((r) => Promise.reject(new Error(`sync ended (${r.code}) before publishing: ${r.stderr}`))),
-      ]);
-    } finally {
-      watcher.close();
-    }
-    // Stopped (SIGSTOP cannot be caught) where it is, the state on disk is the one the signal meets.
-    cli.child.kill('SIGSTOP');
-    const newFiles = (await repositoryFiles(metadata)).filter((f) => !filesBefore.has(f) && f.endsWith('.json'));
-    console.log(`stopped with ${newFiles.length} of ${NEW} repository files written (first: ${written})`);
-    expect(await readlink(path.join(metadata, 'current'))).toBe(currentBefore);
-    expect(newFiles.length).toBeLessThan(NEW);
-    cli.child.kill('SIGTERM');
-    cli.child.kill('SIGCONT');
-    const result = await cli.ended;
-
-    expect(result.code, result.stderr).toBe(143);
-    const json = jsonOf(result);
-    expect(json).toMatchObject({ result: 'interrupted', error: { code: 'INTERRUPTED' }, published: true });
-    expect(await metric(metrics, 'blobmirror_last_run_success', 'sync')).toBe(0);
-    // Never a partial generation: `current` is the new one, and every file its index names is there, whole.
-    const after = await readIndex(metadata);
-    expect(after.generation).toBe(json.generation);
-    expect(after.generation).not.toBe(before.generation);
-    expect(Object.keys(after.repositories)).toHaveLength(Object.keys(before.repositories).length + NEW);
-    for (const [name, ref] of Object.entries(after.repositories))
-      expect(`sha256:${await sha256File(path.join(metadata, ref.path))}`, name).toBe(ref.digest);
-    expect(await tempFiles(root)).toEqual([]);
-
-    expect(existsSync(path.join(root, 'state/lock'))).toBe(false);
-    const report = await status(file);
-    expect(report.lock).toBeNull();
-    expect(report.runs.sync).toMatchObject({ result: 'interrupted', error: { code: 'INTERRUPTED' } });
-    const next = await runCli(['sync', '-c', file, '--json']);
-    expect(next.code, next.stderr).toBe(0);
-    expect(jsonOf(next)).toMatchObject({ result: 'ok', published: false, generation: after.generation });
-    const verify = await runCli(['verify', '-c', file, '--full', '--json']);
-    expect(verify.code, verify.stdout).toBe(0);
-    expect(jsonOf(verify)).toMatchObject({ problems: [], left: 0 });
-  }, 300_000);
 });
