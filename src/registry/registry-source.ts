@@ -1,16 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import pLimit, { type LimitFunction } from 'p-limit';
-import {
-  ConfigError,
-  DigestMismatchError,
-  NotFoundError,
-  RegistryError,
-  SizeMismatchError,
-  TimeoutError,
-  TooLargeError,
-  hostOf,
-} from '../errors.js';
+import { ConfigError, DigestMismatchError, RegistryError, SizeMismatchError, TimeoutError, hostOf } from '../errors.js';
 import type { RegistrySourceConfig } from '../config/schema.js';
 import { isDigest, type Digest } from '../oci/digest.js';
 import { DEFAULT_MAX_MANIFEST_BYTES, manifestDigest, parseManifest, type Descriptor } from '../oci/manifest.js';
@@ -27,8 +18,8 @@ import {
 } from '../source/source.js';
 import { resolveCredentials } from './credentials.js';
 import { drain, readBounded } from './http-body.js';
-import { MAX_LIST_ENTRIES, listPages } from './paged-listing.js';
-import { nextPageUrl } from './link-header.js';
+import { listPages } from './paged-listing.js';
+import { ReferrersListing } from './referrers-listing.js';
 import { DEFAULT_RETRY } from './retry.js';
 import type { OnRetry } from './retry-transport.js';
 import { header, type RegistryRequest, type RegistryResponse } from './round-trip.js';
@@ -71,10 +62,7 @@ export class RegistrySource implements Source {
   readonly #limit: LimitFunction;
   readonly #maxManifestBytes: number;
   readonly #pageSize: number;
-  /** Set by the first 404 on the referrers API: a registry that has it never answers 404 there. */
-  #noReferrersApi = false;
-  /** The first referrers request of the run: the others wait for it to learn whether there is an API. */
-  #referrersProbe: Promise<unknown> | undefined;
+  readonly #referrers: ReferrersListing;
   readonly #blobDeadlineSeconds: number;
 
   private constructor(config: RegistrySourceConfig, transport: RegistryTransport, options: RegistrySourceOptions) {
@@ -84,6 +72,17 @@ export class RegistrySource implements Source {
     this.#maxManifestBytes = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
     this.#pageSize = config.catalogPageSize;
     this.#blobDeadlineSeconds = config.blobDeadlineSeconds;
+    this.#referrers = new ReferrersListing({
+      origin: transport.origin,
+      maxManifestBytes: this.#maxManifestBytes,
+      get: (url, repository, what) =>
+        this.#request('GET', url, {
+          scope: pullScope(repository),
+          headers: { accept: MediaType.ociIndex },
+          subject: what,
+        }),
+      countPage: () => this.stats.referrers++,
+    });
   }
 
   static async create(config: RegistrySourceConfig, options: RegistrySourceOptions = {}): Promise<RegistrySource> {
@@ -166,54 +165,8 @@ export class RegistrySource implements Source {
     return { digest, mediaType: manifest.mediaType, bytes, manifest };
   }
 
-  async listReferrers(repository: string, digest: Digest): Promise<Descriptor[] | undefined> {
-    // Repositories resolve in parallel: without this, each would probe a registry that has no
-    // API before the first 404 came back (32 probes a run on the benchmark's 16 repositories).
-    if (!this.#referrersProbe) {
-      const first = this.#listReferrers(repository, digest);
-      this.#referrersProbe = first.catch(() => undefined);
-      return first;
-    }
-    await this.#referrersProbe;
-    return this.#listReferrers(repository, digest);
-  }
-
-  async #listReferrers(repository: string, digest: Digest): Promise<Descriptor[] | undefined> {
-    if (this.#noReferrersApi) return undefined;
-    const what = `referrers of ${repository}@${digest}`;
-    const found: Descriptor[] = [];
-    let next: string | undefined = new URL(`/v2/${repository}/referrers/${digest}`, this.description).href;
-    while (next) {
-      this.stats.referrers++;
-      let response: RegistryResponse;
-      try {
-        response = await this.#request('GET', next, {
-          scope: pullScope(repository),
-          headers: { accept: MediaType.ociIndex },
-          subject: what,
-        });
-      } catch (error) {
-        // A registry with the API answers an index (empty or not), never 404, for a manifest it has.
-        if (error instanceof NotFoundError && found.length === 0) {
-          this.#noReferrersApi = true;
-          return undefined;
-        }
-        throw error;
-      }
-      const page = parseManifest(
-        await readBounded(response.body, this.#maxManifestBytes, what),
-        MediaType.ociIndex,
-        what,
-        this.#maxManifestBytes,
-      );
-      if (page.kind !== 'index') throw new RegistryError(`${what}: the answer is not an image index`);
-      found.push(...page.manifests);
-      if (found.length > MAX_LIST_ENTRIES)
-        throw new TooLargeError(`${what}: more than ${MAX_LIST_ENTRIES} entries; refusing the listing`);
-      // A page that adds nothing ends the listing (a registry repeating a page would loop forever).
-      next = page.manifests.length ? nextPageUrl(header(response.headers.link), next) : undefined;
-    }
-    return found;
+  listReferrers(repository: string, digest: Digest): Promise<Descriptor[] | undefined> {
+    return this.#referrers.list(repository, digest);
   }
 
   /** Bounds one blob's whole transfer, every retry and resume included (`source.blobDeadlineSeconds`). */
