@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load.js';
 import { ExitCode, UsageError, describeError } from '../errors.js';
 import { writeCheckerMetrics } from '../freshness/checker-metrics.js';
 import { MirrorChecker, type RoundResult } from '../freshness/checker.js';
@@ -8,7 +7,7 @@ import { loadMirrorConfig } from '../mirror-list/mirror-config.js';
 import { recordRun } from '../report/last-run.js';
 import type { CommandReport, RunEnd } from '../report/run-end.js';
 import { plural } from '../format.js';
-import { withOutputOptions, outputFor, type CommonFlags } from './common-options.js';
+import { configFor, withConfigOption, withOutputOptions, outputFor, type CommonFlags } from './common-options.js';
 import { printJson } from './output.js';
 
 interface CrawlFlags extends CommonFlags {
@@ -28,11 +27,7 @@ export function registerCrawl(program: Command): void {
         'Writes <metadata>/mirror-state.json, which every serve process routes by. With check.announcements it ' +
         'also checks as soon as sync announces a generation. See docs/serving.md, "Mirror freshness".',
     )
-    .option('--metadata <dir>', 'metadata directory written by sync (<storage root>/metadata); default: from -c')
-    .option(
-      '-c, --config <file>',
-      "sync's config: its storage.metadata (unless --metadata), and storage.state, where each round is recorded for blobmirror status (last-run/crawl.json)",
-    )
+    .option('--metadata <dir>', "metadata directory written by sync (<storage root>/metadata); default: the config's")
     .requiredOption('--mirrors <file>', 'the mirror list serve uses; needs a check: section')
     .option('--once', 'one round, then exit (0: every mirror reachable, 1: some check failed)')
     .option('--metrics-file <path>', "write the checker's Prometheus metrics there after every round, atomically")
@@ -41,9 +36,13 @@ export function registerCrawl(program: Command): void {
       '\nExamples:\n' +
         '  blobmirror crawl -c /etc/blobmirror/config.yaml --mirrors /etc/blobmirror/mirrors.yaml\n' +
         '  blobmirror crawl --metadata /srv/blobmirror/metadata --mirrors /etc/blobmirror/mirrors.yaml\n' +
-        '  blobmirror crawl --metadata /srv/blobmirror/metadata --mirrors mirrors.yaml --once --json\n',
+        '  blobmirror crawl --metadata /srv/blobmirror/metadata --mirrors mirrors.yaml --once --json\n' +
+        '\nThe config (-c, $BLOBMIRROR_CONFIG or the default) gives storage.metadata (unless --metadata)\n' +
+        'and storage.state, where each round is recorded for blobmirror status (last-run/crawl.json).\n' +
+        '--metadata with neither -c nor $BLOBMIRROR_CONFIG reads no config: the metadata directory is all\n' +
+        'a round needs, so a checker on a host without the config runs, and records nothing.\n',
     );
-  withOutputOptions(command).action(async (flags: CrawlFlags) => {
+  withOutputOptions(withConfigOption(command)).action(async (flags: CrawlFlags) => {
     process.exitCode = await crawlAction(flags);
   });
 }
@@ -85,9 +84,11 @@ export function crawlRoundReport(round: RoundResult): CommandReport {
 async function crawlAction(flags: CrawlFlags): Promise<number> {
   const output = await outputFor(flags);
   const { log } = output;
-  const config = flags.config ? await loadConfig(flags.config) : undefined;
-  const metadata = flags.metadata ?? config?.storage.metadata;
-  if (!metadata) throw new UsageError('crawl needs --metadata <dir> or -c <config> (whose storage.metadata it checks)');
+  // --metadata alone is all a round needs: no config is read (nor any round recorded) unless one
+  // is named; otherwise the config is found as every command finds it.
+  const named = flags.config !== undefined || process.env.BLOBMIRROR_CONFIG !== undefined;
+  const config = flags.metadata !== undefined && !named ? undefined : await configFor(flags);
+  const metadata = flags.metadata ?? config!.storage.metadata;
   const mirrors = await loadMirrorConfig(flags.mirrors);
   const check = mirrors.check;
   if (!check) throw new UsageError(`${flags.mirrors} has no check: section (add "check: {}" for the defaults)`);

@@ -2,6 +2,8 @@
 // mirrors of a real sync's tree, checked by `blobmirror crawl --once`: A rsynced generation N
 // and not N+1 (lag 1, with a lag time), B's nginx is down (failures, then out of rotation).
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -133,5 +135,14 @@ describe('status: mirror freshness', () => {
     });
     const text = (await runCli(['status', '-c', world.config.file])).stdout;
     expect(text).toMatch(/^ {2}crawl: partial, ended \S+ \([\d.]+ m?s ago\) after [\d.]+ m?s$/m);
+
+    // $BLOBMIRROR_CONFIG is the config, as for every command: the round is recorded again.
+    const record = path.join(world.config.root, 'state/last-run/crawl.json');
+    await rm(record);
+    const byEnv = await runCli(['crawl', '--once', '--mirrors', mirrors], {
+      env: { BLOBMIRROR_CONFIG: world.config.file },
+    });
+    expect(byEnv.code, byEnv.stderr).toBe(1);
+    expect(existsSync(record)).toBe(true);
   });
 });
