@@ -4,7 +4,8 @@ import type { Readable } from 'node:stream';
  * Name a response stream's errors and tie it to an abort signal, adding no stream of its own
  * (a blob's gigabytes pass through untouched): the stream's own `_destroy` hands the mapped error
  * on, so whoever reads the body sees `NETWORK`/`TIMEOUT` naming the blob and the host, never a
- * raw `ECONNRESET` or `ERR_GOT_*`; an aborted signal (a deadline) destroys it with its reason.
+ * raw `ECONNRESET`; an aborted signal (a deadline) destroys it with its reason. Bodies are
+ * node:http responses (http-open); the mirror checkers' got requests do not come through here.
  */
 export function guardBody(stream: Readable, mapError: (error: Error) => Error, signal?: AbortSignal): void {
   const destroy = stream._destroy.bind(stream);
@@ -23,8 +24,6 @@ export function guardBody(stream: Readable, mapError: (error: Error) => Error, s
   signal.addEventListener('abort', abort, { once: true });
   // One run's signal guards every request of the run: a listener left behind holds its stream and
   // makes each later addEventListener slower (it scans the list), quadratic over 100,000 requests.
-  // got's streams never emit 'close', so the end of the body lets go too.
-  const release = () => signal.removeEventListener('abort', abort);
-  stream.once('end', release);
-  stream.once('close', release);
+  // A response emits 'close' once read to its end or destroyed, so that one event lets go.
+  stream.once('close', () => signal.removeEventListener('abort', abort));
 }

@@ -22,11 +22,15 @@ export interface AttachmentOptions {
   maxDepth: number;
 }
 
-/** With attachments on, attachment-shaped tags are not the tag filters' to select: they follow their image. */
+/**
+ * Whether `tag` is the tag filters' to select: with attachments on, an attachment-shaped tag (the
+ * referrers fallback tag `sha256-<hex>`, cosign's `sha256-<hex>.sig` and kin) is not; it follows its image.
+ */
 export function isOrdinaryTag(tag: string, options: AttachmentOptions): boolean {
   return !options.enabled || !parseAttachmentTag(tag);
 }
 
+/** The tags of a listing the tag filters select from: all of them, less the attachment-shaped ones with attachments on. */
 export function ordinaryTags(listing: readonly string[], options: AttachmentOptions): string[] {
   return listing.filter((tag) => isOrdinaryTag(tag, options));
 }
