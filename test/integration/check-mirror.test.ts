@@ -1,16 +1,22 @@
 // Issue 4: `check-mirror` against a real nginx serving a copy of a real sync's tree. A copy made
 // without two repositories is named out of date for exactly those two (HTTP HEAD, exit 1); the
 // complete copy is up to date (exit 0); a truncated file in a local copy is a size mismatch; a
-// mirror whose nginx is down is one line naming it and the error, not one error per file.
+// mirror whose nginx is down is one line naming it and the error, not one error per file; a sync
+// publishing while one of several mirrors is checked changes nothing the run compares with.
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, truncate } from 'node:fs/promises';
+import { createServer, request, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { MirrorCheckReport } from '../../src/check-mirror/run.js';
 import { fixtureSpec } from '../helpers/fixture-spec.js';
 import { parseFileList, writeFileLists } from '../../src/publish/file-list.js';
 import { jsonOf, runCli } from '../helpers/cli.js';
+import { readIndex } from '../helpers/published.js';
+import { tagMany } from '../helpers/push.js';
+import { startCli } from '../helpers/run-ends.js';
 import { startNginx, type NginxHandle } from '../helpers/nginx.js';
 import { useTestWorld } from '../helpers/test-world.js';
 
@@ -135,5 +141,47 @@ describe('check-mirror', () => {
       filesNotChecked: files,
       files,
     });
+  });
+  it('several mirrors are all compared with the generation current when the run started, whatever sync publishes meanwhile', async () => {
+    await run('rsync', ['-aH', '--delete', `${tree}/`, `${copy}/`]);
+    const before = (await readIndex(path.join(world.config.root, 'metadata'))).generation;
+    // The first mirror: nginx behind a gate that holds every HEAD until the test opens it.
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    let held = 0;
+    const gate = createServer((req, res) => {
+      held++;
+      void opened.then(() =>
+        request(`${nginx.url}${req.url}`, { method: req.method }, (answer: IncomingMessage) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        }).end(),
+      );
+    });
+    await new Promise<void>((resolve) => gate.listen(0, '127.0.0.1', resolve));
+    const gated = `http://127.0.0.1:${(gate.address() as AddressInfo).port}/pub/containers`;
+    try {
+      const cli = startCli(['check-mirror', '-c', config, gated, `${nginx.url}/pub/containers`, '--json']);
+      await vi.waitFor(() => expect(held).toBeGreaterThan(0), { timeout: 30_000, interval: 10 });
+      // While the first mirror is checked, a new repository is synced and published.
+      await tagMany(world.registry, { repository: 'stable/app-1', reference: '1.0' }, 'stable/app-9', ['1.0'], 1);
+      const synced = await runCli(['sync', '-c', config, '--json']);
+      expect(synced.code, synced.stderr).toBe(0);
+      expect(jsonOf(synced)).toMatchObject({ published: true });
+      open();
+      const result = await cli.ended;
+      expect(result.code, result.stderr).toBe(0);
+      const report = jsonOf<{ generation: string; mirrors: MirrorCheckReport[] }>(result);
+      expect(report.generation).toBe(before);
+      expect(report.mirrors.map((m) => [m.generation, m.upToDate])).toEqual([
+        [before, true],
+        [before, true],
+      ]);
+      expect(report.mirrors[1]!.repositories.map((r) => r.repository)).not.toContain('stable/app-9');
+    } finally {
+      open();
+      gate.closeAllConnections();
+      await new Promise((resolve) => gate.close(resolve));
+    }
   });
 });
