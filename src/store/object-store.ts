@@ -67,7 +67,8 @@ export class ObjectStore {
 
   /**
    * Download a blob into the store. A partial file left by an earlier attempt or a killed run is
-   * re-hashed and continued with Range; a source that ignores Range restarts it from zero.
+   * continued with Range (its bytes hashed by the same follower as the new ones); a source that
+   * ignores Range restarts it from zero.
    */
   async ingest(
     digest: Digest,
